@@ -1,0 +1,7 @@
+# Warnings.cmake: the warning set every cio target compiles with; -Werror when CIO_WERROR=ON (CI sets it).
+option(CIO_WERROR "Treat warnings as errors" OFF)
+set(CIO_WARNINGS -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef -Wvla
+    -Wpointer-arith)
+if(CIO_WERROR)
+  list(APPEND CIO_WARNINGS -Werror)
+endif()

@@ -1,0 +1,8 @@
+/* cio.h: asyncio for C. Includes every public header. */
+#ifndef CIO_H
+#define CIO_H
+
+#include "cio/error.h"
+#include "cio/core.h"
+
+#endif

@@ -1,0 +1,133 @@
+/* cio/error.h: the one table of error codes, their names and their messages. */
+#ifndef CIO_ERROR_H
+#define CIO_ERROR_H
+
+#include <errno.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Every cio function that can fail returns a negative error code. System errors keep their errno value
+ * (`rc == -ECONNRESET` is `rc == CIO_ECONNRESET`); cio's own codes start at 4000, above any errno.
+ * Ranges: 4000-4099 core, 4100-4199 I/O and DNS, 4200-4299 TLS, 4300-4399 HTTP.
+ *
+ * X(name, positive value, message)
+ */
+/* clang-format off */
+#define CIO_ERRORS_SYS(X)                                                                          \
+    X(EPERM,           EPERM,           "operation not permitted")                                 \
+    X(ENOENT,          ENOENT,          "no such file or directory")                               \
+    X(EINTR,           EINTR,           "interrupted system call")                                 \
+    X(EIO,             EIO,             "input/output error")                                      \
+    X(EBADF,           EBADF,           "bad file descriptor")                                     \
+    X(EAGAIN,          EAGAIN,          "resource temporarily unavailable")                        \
+    X(ENOMEM,          ENOMEM,          "out of memory")                                           \
+    X(EACCES,          EACCES,          "permission denied")                                       \
+    X(EFAULT,          EFAULT,          "bad address")                                             \
+    X(EBUSY,           EBUSY,           "resource busy")                                           \
+    X(EEXIST,          EEXIST,          "file exists")                                             \
+    X(ENOTDIR,         ENOTDIR,         "not a directory")                                         \
+    X(EISDIR,          EISDIR,          "is a directory")                                          \
+    X(EINVAL,          EINVAL,          "invalid argument")                                        \
+    X(ENFILE,          ENFILE,          "file table overflow")                                     \
+    X(EMFILE,          EMFILE,          "too many open files")                                     \
+    X(ENOSPC,          ENOSPC,          "no space left on device")                                 \
+    X(EPIPE,           EPIPE,           "broken pipe")                                             \
+    X(ERANGE,          ERANGE,          "result out of range")                                     \
+    X(EDEADLK,         EDEADLK,         "resource deadlock avoided")                               \
+    X(ENAMETOOLONG,    ENAMETOOLONG,    "name too long")                                           \
+    X(ENOSYS,          ENOSYS,          "function not implemented")                                \
+    X(ENOTSUP,         ENOTSUP,         "operation not supported")                                 \
+    X(EOVERFLOW,       EOVERFLOW,       "value too large for defined data type")                   \
+    X(EMSGSIZE,        EMSGSIZE,        "message too long")                                        \
+    X(EPROTO,          EPROTO,          "protocol error")                                          \
+    X(EADDRINUSE,      EADDRINUSE,      "address already in use")                                  \
+    X(EADDRNOTAVAIL,   EADDRNOTAVAIL,   "address not available")                                   \
+    X(ENETUNREACH,     ENETUNREACH,     "network is unreachable")                                  \
+    X(ECONNABORTED,    ECONNABORTED,    "software caused connection abort")                        \
+    X(ECONNRESET,      ECONNRESET,      "connection reset by peer")                                \
+    X(ENOBUFS,         ENOBUFS,         "no buffer space available")                               \
+    X(ENOTCONN,        ENOTCONN,        "socket is not connected")                                 \
+    X(ETIMEDOUT,       ETIMEDOUT,       "timed out")                                               \
+    X(ECONNREFUSED,    ECONNREFUSED,    "connection refused")                                      \
+    X(EHOSTUNREACH,    EHOSTUNREACH,    "host is unreachable")                                     \
+    X(EALREADY,        EALREADY,        "operation already completed")                             \
+    X(EINPROGRESS,     EINPROGRESS,     "operation in progress")                                   \
+    X(ECANCELED,       ECANCELED,       "operation canceled")                                      \
+    X(ESRCH,           ESRCH,           "no such process")                                         \
+    X(ECHILD,          ECHILD,          "no child processes")
+
+#define CIO_ERRORS_CORE(X)                                                                         \
+    X(ENOLOOP,         4000,            "no event loop is running in this thread")                 \
+    X(ENOTASK,         4001,            "not called from a task")                                  \
+    X(EBADHANDLE,      4002,            "handle is not live (closed, joined or detached)")         \
+    X(ELOOPRUNNING,    4003,            "the loop is already running")                             \
+    X(ESCOPEORDER,     4004,            "scopes must end in the reverse order of their beginning") \
+    X(ENOTOWNER,       4005,            "object belongs to another task or loop")
+
+/* HTTP (4300-4399): filled in by the HTTP layer. */
+#define CIO_ERRORS_HTTP(X)                                                                         \
+    X(EHTTP_BARE_CR,       4300, "HTTP: CR not followed by LF")                                    \
+    X(EHTTP_BARE_LF,       4301, "HTTP: line ends in LF without CR")                               \
+    X(EHTTP_BAD_METHOD,    4302, "HTTP: empty method or invalid character in method")              \
+    X(EHTTP_BAD_TARGET,    4303, "HTTP: invalid character in request target")                      \
+    X(EHTTP_BAD_REQUEST_LINE, 4304, "HTTP: malformed request line")                                \
+    X(EHTTP_BAD_VERSION,   4305, "HTTP: malformed HTTP version")                                   \
+    X(EHTTP_VERSION,       4306, "HTTP: version other than HTTP/1.0 or HTTP/1.1")                  \
+    X(EHTTP_BAD_STATUS,    4307, "HTTP: malformed status code")                                    \
+    X(EHTTP_BAD_REASON,    4308, "HTTP: invalid character in reason phrase")                       \
+    X(EHTTP_BAD_HEADER_NAME, 4309, "HTTP: invalid character in header name, or no colon")          \
+    X(EHTTP_SPACE_BEFORE_COLON, 4310, "HTTP: whitespace in header name or before colon")              \
+    X(EHTTP_OBS_FOLD,      4311, "HTTP: obsolete line folding in header")                          \
+    X(EHTTP_BAD_HEADER_VALUE, 4312, "HTTP: control character in header value")                     \
+    X(EHTTP_BAD_CONTENT_LENGTH, 4313, "HTTP: Content-Length is not a plain decimal number")        \
+    X(EHTTP_CONTENT_LENGTH_CONFLICT, 4314, "HTTP: Content-Length headers differ")                  \
+    X(EHTTP_CL_AND_TE,     4315, "HTTP: both Content-Length and Transfer-Encoding")                \
+    X(EHTTP_TE_NOT_CHUNKED, 4316, "HTTP: request Transfer-Encoding does not end in chunked")       \
+    X(EHTTP_BAD_TRANSFER_ENCODING, 4317, "HTTP: malformed Transfer-Encoding")                      \
+    X(EHTTP_BODY_TOO_LARGE, 4318, "HTTP: Content-Length above the limit")                          \
+    X(EHTTP_LINE_TOO_LONG, 4319, "HTTP: request line or status line too long")                     \
+    X(EHTTP_HEAD_TOO_LARGE, 4320, "HTTP: message head larger than the limit")                      \
+    X(EHTTP_TOO_MANY_HEADERS, 4321, "HTTP: more header fields than the limit")                     \
+    X(EHTTP_BAD_CHUNK_SIZE, 4322, "HTTP: malformed chunk size")                                    \
+    X(EHTTP_CHUNK_SIZE_TOO_LARGE, 4323, "HTTP: chunk size has too many digits")                    \
+    X(EHTTP_BAD_CHUNK_EXT, 4324, "HTTP: malformed chunk extension")                                \
+    X(EHTTP_CHUNK_EXT_TOO_LONG, 4325, "HTTP: chunk extensions longer than the limit")              \
+    X(EHTTP_BAD_CHUNK_END, 4326, "HTTP: chunk data not followed by CRLF")                          \
+    X(EHTTP_TRAILER_TOO_LARGE, 4327, "HTTP: trailer section larger than the limit")                \
+    X(EHTTP_BAD_URL,       4328, "HTTP: malformed URL")                                            \
+    X(EHTTP_BAD_HOST,      4329, "HTTP: malformed host in URL")                                    \
+    X(EHTTP_BAD_PORT,      4330, "HTTP: malformed port in URL")                                    \
+    X(EHTTP_BAD_PERCENT,   4331, "HTTP: malformed percent-encoding")                               \
+    X(EHTTP_BAD_LIST,      4332, "HTTP: malformed list or parameter in header value")
+
+/* The whole table, in the order above. */
+#define CIO_ERRORS(X) CIO_ERRORS_SYS(X) CIO_ERRORS_CORE(X) CIO_ERRORS_HTTP(X)
+/* clang-format on */
+
+enum {
+#define CIO__ERR_ENUM(name, value, text) CIO_##name = -(value),
+    CIO_ERRORS(CIO__ERR_ENUM)
+#undef CIO__ERR_ENUM
+};
+
+/*
+ * The message for an error code: cio_strerror(-ETIMEDOUT) is "timed out". Accepts any int; a positive value is
+ * read as its negation (errno style). An unknown code gives "unknown error".
+ * Never NULL; the string is static.
+ */
+const char *cio_strerror(int err);
+
+/*
+ * The constant's name: cio_err_name(-ETIMEDOUT) is "CIO_ETIMEDOUT", 0 is "OK", a positive count "OK".
+ * An unknown negative code gives "CIO_EUNKNOWN". Never NULL; the string is static.
+ */
+const char *cio_err_name(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

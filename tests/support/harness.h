@@ -1,0 +1,44 @@
+/* harness.h: what every cio test uses: run a body on a fresh loop and prove nothing was left behind. */
+#ifndef CIO_TEST_HARNESS_H
+#define CIO_TEST_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <criterion/criterion.h>
+
+#include "cio.h"
+
+/*
+ * Open a loop (with `opts`, may be NULL), run `body(arg)` as its main task, require the body to return
+ * `want`, close the loop (requiring 0: nothing alive), then require that no file descriptor and no block
+ * allocated by cio is left over. The loop's log lines are kept for tst_log_contains.
+ */
+void tst_run_expect(int (*body)(void *), void *arg, const cio_loop_opts *opts, int want);
+#define tst_run(body, arg) tst_run_expect((body), (arg), NULL, 0)
+
+/* The number of open file descriptors of this process. */
+int tst_open_fds(void);
+
+/* Blocks allocated through cio's allocator and not yet freed (the test allocator counts them). */
+long tst_live_blocks(void);
+/* Make the nth allocation from now fail (1 = the next one); 0 turns failure off. */
+void tst_fail_alloc_at(long n);
+/* Allocations made since the counter was last reset. */
+long tst_alloc_count(void);
+void tst_alloc_count_reset(void);
+/* Install the counting allocator (tst_run does it; call it yourself before opening a loop by hand). */
+void tst_install_allocator(void);
+
+/* A loop log sink that keeps lines in memory: pass it as cio_loop_opts.log (log_arg unused). */
+void tst_log_sink(void *arg, const char *line);
+/* Whether a kept log line contains `needle`; clear the kept lines. */
+int tst_log_contains(const char *needle);
+void tst_log_clear(void);
+/* All kept lines joined by newlines (static storage, valid until the next log call). */
+const char *tst_log_text(void);
+
+/* Copy `n` bytes of `src` so that the byte after them is on an unreadable page. */
+const char *tst_guarded(const char *src, size_t n);
+
+#endif

@@ -356,7 +356,8 @@ typedef struct cio_scope {
     void *opaque[12];
 } cio_scope;
 
-/* Errors: CIO_ENOTASK; -EINVAL NULL or negative timeout. */
+/* `timeout` may be CIO_INFINITE (a scope that only cio_scope_cancel ends early).
+   Errors: CIO_ENOTASK; -EINVAL NULL, or a negative timeout other than CIO_INFINITE. */
 int cio_timeout_begin(cio_scope *s, int64_t timeout);
 int cio_deadline_begin(cio_scope *s, int64_t deadline);
 /* A shield, with a timeout of its own (CIO_INFINITE for none). */
@@ -369,8 +370,9 @@ int cio_scope_cancel(cio_scope *s);
 bool cio_scope_expired(const cio_scope *s);
 
 /*
- * End a scope. Returns -ETIMEDOUT if its deadline cut a wait short inside it, -ECANCELED if cio_scope_cancel
- * did, 0 otherwise (the deadline passing while no wait was cut short is not an error, like asyncio.timeout).
+ * End a scope. Returns -ETIMEDOUT if its deadline cut a wait short inside it (or a cio_check_cancel inside it
+ * reported the deadline), -ECANCELED if cio_scope_cancel did, 0 otherwise: the deadline passing while nothing
+ * inside noticed is not an error, like asyncio.timeout.
  * Errors: CIO_ESCOPEORDER not the innermost scope of the calling task (nothing changes); CIO_EBADHANDLE not begun.
  */
 int cio_scope_end(cio_scope *s);

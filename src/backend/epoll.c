@@ -23,6 +23,9 @@ static void ep_close(struct cio__backend *b)
     b->fd = -1;
 }
 
+/* Cleared when the kernel (or Valgrind) lacks epoll_pwait2, so the fallback is taken without asking again. */
+static int have_pwait2 = 1;
+
 static int ep_poll(struct cio__backend *b, int64_t timeout_ns)
 {
     struct epoll_event ev[64];
@@ -30,11 +33,18 @@ static int ep_poll(struct cio__backend *b, int64_t timeout_ns)
     if (timeout_ns < 0) {
         n = epoll_wait(b->fd, ev, 64, -1);
     } else {
-        /* epoll_pwait2 keeps sub-millisecond timers exact; epoll_wait would round them to whole milliseconds. */
-        struct timespec ts = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
-        n = epoll_pwait2(b->fd, ev, 64, &ts, NULL);
-        if (n < 0 && errno == ENOSYS)
-            n = epoll_wait(b->fd, ev, 64, (int)((timeout_ns + 999999) / 1000000));
+        /* epoll_pwait2 keeps sub-millisecond timers exact; epoll_wait would round them up to whole ms. */
+        n = -1;
+        errno = ENOSYS;
+        if (have_pwait2) {
+            struct timespec ts = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
+            n = epoll_pwait2(b->fd, ev, 64, &ts, NULL);
+        }
+        if (n < 0 && errno == ENOSYS) {
+            have_pwait2 = 0;
+            int64_t ms = (timeout_ns + 999999) / 1000000;
+            n = epoll_wait(b->fd, ev, 64, ms > INT32_MAX ? INT32_MAX : (int)ms);
+        }
     }
     if (n < 0)
         return errno == EINTR ? 0 : -errno;

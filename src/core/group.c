@@ -86,6 +86,20 @@ int cio_group_cancel(cio_group *g)
     return 0;
 }
 
+/* The cancellation error of a scope above the group (up to a shield), marked as reported; 0 if none. */
+static int outer_cancel(cio_group *g)
+{
+    for (struct cio__scope *s = g->scope.parent; s; s = s->parent) {
+        if (s->cancelled) {
+            s->caught = true;
+            return s->err;
+        }
+        if (s->kind == CIO__SCOPE_SHIELD)
+            break;
+    }
+    return 0;
+}
+
 int cio_group_close(cio_group *g)
 {
     if (!g)
@@ -98,20 +112,14 @@ int cio_group_close(cio_group *g)
     if (t->inner != &g->scope)
         return CIO_ESCOPEORDER;
     /* The owner's own cancellation (from outside the group) cancels the children; close still waits. */
-    int outer = 0;
-    for (struct cio__scope *s = g->scope.parent; s && !outer; s = s->parent) {
-        if (s->cancelled) {
-            s->caught = true;
-            outer = s->err;
-        } else if (s->kind == CIO__SCOPE_SHIELD) {
-            break;
-        }
-    }
+    int outer = outer_cancel(g);
     if (outer)
         cio__scope_cancel(&g->scope, -ECANCELED);
     g->closing = true;
     while (g->running > 0)
         cio__park_nocancel(t, g);
+    if (!outer)
+        outer = outer_cancel(g); /* it may have come while close waited */
     struct cio__list *n;
     while ((n = cio__list_pop_head(&g->children))) {
         struct cio_task *c = cio__container_of(n, struct cio_task, group_link);

@@ -13,11 +13,13 @@ void cio__ctx_make(cio__ctx *ctx, void *stack_lo, size_t size, void (*entry)(voi
     /* After the switch pops its 64 bytes and returns into the trampoline, rsp = top - 16: 16-byte aligned, so
        the trampoline's call enters `entry` with the alignment the ABI promises. */
     uint64_t *sp = (uint64_t *)(top - 16 - 64);
-    uint32_t fpctl[2];
-    __asm__ volatile("stmxcsr %0" : "=m"(fpctl[0]));
-    __asm__ volatile("fnstcw %0" : "=m"(*(uint16_t *)&fpctl[1]));
-    fpctl[1] &= 0xffff;
-    memcpy(&sp[0], fpctl, 8);
+    /* A new task starts with the creating thread's rounding modes and exception masks. */
+    uint32_t mxcsr;
+    uint16_t x87cw;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    __asm__ volatile("fnstcw %0" : "=m"(x87cw));
+    uint64_t fpctl = mxcsr | (uint64_t)x87cw << 32;
+    memcpy(&sp[0], &fpctl, 8);
     sp[1] = 0;                                /* r15 */
     sp[2] = 0;                                /* r14 */
     sp[3] = (uint64_t)(uintptr_t)arg;         /* r13 */

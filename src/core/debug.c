@@ -10,7 +10,7 @@ void cio__debug_slow(cio_loop *l, struct cio_task *t, int64_t elapsed, const cha
 {
     if (t)
         cio__log(l, "cio: slow %s: task %llu '%s' (spawned at %s:%d) ran %.3f ms without waiting", what,
-                 (unsigned long long)t->id, t->name, t->file, t->line, (double)elapsed / 1e6);
+                 (unsigned long long)t->id, cio__task_name(t), t->file, t->line, (double)elapsed / 1e6);
     else
         cio__log(l, "cio: slow %s: ran %.3f ms", what, (double)elapsed / 1e6);
 }
@@ -21,7 +21,7 @@ void cio__debug_unjoined(cio_loop *l, struct cio_task *t, const char *when)
         return;
     t->debug_reported = true;
     cio__log(l, "cio: task %llu '%s' (spawned at %s:%d) finished with %s but was never joined nor detached (%s)",
-             (unsigned long long)t->id, t->name, t->file, t->line, cio_err_name(t->status), when);
+             (unsigned long long)t->id, cio__task_name(t), t->file, t->line, cio_err_name(t->status), when);
 }
 
 /* ------------------------------------------------------------------------------------------------ overflow */
@@ -60,23 +60,35 @@ static size_t put(char *buf, size_t at, size_t cap, const char *s)
     return at + n;
 }
 
+static size_t put_u64(char *buf, size_t at, size_t cap, unsigned long long v)
+{
+    char num[24];
+    num[fmt_u64(num, v)] = 0;
+    return put(buf, at, cap, num);
+}
+
 static void on_segv(int sig, siginfo_t *si, void *uctx)
 {
     cio_loop *l = cio__tls_loop;
     struct cio_task *t = l ? l->current : NULL;
     char *addr = si->si_addr;
     if (t && addr >= t->slot_base && addr < t->slot_base + l->page) {
-        char buf[256], num[24];
+        char buf[256];
         size_t at = put(buf, 0, sizeof buf, "cio: stack overflow in task ");
-        at = put(buf, at, sizeof buf, (num[fmt_u64(num, t->id)] = 0, num));
+        at = put_u64(buf, at, sizeof buf, t->id);
         at = put(buf, at, sizeof buf, " '");
-        at = put(buf, at, sizeof buf, t->name);
+        if (t->name[0]) {
+            at = put(buf, at, sizeof buf, t->name);
+        } else { /* the default name, made here without snprintf, which is not async-signal-safe */
+            at = put(buf, at, sizeof buf, "Task-");
+            at = put_u64(buf, at, sizeof buf, t->id);
+        }
         at = put(buf, at, sizeof buf, "' (spawned at ");
         at = put(buf, at, sizeof buf, t->file);
         at = put(buf, at, sizeof buf, ":");
-        at = put(buf, at, sizeof buf, (num[fmt_u64(num, (unsigned long long)t->line)] = 0, num));
+        at = put_u64(buf, at, sizeof buf, (unsigned long long)t->line);
         at = put(buf, at, sizeof buf, ", stack of ");
-        at = put(buf, at, sizeof buf, (num[fmt_u64(num, (unsigned long long)(t->slot_size - l->page))] = 0, num));
+        at = put_u64(buf, at, sizeof buf, (unsigned long long)(t->slot_size - l->page));
         at = put(buf, at, sizeof buf, " bytes)\n");
         ssize_t w = write(STDERR_FILENO, buf, at);
         (void)w;

@@ -20,7 +20,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-_Thread_local cio_loop *cio__tls_loop;
+_Thread_local cio_loop *cio__tls_loop __attribute__((tls_model("initial-exec")));
 extern atomic_int cio__open_loops;
 
 /*
@@ -82,33 +82,12 @@ void cio__log(cio_loop *l, const char *fmt, ...)
 
 /* ------------------------------------------------------------------------------------------------ ready queue */
 
-void cio__ready_push(cio_loop *l, struct cio__runnable *r)
-{
-    r->next = NULL;
-    if (l->ready.tail)
-        l->ready.tail->next = r;
-    else
-        l->ready.head = r;
-    l->ready.tail = r;
-}
-
-static inline struct cio__runnable *ready_pop(cio_loop *l)
-{
-    struct cio__runnable *r = l->ready.head;
-    if (r) {
-        l->ready.head = r->next;
-        if (!r->next)
-            l->ready.tail = NULL;
-    }
-    return r;
-}
-
 /* ------------------------------------------------------------------------------------------------ switching */
 
 /* Time to stop chaining tasks and let the scheduler poll: looked at only every CLOCK_EVERY switches. */
-static bool poll_due(cio_loop *l)
+static inline bool poll_due(cio_loop *l)
 {
-    if ((++l->turns & (CLOCK_EVERY - 1)) != 0)
+    if (CIO_LIKELY((++l->turns & (CLOCK_EVERY - 1)) != 0))
         return false;
     l->now = clock_ns();
     return l->now >= cio__timers_next(l) || (l->backend.nwatch > 0 && l->now - l->last_poll >= POLL_INTERVAL);
@@ -117,19 +96,19 @@ static bool poll_due(cio_loop *l)
 static void overflow_abort(struct cio_task *t)
 {
     cio__log(t->loop, "cio: stack overflow in task %llu '%s' (spawned at %s:%d): its stack canary is broken",
-             (unsigned long long)t->id, t->name, t->file, t->line);
+             (unsigned long long)t->id, cio__task_name(t), t->file, t->line);
     abort();
 }
 
 /* What runs right after any switch lands, on whichever stack it landed. */
-static void after_switch(cio_loop *l)
+static inline void after_switch(cio_loop *l)
 {
-    if (l->dead) {
+    if (CIO_UNLIKELY(l->dead != NULL)) {
         struct cio_task *d = l->dead;
         l->dead = NULL;
         cio__task_release(d);
     }
-    if (l->debug)
+    if (CIO_UNLIKELY(l->debug))
         l->step_start = clock_ns();
 }
 
@@ -137,14 +116,14 @@ static void after_switch(cio_loop *l)
  * Switch from `from` (NULL: the scheduler) to `to` (NULL: the scheduler), with the sanitizers told. A task that
  * has finished passes `finished`, so AddressSanitizer drops its fake stack instead of saving it.
  */
-static void switch_ctx(cio_loop *l, struct cio_task *from, struct cio_task *to, bool finished)
+static inline __attribute__((always_inline)) void switch_ctx(cio_loop *l, struct cio_task *from, struct cio_task *to, bool finished)
 {
-    if (l->debug && from) {
+    if (CIO_UNLIKELY(l->debug) && from) {
         int64_t elapsed = clock_ns() - l->step_start;
         if (elapsed > l->slow_threshold)
             cio__debug_slow(l, from, elapsed, "task step");
     }
-    if (from && !from->guarded && !cio__stack_canary_ok(from->slot_base, l->page))
+    if (from && CIO_UNLIKELY(!from->guarded) && !cio__stack_canary_ok(from->slot_base, l->page))
         overflow_abort(from);
     l->current = to;
     cio__ctx *fc = from ? &from->ctx : &l->sched_ctx;
@@ -196,7 +175,7 @@ void cio__task_suspend(struct cio_task *self, bool finished)
     struct cio__runnable *r = l->ready.head;
     struct cio_task *next = NULL;
     if (r && r->kind == CIO__RUN_TASK && !poll_due(l)) {
-        ready_pop(l);
+        cio__ready_pop(l);
         next = (struct cio_task *)r;
         if (next == self) {
             self->state = CIO__T_RUNNING;
@@ -323,7 +302,7 @@ static int drive(cio_loop *l, bool (*done)(cio_loop *))
 {
     for (;;) {
         struct cio__runnable *r;
-        while ((r = ready_pop(l))) {
+        while ((r = cio__ready_pop(l))) {
             dispatch(l, r);
             if (done(l))
                 return 0;
@@ -508,7 +487,7 @@ int cio_loop_close(cio_loop *l)
         busy = true;
         if (t->state != CIO__T_DONE)
             cio__log(l, "cio: loop close: task %llu '%s' (spawned at %s:%d) is still alive", (unsigned long long)t->id,
-                     t->name, t->file, t->line);
+                     cio__task_name(t), t->file, t->line);
         else
             cio__debug_unjoined(l, t, "at loop close");
     }
@@ -522,7 +501,7 @@ int cio_loop_close(cio_loop *l)
         return -EBUSY;
     /* Only cancelled callbacks are left in the queue: drop the loop's references to them. */
     struct cio__runnable *r;
-    while ((r = ready_pop(l)))
+    while ((r = cio__ready_pop(l)))
         cio__handle_unref(cio__container_of(r, struct cio_handle, run));
     /* Handles the caller still holds stay valid to close; they no longer belong to a loop. */
     while (!cio__list_empty(&l->handles)) {

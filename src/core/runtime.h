@@ -97,7 +97,8 @@ void cio__scope_pop(struct cio_task *t, struct cio__scope *s);
 /* Cancel a scope with `err` and wake every task waiting inside it. */
 void cio__scope_cancel(struct cio__scope *s, int err);
 /* The error the task's waits get now (0 if none); marks the scope that gives it as caught. */
-int cio__scope_check(struct cio_task *t);
+int cio__scope_check_slow(struct cio_task *t);
+#define cio__scope_check(t) cio__scope_check_fast(t)
 
 /* ------------------------------------------------------------------------------------------------ tasks */
 
@@ -158,6 +159,14 @@ struct cio_task {
     char name[32];
 };
 
+/* The common case inline: a task with no scope but its root, and nobody cancelling it. */
+static inline int cio__scope_check_fast(struct cio_task *t)
+{
+    if (CIO_LIKELY(t->inner == &t->root && !t->root.cancelled && !t->root.parent))
+        return 0;
+    return cio__scope_check_slow(t);
+}
+
 /* Suspend the running task until cio__unpark; `unlink` undoes its registration if a cancellation wakes it. */
 int cio__park(struct cio_task *t, void (*unlink)(struct cio_task *), void *obj);
 /* Make a parked task ready; its cio__park returns `result`. */
@@ -179,6 +188,8 @@ void cio__task_release(struct cio_task *t);
 /* Spawn inside the core (groups use it). */
 int cio__spawn(cio_task **out, cio_fn fn, void *arg, const cio_spawn_opts *opts, const char *file, int line,
                struct cio_group *g);
+/* The task's name ("Task-<id>" unless one was given). */
+const char *cio__task_name(struct cio_task *t);
 /* The running task of this thread, or NULL. */
 struct cio_task *cio__current(void);
 /* The error for a wait attempted now by the current task: CIO_ENOLOOP, CIO_ENOTASK, or its cancellation. */
@@ -247,6 +258,8 @@ struct cio_loop {
     int64_t last_poll;
     /* Counts task-to-task switches, to look at the clock only now and then. */
     uint32_t turns;
+    /* Staggers where each new task's stack starts within its top page. */
+    uint32_t color;
     struct cio__backend backend;
     struct cio__list tasks;
     size_t alive;
@@ -267,10 +280,30 @@ struct cio_loop {
     size_t asan_main_size;
 };
 
-extern _Thread_local cio_loop *cio__tls_loop;
+/* The loop of this thread. Initial-exec: one %fs-relative load, even from the shared library. */
+extern _Thread_local cio_loop *cio__tls_loop __attribute__((tls_model("initial-exec")));
 
 /* Add a runnable at the tail of the ready queue. */
-void cio__ready_push(cio_loop *l, struct cio__runnable *r);
+static inline void cio__ready_push(cio_loop *l, struct cio__runnable *r)
+{
+    r->next = NULL;
+    if (l->ready.tail)
+        l->ready.tail->next = r;
+    else
+        l->ready.head = r;
+    l->ready.tail = r;
+}
+
+static inline struct cio__runnable *cio__ready_pop(cio_loop *l)
+{
+    struct cio__runnable *r = l->ready.head;
+    if (r) {
+        l->ready.head = r->next;
+        if (!r->next)
+            l->ready.tail = NULL;
+    }
+    return r;
+}
 /* Report a line through the loop's log (printf-style). */
 void cio__log(cio_loop *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Debug-mode reports (debug.c). */

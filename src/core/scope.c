@@ -24,7 +24,7 @@ void cio__scope_pop(struct cio_task *t, struct cio__scope *s)
     s->magic = CIO__DEAD_MAGIC;
 }
 
-int cio__scope_check(struct cio_task *t)
+int cio__scope_check_slow(struct cio_task *t)
 {
     for (struct cio__scope *s = t->inner; s; s = s->parent) {
         if (CIO_UNLIKELY(s->cancelled)) {

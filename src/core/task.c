@@ -38,7 +38,11 @@ int cio__spawn(cio_task **out, cio_fn fn, void *arg, const cio_spawn_opts *opts,
     char *base = cio__stack_get(&l->stacks, slot_size, &guarded);
     if (!base)
         return -ENOMEM;
-    struct cio_task *t = (struct cio_task *)(base + slot_size - task_room());
+    /* Successive tasks place their struct (and so their stack top) at different offsets within the page: two
+       tasks switching back and forth would otherwise save and restore registers at addresses equal modulo 4 KiB,
+       which the CPU treats as possibly the same (4K aliasing) and stalls on. */
+    size_t color = (size_t)(l->color++ & 15) * 64 * 3;
+    struct cio_task *t = (struct cio_task *)(base + slot_size - task_room() - color);
     memset(t, 0, sizeof *t);
     t->run.kind = CIO__RUN_TASK;
     t->magic = CIO__TASK_MAGIC;
@@ -52,10 +56,10 @@ int cio__spawn(cio_task **out, cio_fn fn, void *arg, const cio_spawn_opts *opts,
     t->file = file ? file : "?";
     t->line = line;
     t->handle = CIO__H_OWNED;
-    if (opts && opts->name)
-        snprintf(t->name, sizeof t->name, "%s", opts->name);
-    else
-        snprintf(t->name, sizeof t->name, "Task-%llu", (unsigned long long)t->id);
+    if (opts && opts->name) {
+        size_t n = strnlen(opts->name, sizeof t->name - 1);
+        memcpy(t->name, opts->name, n);
+    }
     cio__list_init(&t->done_waiters);
     cio__list_init(&t->group_link);
     cio__list_init(&t->root.children);
@@ -91,7 +95,7 @@ _Noreturn void cio__task_finish(struct cio_task *t)
         struct cio__scope *s = t->inner;
         CIO_ASSERT(s->kind != CIO__SCOPE_GROUP); /* a task must close the groups it opens */
         if (l->debug)
-            cio__log(l, "cio: task %llu '%s' returned with a scope still open", (unsigned long long)t->id, t->name);
+            cio__log(l, "cio: task %llu '%s' returned with a scope still open", (unsigned long long)t->id, cio__task_name(t));
         cio__scope_pop(t, s);
     }
     cio__list_remove(&t->root.sibling);
@@ -107,7 +111,7 @@ _Noreturn void cio__task_finish(struct cio_task *t)
     else if (t->handle == CIO__H_DETACHED) {
         if (l->debug && t->status < 0 && t->status != -ECANCELED)
             cio__log(l, "cio: detached task %llu '%s' (spawned at %s:%d) failed: %s", (unsigned long long)t->id,
-                     t->name, t->file, t->line, cio_err_name(t->status));
+                     cio__task_name(t), t->file, t->line, cio_err_name(t->status));
         l->dead = t;
     }
     cio__task_suspend(t, true);
@@ -282,6 +286,14 @@ static const struct cio_task *task_or_current(const cio_task *t)
     return t && t->magic == CIO__TASK_MAGIC ? t : NULL;
 }
 
+const char *cio__task_name(struct cio_task *t)
+{
+    /* The default name is made when first asked for: formatting it at every spawn cost more than the spawn. */
+    if (!t->name[0])
+        snprintf(t->name, sizeof t->name, "Task-%llu", (unsigned long long)t->id);
+    return t->name;
+}
+
 uint64_t cio_task_id(const cio_task *t)
 {
     t = task_or_current(t);
@@ -291,7 +303,7 @@ uint64_t cio_task_id(const cio_task *t)
 const char *cio_task_name(const cio_task *t)
 {
     t = task_or_current(t);
-    return t ? t->name : NULL;
+    return t ? cio__task_name((struct cio_task *)t) : NULL;
 }
 
 bool cio_task_done(const cio_task *t)

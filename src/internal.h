@@ -11,10 +11,10 @@
 #define CIO_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* A broken invariant is a bug in cio: it stays checked in every build and aborts with file and line. */
-#define CIO_ASSERT(cond)                                                                                               \
-    do {                                                                                                               \
-        if (CIO_UNLIKELY(!(cond)))                                                                                     \
-            cio__assert_fail(#cond, __FILE__, __LINE__);                                                               \
+#define CIO_ASSERT(cond)                                 \
+    do {                                                 \
+        if (CIO_UNLIKELY(!(cond)))                       \
+            cio__assert_fail(#cond, __FILE__, __LINE__); \
     } while (0)
 _Noreturn void cio__assert_fail(const char *cond, const char *file, int line);
 

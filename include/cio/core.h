@@ -27,12 +27,12 @@ extern "C" {
  */
 
 /* Time: int64_t nanoseconds of CLOCK_MONOTONIC. Durations and absolute deadlines are distinct parameters. */
-#define CIO_NS(n)       ((int64_t)(n))
-#define CIO_US(n)       ((int64_t)(n) * 1000)
-#define CIO_MS(n)       ((int64_t)(n) * 1000000)
-#define CIO_SEC(n)      ((int64_t)(n) * 1000000000)
+#define CIO_NS(n)  ((int64_t)(n))
+#define CIO_US(n)  ((int64_t)(n)*1000)
+#define CIO_MS(n)  ((int64_t)(n)*1000000)
+#define CIO_SEC(n) ((int64_t)(n)*1000000000)
 /* A duration that never expires (for `timeout` parameters). */
-#define CIO_INFINITE    ((int64_t)-1)
+#define CIO_INFINITE ((int64_t)-1)
 
 typedef struct cio_loop cio_loop;
 typedef struct cio_task cio_task;
@@ -323,8 +323,8 @@ int cio_group_open(cio_group **out);
  * Errors: those of cio_spawn; -ECANCELED the group is already cancelled (nothing spawned, like asyncio);
  *         CIO_ENOTOWNER called from another task than the owner; CIO_EBADHANDLE group closed.
  */
-int cio_group_spawn_at(cio_group *g, cio_task **out, cio_fn fn, void *arg, const cio_spawn_opts *opts,
-                       const char *file, int line);
+int cio_group_spawn_at(cio_group *g, cio_task **out, cio_fn fn, void *arg, const cio_spawn_opts *opts, const char *file,
+                       int line);
 #define cio_group_spawn(g, out, fn, arg, opts) cio_group_spawn_at((g), (out), (fn), (arg), (opts), __FILE__, __LINE__)
 
 /* Cancel every child and the owner's waits inside the group. Returns 0, -EINVAL for NULL. */

@@ -8,8 +8,8 @@ const char *cio_strerror(int err)
     switch (err) {
     case 0:
         return "success";
-#define TEXT_CASE(name, value, text)                                                                                   \
-    case CIO_##name:                                                                                                   \
+#define TEXT_CASE(name, value, text) \
+    case CIO_##name:                 \
         return text;
         CIO_ERRORS(TEXT_CASE)
 #undef TEXT_CASE
@@ -22,8 +22,8 @@ const char *cio_err_name(int err)
     if (err >= 0)
         return "OK";
     switch (err) {
-#define NAME_CASE(name, value, text)                                                                                   \
-    case CIO_##name:                                                                                                   \
+#define NAME_CASE(name, value, text) \
+    case CIO_##name:                 \
         return "CIO_" #name;
         CIO_ERRORS(NAME_CASE)
 #undef NAME_CASE

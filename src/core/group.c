@@ -35,8 +35,8 @@ int cio_group_open(cio_group **out)
     return 0;
 }
 
-int cio_group_spawn_at(cio_group *g, cio_task **out, cio_fn fn, void *arg, const cio_spawn_opts *opts,
-                       const char *file, int line)
+int cio_group_spawn_at(cio_group *g, cio_task **out, cio_fn fn, void *arg, const cio_spawn_opts *opts, const char *file,
+                       int line)
 {
     if (!g)
         return -EINVAL;

@@ -116,7 +116,8 @@ static inline void after_switch(cio_loop *l)
  * Switch from `from` (NULL: the scheduler) to `to` (NULL: the scheduler), with the sanitizers told. A task that
  * has finished passes `finished`, so AddressSanitizer drops its fake stack instead of saving it.
  */
-static inline __attribute__((always_inline)) void switch_ctx(cio_loop *l, struct cio_task *from, struct cio_task *to, bool finished)
+static inline __attribute__((always_inline)) void switch_ctx(cio_loop *l, struct cio_task *from, struct cio_task *to,
+                                                             bool finished)
 {
     if (CIO_UNLIKELY(l->debug) && from) {
         int64_t elapsed = clock_ns() - l->step_start;

@@ -177,8 +177,8 @@ static char *chunk_new(struct cio__stack_pool *p, struct cio__stack_class *cls, 
         cls->cap = cap;
     }
     c->len = (size_t)n * slot_size;
-    c->base = mmap(NULL, c->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                   -1, 0);
+    c->base =
+        mmap(NULL, c->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (c->base == MAP_FAILED) {
         cio__free(c);
         return NULL;

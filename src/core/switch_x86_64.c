@@ -20,14 +20,14 @@ void cio__ctx_make(cio__ctx *ctx, void *stack_lo, size_t size, void (*entry)(voi
     __asm__ volatile("fnstcw %0" : "=m"(x87cw));
     uint64_t fpctl = mxcsr | (uint64_t)x87cw << 32;
     memcpy(&sp[0], &fpctl, 8);
-    sp[1] = 0;                                /* r15 */
-    sp[2] = 0;                                /* r14 */
-    sp[3] = (uint64_t)(uintptr_t)arg;         /* r13 */
-    sp[4] = (uint64_t)(uintptr_t)entry;       /* r12 */
-    sp[5] = 0;                                /* rbx */
-    sp[6] = 0;                                /* rbp: a zero frame pointer ends frame-pointer walks */
+    sp[1] = 0;                          /* r15 */
+    sp[2] = 0;                          /* r14 */
+    sp[3] = (uint64_t)(uintptr_t)arg;   /* r13 */
+    sp[4] = (uint64_t)(uintptr_t)entry; /* r12 */
+    sp[5] = 0;                          /* rbx */
+    sp[6] = 0;                          /* rbp: a zero frame pointer ends frame-pointer walks */
     sp[7] = (uint64_t)(uintptr_t)cio__ctx_trampoline;
-    sp[8] = 0;                                /* slot above: a null return address for the trampoline */
+    sp[8] = 0; /* slot above: a null return address for the trampoline */
     ctx->sp = sp;
 }
 #endif

@@ -95,7 +95,8 @@ _Noreturn void cio__task_finish(struct cio_task *t)
         struct cio__scope *s = t->inner;
         CIO_ASSERT(s->kind != CIO__SCOPE_GROUP); /* a task must close the groups it opens */
         if (l->debug)
-            cio__log(l, "cio: task %llu '%s' returned with a scope still open", (unsigned long long)t->id, cio__task_name(t));
+            cio__log(l, "cio: task %llu '%s' returned with a scope still open", (unsigned long long)t->id,
+                     cio__task_name(t));
         cio__scope_pop(t, s);
     }
     cio__list_remove(&t->root.sibling);

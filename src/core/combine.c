@@ -353,8 +353,12 @@ int cio_wait_for(cio_task *t, int64_t timeout)
         return CIO_EBADHANDLE;
     cio_scope s;
     int rc = cio_timeout_begin(&s, timeout);
-    if (rc < 0)
+    if (rc < 0) {
+        /* No deadline could be set (no memory): the handle is still released, as promised. */
+        cio_cancel(t, NULL);
+        cio_join(t);
         return rc;
+    }
     int status = cio_join(t);
     rc = cio_scope_end(&s);
     return rc == -ETIMEDOUT ? -ETIMEDOUT : status;

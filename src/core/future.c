@@ -14,8 +14,8 @@ struct cio_future {
     /* The callback runnable sits in the ready queue. */
     bool cbs_queued;
     int status;
-    /* The caller's reference, and one while the callbacks are queued. */
-    int refs;
+    /* The caller's reference, one while the callbacks are queued, one per completion posted from a thread. */
+    atomic_int refs;
     void *result;
     cio_loop *loop;
     struct cio__list waiters;
@@ -34,7 +34,7 @@ int cio_future_open(cio_future **out)
     if (!f)
         return -ENOMEM;
     f->magic = CIO__FUT_MAGIC;
-    f->refs = 1;
+    atomic_init(&f->refs, 1);
     f->loop = l;
     f->status = -EAGAIN;
     f->run.kind = CIO__RUN_FUTURE_CBS;
@@ -51,7 +51,7 @@ static bool live(const cio_future *f)
 
 static void unref(cio_future *f)
 {
-    if (--f->refs == 0) {
+    if (atomic_fetch_sub(&f->refs, 1) == 1) {
         struct done_cb *c = f->cbs;
         while (c) {
             struct done_cb *next = c->next;
@@ -67,7 +67,7 @@ static void queue_callbacks(cio_future *f)
 {
     if (f->cbs && !f->cbs_queued) {
         f->cbs_queued = true;
-        f->refs++;
+        atomic_fetch_add(&f->refs, 1);
         cio__ready_push(f->loop, &f->run);
     }
 }
@@ -87,10 +87,47 @@ void cio__future_run_callbacks(struct cio__runnable *r)
     unref(f);
 }
 
+static int complete(cio_future *f, int status, void *result);
+
+/* A completion made on another thread, carried to the future's loop. */
+struct posted {
+    struct cio__remote r;
+    cio_future *f;
+    int status;
+    void *result;
+};
+
+static void posted_arrive(struct cio__remote *r)
+{
+    struct posted *p = (struct posted *)r;
+    if (!p->f->closed)
+        complete(p->f, p->status, p->result); /* a second completion is ignored (-EALREADY) */
+    unref(p->f);
+    cio__free(p);
+}
+
+static int post(cio_future *f, int status, void *result)
+{
+    struct posted *p = cio__malloc(sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    p->r.fn = posted_arrive;
+    p->f = f;
+    p->status = status;
+    p->result = result;
+    atomic_fetch_add(&f->refs, 1);
+    cio__loop_post(f->loop, &p->r);
+    return 0;
+}
+
 static int complete(cio_future *f, int status, void *result)
 {
-    if (!live(f))
+    if (!f || f->magic != CIO__FUT_MAGIC)
         return f ? CIO_EBADHANDLE : -EINVAL;
+    if (cio__tls_loop != f->loop)
+        return post(f, status, result);
+    if (f->closed)
+        return CIO_EBADHANDLE;
     if (f->done)
         return -EALREADY;
     f->done = true;
@@ -122,9 +159,21 @@ int cio_future_cancel(cio_future *f)
     return complete(f, -ECANCELED, NULL);
 }
 
+/* A waiter keeps its own copy of the outcome: once woken it must not touch the future, which its owner may
+   close before the waiter gets to run. */
+struct fwaiter {
+    struct cio__waiter w;
+    cio_future *f;
+    int status;
+    void *result;
+};
+
 static void wake(struct cio__waiter *w)
 {
+    struct fwaiter *fw = (struct fwaiter *)w;
     struct cio_task *t = w->data;
+    fw->status = fw->f->status;
+    fw->result = fw->f->result;
     if (t->state == CIO__T_WAITING && t->wait_obj == w)
         cio__unpark(t, 0);
 }
@@ -143,11 +192,14 @@ int cio_future_await(cio_future *f, void **result)
         int rc = cio__enter_wait(&t);
         if (rc < 0)
             return rc;
-        struct cio__waiter w = {.notify = wake, .data = t};
-        cio__list_insert_tail(&f->waiters, &w.link);
-        rc = cio__park(t, unlink_waiter, &w);
+        struct fwaiter fw = {.w = {.notify = wake, .data = t}, .f = f};
+        cio__list_insert_tail(&f->waiters, &fw.w.link);
+        rc = cio__park(t, unlink_waiter, &fw.w);
         if (rc < 0)
             return rc;
+        if (fw.status == 0 && result)
+            *result = fw.result;
+        return fw.status;
     }
     if (f->status == 0 && result)
         *result = f->result;

@@ -131,3 +131,11 @@ int cio_group_close(cio_group *g)
     cio__free(g);
     return rc;
 }
+
+void cio__group_abandon(struct cio_task *t, struct cio__scope *s)
+{
+    cio_group *g = cio__container_of(s, cio_group, scope);
+    (void)t;
+    cio__scope_cancel(&g->scope, -ECANCELED);
+    cio_group_close(g);
+}

@@ -19,6 +19,16 @@
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
+#if defined(__SANITIZE_THREAD__)
+#define CIO_TSAN_FIBERS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CIO_TSAN_FIBERS 1
+#endif
+#endif
+#ifdef CIO_TSAN_FIBERS
+#include <sanitizer/tsan_interface.h>
+#endif
 
 _Thread_local cio_loop *cio__tls_loop __attribute__((tls_model("initial-exec")));
 extern atomic_int cio__open_loops;
@@ -129,6 +139,9 @@ static inline __attribute__((always_inline)) void switch_ctx(cio_loop *l, struct
     l->current = to;
     cio__ctx *fc = from ? &from->ctx : &l->sched_ctx;
     cio__ctx *tc = to ? &to->ctx : &l->sched_ctx;
+#ifdef CIO_TSAN_FIBERS
+    __tsan_switch_to_fiber(to ? to->tsan_fiber : l->tsan_sched_fiber, 0);
+#endif
 #ifdef CIO_ASAN_FIBERS
     void **save = finished ? NULL : from ? &from->asan_fake_stack : &l->asan_sched_fake;
     const void *bottom = to ? to->slot_base + l->page : l->asan_main_bottom;
@@ -158,11 +171,25 @@ static void task_entry(void *arg)
 void cio__task_ctx_make(struct cio_task *t)
 {
     char *lo = t->slot_base + t->loop->page;
+#ifdef CIO_TSAN_FIBERS
+    t->tsan_fiber = __tsan_create_fiber(0);
+#endif
 #ifdef CIO_ASAN_FIBERS
     /* A reused stack may still carry poison from the frames of the task that ran on it before. */
     ASAN_UNPOISON_MEMORY_REGION(lo, (size_t)((char *)t - lo));
 #endif
     cio__ctx_make(&t->ctx, lo, (size_t)((char *)t - lo), task_entry, t);
+}
+
+void cio__task_ctx_release(struct cio_task *t)
+{
+#ifdef CIO_TSAN_FIBERS
+    if (t->tsan_fiber)
+        __tsan_destroy_fiber(t->tsan_fiber);
+    t->tsan_fiber = NULL;
+#else
+    (void)t;
+#endif
 }
 
 /*
@@ -175,7 +202,8 @@ void cio__task_suspend(struct cio_task *self, bool finished)
     cio_loop *l = self->loop;
     struct cio__runnable *r = l->ready.head;
     struct cio_task *next = NULL;
-    if (r && r->kind == CIO__RUN_TASK && !poll_due(l)) {
+    /* When main finishes, control goes back to cio_loop_run, which returns (run_until_complete). */
+    if (r && r->kind == CIO__RUN_TASK && !(finished && self == l->main) && !poll_due(l)) {
         cio__ready_pop(l);
         next = (struct cio_task *)r;
         if (next == self) {
@@ -286,7 +314,7 @@ static bool main_done(cio_loop *l)
 
 static bool all_done(cio_loop *l)
 {
-    return l->alive == 0 && l->ready.head == NULL;
+    return l->alive == 0 && l->ready.head == NULL && atomic_load(&l->external) == 0 && !cio__remote_pending(l);
 }
 
 /* Poll the backend for at most `timeout` ns, then refresh the clock and fire due timers. */
@@ -316,7 +344,8 @@ static int drive(cio_loop *l, bool (*done)(cio_loop *))
         if (!l->ready.head) {
             int64_t next = cio__timers_next(l);
             if (next == INT64_MAX) {
-                if (l->backend.nwatch == 0 && l->external == 0)
+                if (l->backend.nwatch == l->internal_watches && atomic_load(&l->external) == 0 &&
+                    !cio__remote_pending(l))
                     return -EDEADLK;
                 timeout = -1;
             } else {
@@ -367,9 +396,17 @@ int cio_loop_open(cio_loop **out, const cio_loop_opts *opts)
     int rc = ops->open(&l->backend);
     if (rc < 0)
         goto fail_backend;
+    rc = cio__remote_open(l);
+    if (rc < 0)
+        goto fail_remote;
     rc = cio__overflow_guard_open(l);
     if (rc < 0)
         goto fail_guard;
+    l->thread = pthread_self();
+    l->cancel_on_signals = o.cancel_on_signals;
+#ifdef CIO_TSAN_FIBERS
+    l->tsan_sched_fiber = __tsan_get_current_fiber();
+#endif
     l->now = l->last_poll = clock_ns();
     l->magic = CIO__LOOP_MAGIC;
     cio__tls_loop = l;
@@ -377,6 +414,8 @@ int cio_loop_open(cio_loop **out, const cio_loop_opts *opts)
     *out = l;
     return 0;
 fail_guard:
+    cio__remote_close(l);
+fail_remote:
     ops->close(&l->backend);
 fail_backend:
     cio__free(l);
@@ -424,6 +463,7 @@ int cio_loop_run(cio_loop *l, cio_fn main, void *arg)
     rc = cio_spawn_at(&t, main, arg, &(cio_spawn_opts){.name = "main"}, "cio_loop_run", 0);
     if (rc < 0)
         return rc;
+    t->handle = CIO__H_MAIN; /* cio_loop_run joins it: user code can neither join nor detach it */
     l->main = t;
     l->running = true;
     l->now = clock_ns();
@@ -457,8 +497,11 @@ int cio_loop_shutdown(cio_loop *l)
         if (t->state != CIO__T_DONE)
             cio__scope_cancel(&t->root, -ECANCELED);
     }
+    cio__remote_drain(l);
+    l->shutting_down = true; /* tasks that cleanup spawns start cancelled */
     l->running = true;
     rc = drive(l, all_done);
+    l->shutting_down = false;
     l->running = false;
     if (rc < 0) {
         cio__log(l, "cio: loop shutdown: tasks still wait after being cancelled (%s)", cio_err_name(rc));
@@ -496,8 +539,17 @@ int cio_loop_close(cio_loop *l)
         busy = true;
         cio__log(l, "cio: loop close: %zu callback(s) still pending", l->pending_handles);
     }
-    for (struct cio__runnable *r = l->ready.head; r && !busy; r = r->next)
-        busy = r->kind != CIO__RUN_HANDLE || cio__container_of(r, struct cio_handle, run)->state == CIO__HS_PENDING;
+    long refs = atomic_load(&l->external);
+    if (refs > 0 || cio__remote_pending(l)) {
+        busy = true;
+        cio__log(l, "cio: loop close: %ld reference(s) from other threads or the pool, or posted callbacks", refs);
+    }
+    for (struct cio__runnable *r = l->ready.head; r; r = r->next) {
+        if (r->kind == CIO__RUN_FUTURE_CBS) {
+            busy = true;
+            cio__log(l, "cio: loop close: a future's done callbacks are still queued");
+        }
+    }
     if (busy)
         return -EBUSY;
     /* Only cancelled callbacks are left in the queue: drop the loop's references to them. */
@@ -510,7 +562,9 @@ int cio_loop_close(cio_loop *l)
         cio__list_remove(&h->link);
         h->loop = NULL;
     }
+    cio__signals_close(l);
     cio__overflow_guard_close(l);
+    cio__remote_close(l);
     l->backend.ops->close(&l->backend);
     cio__stack_pool_fini(&l->stacks);
     cio__free(l->timers.v);
@@ -521,20 +575,48 @@ int cio_loop_close(cio_loop *l)
     return 0;
 }
 
-int cio_run(cio_fn main, void *arg)
+int cio_run_opts(cio_fn main, void *arg, const cio_loop_opts *opts)
 {
     cio_loop *l;
-    int rc = cio_loop_open(&l, NULL);
+    int rc = cio_loop_open(&l, opts);
     if (rc < 0)
         return rc;
+    if (l->cancel_on_signals) {
+        rc = cio__signals_shutdown_on(l);
+        if (rc < 0) {
+            cio_loop_close(l);
+            return rc;
+        }
+    }
     int status = cio_loop_run(l, main, arg);
+    int sig = l->exit_signal;
     int src = cio_loop_shutdown(l);
     int crc = cio_loop_close(l);
+    if (sig && status == -ECANCELED) {
+        cio__last_exit_signal = sig;
+        status = -EINTR;
+    }
     if (status >= 0 && src < 0)
         status = src;
     if (status >= 0 && crc < 0)
         status = crc;
     return status;
+}
+
+int cio_run(cio_fn main, void *arg)
+{
+    return cio_run_opts(main, arg, NULL);
+}
+
+_Thread_local int cio__last_exit_signal;
+
+int cio_exit_code(int rc)
+{
+    if (rc >= 0)
+        return 0;
+    if (rc == -EINTR && cio__last_exit_signal > 0)
+        return 128 + cio__last_exit_signal;
+    return 1;
 }
 
 /* ------------------------------------------------------------------------------------------------ callbacks */

@@ -2,6 +2,8 @@
 #ifndef CIO_CORE_RUNTIME_H
 #define CIO_CORE_RUNTIME_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -104,7 +106,7 @@ int cio__scope_check_slow(struct cio_task *t);
 
 enum { CIO__T_READY = 1, CIO__T_RUNNING, CIO__T_WAITING, CIO__T_DONE };
 /* Who will release the task: its handle's owner (join), nobody (detached), or its group. */
-enum { CIO__H_OWNED = 1, CIO__H_DETACHED, CIO__H_GROUP, CIO__H_GROUP_KEPT, CIO__H_JOINING };
+enum { CIO__H_OWNED = 1, CIO__H_DETACHED, CIO__H_GROUP, CIO__H_GROUP_KEPT, CIO__H_JOINING, CIO__H_MAIN };
 
 /* Something waiting for a task or a future to finish: a joiner, gather, wait, as_completed. */
 struct cio__waiter {
@@ -156,6 +158,7 @@ struct cio_task {
     int line;
     char *cancel_reason;
     void *asan_fake_stack;
+    void *tsan_fiber;
     char name[32];
 };
 
@@ -180,9 +183,12 @@ void cio__task_suspend(struct cio_task *self, bool finished);
 /* The body returned: wake waiters, tell the group, and leave for good. */
 _Noreturn void cio__task_finish(struct cio_task *t);
 void cio__task_ctx_make(struct cio_task *t);
+void cio__task_ctx_release(struct cio_task *t);
 void cio__handle_unref(struct cio_handle *h);
 void cio__future_run_callbacks(struct cio__runnable *r);
 void cio__group_child_done(struct cio_task *t);
+/* A task returned with its group `s` still open: cancel the group, wait for its children, release it. */
+void cio__group_abandon(struct cio_task *t, struct cio__scope *s);
 /* Release a finished task: its slot returns to the pool. */
 void cio__task_release(struct cio_task *t);
 /* Spawn inside the core (groups use it). */
@@ -223,6 +229,25 @@ void cio__stack_canary_set(char *base, size_t page);
 bool cio__stack_canary_ok(const char *base, size_t page);
 
 /* ------------------------------------------------------------------------------------------------ the loop */
+
+/* A message to a loop from another thread: `fn` runs on the loop's thread (remote.c). */
+struct cio__remote {
+    struct cio__remote *next;
+    void (*fn)(struct cio__remote *r);
+};
+
+/* Post from any thread; the loop must be open. */
+void cio__loop_post(cio_loop *l, struct cio__remote *r);
+int cio__remote_open(cio_loop *l);
+void cio__remote_close(cio_loop *l);
+/* Run every posted callback now (loop thread); returns how many ran. */
+size_t cio__remote_drain(cio_loop *l);
+bool cio__remote_pending(cio_loop *l);
+/* Signals (signal.c): release the loop's signal state; make SIGINT/SIGTERM cancel the main task. */
+void cio__signals_close(cio_loop *l);
+int cio__signals_shutdown_on(cio_loop *l);
+/* The signal behind the last cio_run_opts that returned -EINTR in this thread. */
+extern _Thread_local int cio__last_exit_signal;
 
 struct cio_handle {
     struct cio__runnable run;
@@ -265,8 +290,23 @@ struct cio_loop {
     size_t alive;
     struct cio__list handles;
     size_t pending_handles;
-    /* Things outside the loop that may still wake it (other threads, the pool); 0 means none. */
-    size_t external;
+    /* References from outside the loop that may still wake it (cio_loop_ref, pool calls, other threads). */
+    atomic_long external;
+    /* Watches of the loop's own (the eventfd) that must not count as something a task waits for. */
+    int internal_watches;
+    /* Callbacks posted from other threads, and the eventfd that wakes the loop for them. */
+    pthread_mutex_t remote_mu;
+    struct cio__remote *remote_head, **remote_tail;
+    atomic_int remote_signalled;
+    struct cio__io_watch remote_watch;
+    /* Signal state, made on first use (signal.c). */
+    struct cio__signals *signals;
+    bool cancel_on_signals;
+    /* The shutdown signal that cancelled the main task, if any. */
+    int exit_signal;
+    /* The OS thread that owns the loop. */
+    pthread_t thread;
+    void *tsan_sched_fiber;
     struct cio__stack_pool stacks;
     size_t stack_size;
     size_t page;

@@ -79,6 +79,9 @@ static int begin(cio_scope *user, uint8_t kind, int64_t deadline)
     if (!t)
         return CIO_ENOTASK;
     struct cio__scope *s = (struct cio__scope *)user;
+    for (struct cio__scope *in = t->inner; in; in = in->parent)
+        if (in == s)
+            return -EBUSY; /* begun twice: linking it again would make a cycle */
     cio__scope_push(t, s, kind);
     if (deadline == INT64_MAX)
         return 0;

@@ -56,6 +56,10 @@ int cio__spawn(cio_task **out, cio_fn fn, void *arg, const cio_spawn_opts *opts,
     t->file = file ? file : "?";
     t->line = line;
     t->handle = CIO__H_OWNED;
+    if (CIO_UNLIKELY(l->shutting_down)) { /* spawned by cleanup during cio_loop_shutdown: cancelled from birth */
+        t->root.cancelled = true;
+        t->root.err = -ECANCELED;
+    }
     if (opts && opts->name) {
         size_t n = strnlen(opts->name, sizeof t->name - 1);
         memcpy(t->name, opts->name, n);
@@ -93,11 +97,13 @@ _Noreturn void cio__task_finish(struct cio_task *t)
     /* Scopes a body forgot to end: their deadlines must not fire into a stack that is about to be reused. */
     while (t->inner != &t->root) {
         struct cio__scope *s = t->inner;
-        CIO_ASSERT(s->kind != CIO__SCOPE_GROUP); /* a task must close the groups it opens */
         if (l->debug)
-            cio__log(l, "cio: task %llu '%s' returned with a scope still open", (unsigned long long)t->id,
-                     cio__task_name(t));
-        cio__scope_pop(t, s);
+            cio__log(l, "cio: task %llu '%s' returned with a %s still open", (unsigned long long)t->id,
+                     cio__task_name(t), s->kind == CIO__SCOPE_GROUP ? "task group" : "scope");
+        if (s->kind == CIO__SCOPE_GROUP)
+            cio__group_abandon(t, s); /* its children are cancelled and waited for; it pops the scope */
+        else
+            cio__scope_pop(t, s);
     }
     cio__list_remove(&t->root.sibling);
     t->state = CIO__T_DONE;
@@ -129,6 +135,7 @@ void cio__task_release(struct cio_task *t)
     cio__free(t->cancel_reason);
     t->cancel_reason = NULL;
     t->magic = CIO__DEAD_MAGIC;
+    cio__task_ctx_release(t);
     cio__stack_put(&l->stacks, t->slot_base, t->slot_size, t->guarded);
 }
 
@@ -182,10 +189,10 @@ int cio_join(cio_task *t)
     struct cio_task *cur = cio__current();
     if (!cur)
         return CIO_ENOTASK;
-    if (t->handle != CIO__H_OWNED)
-        return CIO_EBADHANDLE;
     if (t == cur)
         return -EDEADLK;
+    if (t->handle != CIO__H_OWNED)
+        return CIO_EBADHANDLE;
     t->handle = CIO__H_JOINING;
     if (t->state != CIO__T_DONE) {
         rc = cio__scope_check(cur);

@@ -67,6 +67,9 @@ typedef struct cio_loop_opts {
     /* Where debug reports and close-time reports go; NULL means standard error. `line` has no newline. */
     void (*log)(void *log_arg, const char *line);
     void *log_arg;
+    /* cio_run_opts: SIGINT and SIGTERM cancel the main task (reason "SIGINT" / "SIGTERM") instead of killing the
+       process, so its cleanup runs; cio_exit_code then turns the result into the conventional exit status. */
+    bool cancel_on_signals;
 } cio_loop_opts;
 
 /* The default stack size of a task, and the limits on an explicit one. */
@@ -111,6 +114,97 @@ int cio_loop_close(cio_loop *loop);
  * Returns main's status; a failure to open or close the loop is returned when main succeeded.
  */
 int cio_run(cio_fn main, void *arg);
+
+/*
+ * cio_run with loop options. With opts->cancel_on_signals, a SIGINT or SIGTERM cancels the main task; if main
+ * then returns -ECANCELED, cio_run_opts returns -EINTR, and cio_exit_code(-EINTR) gives 128 + the signal.
+ */
+int cio_run_opts(cio_fn main, void *arg, const cio_loop_opts *opts);
+
+/* A process exit status for a cio_run result: 0 for success, 128 + signal after a shutdown signal, else 1. */
+int cio_exit_code(int rc);
+
+/*
+ * Tell the loop that another thread may still wake it (through cio_call_soon_threadsafe, a future completed
+ * from that thread, ...), like uv_ref on an async handle. A loop with nothing ready, no timer, no I/O, no signal
+ * and no reference returns -EDEADLK from cio_loop_run instead of sleeping forever. Thread-safe; `loop` must
+ * stay open until the matching unref. cio_to_thread and cio_run_coroutine_threadsafe take their own.
+ */
+void cio_loop_ref(cio_loop *loop);
+void cio_loop_unref(cio_loop *loop);
+
+/* ------------------------------------------------------------------------------------------------ threads */
+
+/*
+ * Run `cb(arg)` on `loop`'s thread soon, from any thread (asyncio's call_soon_threadsafe). Wakes the loop with
+ * an eventfd if it sleeps. Callbacks from one thread run in the order they were posted.
+ * Errors: -EINVAL NULL argument or a closed loop; -ENOMEM.
+ * The loop must stay open until the callback has run (hold a cio_loop_ref, or know the loop outlives it).
+ */
+int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg);
+
+/* A function run on a worker thread by cio_to_thread: it may block; it must not call cio's task functions. */
+typedef int (*cio_thread_fn)(void *arg);
+
+/*
+ * asyncio.to_thread: run `fn(arg)` on the thread pool and suspend the calling task until it has run; returns
+ * what fn returned. The pool starts its workers lazily, up to its size (cio_pool_set_size; by default the
+ * number of cores, at least 4).
+ * If the task is cancelled while waiting, cio_to_thread returns -ECANCELED (or -ETIMEDOUT) at once: a call not
+ * yet started never runs; one already running finishes on its worker and its result is discarded. Anything
+ * `arg` points to must therefore stay valid until fn has finished, which the caller cannot observe after a
+ * cancel: pass memory that fn owns (and frees), or static data.
+ * Errors: CIO_ENOTASK / CIO_ENOLOOP; -ENOMEM; -EAGAIN a worker thread could not be started and none exists.
+ */
+int cio_to_thread(cio_thread_fn fn, void *arg);
+
+/*
+ * Set the number of worker threads (1 to 1024). Growing takes effect at once; shrinking as workers go idle.
+ * Errors: -EINVAL out of range.
+ */
+int cio_pool_set_size(unsigned n);
+
+/*
+ * Calling cio from plain (blocking) code: asyncio.run_coroutine_threadsafe. From a thread that is not `loop`'s
+ * own, run `fn(arg)` as a task on `loop` (which another thread is running) and get a handle to wait for it.
+ * The submission holds a loop reference until the task has finished.
+ * Errors: -EINVAL NULL argument; -EDEADLK called from the loop's own thread (waiting would block it); -ENOMEM.
+ */
+typedef struct cio_cfuture cio_cfuture;
+int cio_run_coroutine_threadsafe(cio_cfuture **out, cio_loop *loop, cio_fn fn, void *arg);
+
+/*
+ * Block the calling thread until the task has finished, or `timeout` ns (CIO_INFINITE: no limit) have passed.
+ * Returns the task's status, or -ETIMEDOUT (the task runs on; wait again or cancel).
+ */
+int cio_cfuture_result(cio_cfuture *cf, int64_t timeout);
+
+/* Ask the loop to cancel the task. Returns 0, or -EALREADY if it has finished. */
+int cio_cfuture_cancel(cio_cfuture *cf);
+
+/* Release the handle; the task, if still running, runs on and its status is dropped. NULL is ignored. */
+void cio_cfuture_close(cio_cfuture *cf);
+
+/* ------------------------------------------------------------------------------------------------ signals */
+
+/*
+ * Suspend the calling task until signal `signo` arrives; returns signo. The signal is blocked in the loop's
+ * thread and read through a signalfd while anyone waits or handles it; every task waiting for it wakes.
+ * Block it in your other threads too (cio's pool threads block every signal), or the kernel may deliver it
+ * to one of them instead.
+ * Errors: -EINVAL not a catchable signal (SIGKILL, SIGSTOP, SIGSEGV, ...); the caller's cancellation.
+ */
+int cio_signal_wait(int signo);
+
+/*
+ * loop.add_signal_handler: call `cb(signo, arg)` on the current loop each time `signo` arrives (a plain
+ * callback: it must not wait). Replaces an earlier handler for the same signal.
+ * Errors: CIO_ENOLOOP; -EINVAL bad signal or NULL cb; -ENOMEM.
+ */
+int cio_signal_handler_add(int signo, void (*cb)(int signo, void *arg), void *arg);
+
+/* Remove the handler. Returns 0, or -ENOENT if there was none. */
+int cio_signal_handler_remove(int signo);
 
 /* The loop of the calling thread, or NULL. */
 cio_loop *cio_loop_current(void);
@@ -226,6 +320,9 @@ int cio_future_open(cio_future **out);
 /*
  * Complete a future with a result pointer (borrowed: the future keeps it as given), with an error (< 0), or
  * cancel it. Awaiting tasks wake in the order they began to wait; done callbacks run soon after.
+ * From another thread than the future's loop these are thread-safe: the completion is handed to the loop
+ * (as by cio_call_soon_threadsafe) and 0 means "posted"; a second completion is then ignored on arrival, and
+ * one arriving after cio_future_close is dropped. The loop must stay open until it has arrived.
  * Errors: -EALREADY already complete; -EINVAL bad argument (err >= 0).
  */
 int cio_future_set_result(cio_future *f, void *result);

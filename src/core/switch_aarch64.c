@@ -15,10 +15,10 @@ void cio__ctx_make(cio__ctx *ctx, void *stack_lo, size_t size, void (*entry)(voi
     uint64_t fpcr;
     /* The new coroutine starts with the creating thread's rounding and flush-to-zero modes. */
     __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
-    memset(sp, 0, 176);                        /* x21-x28 and d8-d15 start at zero */
-    sp[0] = (uint64_t)(uintptr_t)entry;        /* x19 */
-    sp[1] = (uint64_t)(uintptr_t)arg;          /* x20 */
-    sp[10] = 0;                                /* x29: a zero frame pointer ends frame-pointer walks */
+    memset(sp, 0, 176);                                /* x21-x28 and d8-d15 start at zero */
+    sp[0] = (uint64_t)(uintptr_t)entry;                /* x19 */
+    sp[1] = (uint64_t)(uintptr_t)arg;                  /* x20 */
+    sp[10] = 0;                                        /* x29: a zero frame pointer ends frame-pointer walks */
     sp[11] = (uint64_t)(uintptr_t)cio__ctx_trampoline; /* x30: the switch's ret lands in the trampoline */
     sp[20] = fpcr;
     ctx->sp = sp;

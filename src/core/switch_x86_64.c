@@ -10,24 +10,21 @@ void cio__ctx_trampoline(void);
 void cio__ctx_make(cio__ctx *ctx, void *stack_lo, size_t size, void (*entry)(void *), void *arg)
 {
     uintptr_t top = ((uintptr_t)stack_lo + size) & ~(uintptr_t)15;
-    /* After the switch pops its 64 bytes and returns into the trampoline, rsp = top - 16: 16-byte aligned, so
-       the trampoline's call enters `entry` with the alignment the ABI promises. */
-    uint64_t *sp = (uint64_t *)(top - 16 - 64);
+    /* Where rsp lands once the switch pops its frame: 16-byte aligned, with entry and arg at 0 and 8. */
+    uint64_t *land = (uint64_t *)(top - 16);
+    land[0] = (uint64_t)(uintptr_t)entry;
+    land[1] = (uint64_t)(uintptr_t)arg;
+    char *frame = (char *)land - CIO__RED_ZONE - CIO__SWITCH_FRAME;
     /* A new task starts with the creating thread's rounding modes and exception masks. */
     uint32_t mxcsr;
     uint16_t x87cw;
     __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
     __asm__ volatile("fnstcw %0" : "=m"(x87cw));
-    uint64_t fpctl = mxcsr | (uint64_t)x87cw << 32;
-    memcpy(&sp[0], &fpctl, 8);
-    sp[1] = 0;                          /* r15 */
-    sp[2] = 0;                          /* r14 */
-    sp[3] = (uint64_t)(uintptr_t)arg;   /* r13 */
-    sp[4] = (uint64_t)(uintptr_t)entry; /* r12 */
-    sp[5] = 0;                          /* rbx */
-    sp[6] = 0;                          /* rbp: a zero frame pointer ends frame-pointer walks */
-    sp[7] = (uint64_t)(uintptr_t)cio__ctx_trampoline;
-    sp[8] = 0; /* slot above: a null return address for the trampoline */
-    ctx->sp = sp;
+    uint64_t resume = (uint64_t)(uintptr_t)cio__ctx_trampoline, rbp = 0;
+    memcpy(frame + 0, &resume, 8);
+    memcpy(frame + 8, &rbp, 8); /* a zero frame pointer ends frame-pointer walks */
+    memcpy(frame + 16, &mxcsr, 4);
+    memcpy(frame + 20, &x87cw, 2);
+    ctx->sp = frame;
 }
 #endif

@@ -4,5 +4,6 @@
 
 #include "cio/error.h"
 #include "cio/core.h"
+#include "cio/sync.h"
 
 #endif

@@ -65,7 +65,11 @@ extern "C" {
     X(EBADHANDLE,      4002,            "handle is not live (closed, joined or detached)")         \
     X(ELOOPRUNNING,    4003,            "the loop is already running")                             \
     X(ESCOPEORDER,     4004,            "scopes must end in the reverse order of their beginning") \
-    X(ENOTOWNER,       4005,            "object belongs to another task or loop")
+    X(ENOTOWNER,       4005,            "object belongs to another task or loop")                  \
+    X(EBROKEN,         4006,            "barrier is broken (aborted or reset)")                    \
+    X(EQSHUTDOWN,      4007,            "queue is shut down")                                      \
+    X(EOVERRELEASE,    4008,            "semaphore released more times than it was acquired")      \
+    X(ETOOMANYDONE,    4009,            "task_done called more times than items were put")
 
 /* HTTP (4300-4399): filled in by the HTTP layer. */
 #define CIO_ERRORS_HTTP(X)                                                                         \

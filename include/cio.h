@@ -5,5 +5,6 @@
 #include "cio/error.h"
 #include "cio/core.h"
 #include "cio/sync.h"
+#include "cio/http.h"
 
 #endif

@@ -1,0 +1,289 @@
+/* cio/http.h: HTTP/1.1: the message parser, chunked decoder, URL parser and header value helpers. */
+#ifndef CIO_HTTP_H
+#define CIO_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cio/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The parser needs no loop and no allocation: it reads the caller's buffer and hands back views into it.
+ * It applies RFC 9112 and RFC 9110 as a server and a client must, so that two parsers on a path (a proxy and a
+ * server) cannot frame one message two ways: every rejection has its own CIO_EHTTP_* code (see cio/error.h), and
+ * cio_http_error_status() maps it to the status a server answers with.
+ */
+
+/* A view of `len` bytes at `ptr` inside the caller's buffer; not NUL-terminated. */
+typedef struct cio_http_str {
+    const char *ptr;
+    size_t len;
+} cio_http_str;
+
+/* One header field. The value has its leading and trailing whitespace removed. */
+typedef struct cio_http_header {
+    cio_http_str name;
+    cio_http_str value;
+} cio_http_header;
+
+/* cio_http_head.flags: what the parser learnt about framing while it read the headers. */
+#define CIO_HTTP_HAS_CONTENT_LENGTH    0x0001u /* a valid Content-Length; its value is in content_length */
+#define CIO_HTTP_HAS_TRANSFER_ENCODING 0x0002u
+#define CIO_HTTP_CHUNKED               0x0004u /* Transfer-Encoding's last coding is chunked */
+#define CIO_HTTP_TE_OTHER              0x0008u /* Transfer-Encoding names a coding other than chunked */
+#define CIO_HTTP_CONN_CLOSE            0x0010u /* Connection lists "close" */
+#define CIO_HTTP_CONN_KEEP_ALIVE       0x0020u /* Connection lists "keep-alive" */
+#define CIO_HTTP_CONN_UPGRADE          0x0040u /* Connection lists "upgrade" */
+#define CIO_HTTP_HAS_UPGRADE           0x0080u /* an Upgrade header is present */
+#define CIO_HTTP_EXPECT_CONTINUE       0x0100u /* Expect: 100-continue */
+#define CIO_HTTP_EXPECT_OTHER          0x0200u /* an Expect value cio does not know (a server answers 417) */
+
+/*
+ * A message head (request or response), in caller storage. Initialise it with cio_http_head_init before the first
+ * parse call; the parse functions fill it in. All views point into the buffer passed to the last parse call.
+ */
+typedef struct cio_http_head {
+    cio_http_str method;      /* requests: the method token, e.g. "GET" */
+    cio_http_str target;      /* requests: the request target, as sent (see cio_url_parse_target) */
+    int status;               /* responses: the status code, 100-999 */
+    cio_http_str reason;      /* responses: the reason phrase, possibly empty */
+    int minor_version;        /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
+    cio_http_header *headers; /* the caller's array, in the order received */
+    size_t num_headers;       /* entries filled in */
+    size_t max_headers;       /* the array's capacity: the header count limit */
+    uint64_t content_length;  /* when flags has CIO_HTTP_HAS_CONTENT_LENGTH */
+    unsigned flags;           /* CIO_HTTP_* above */
+    uint64_t priv[4];         /* the parser's resumption state; do not touch */
+} cio_http_head;
+
+/* cio_http_parse_opts.flags */
+#define CIO_HTTP_LENIENT_LF 0x1u /* accept a bare LF as a line end in responses and chunked bodies, as browsers do */
+
+/* Limits and leniency for the parse functions. NULL, or a zero field, means the default. */
+typedef struct cio_http_parse_opts {
+    size_t max_line;             /* request line or status line, CRLF excluded; default 8 KiB (EHTTP_LINE_TOO_LONG) */
+    size_t max_head;             /* whole head including the final CRLF; default 64 KiB (EHTTP_HEAD_TOO_LARGE) */
+    uint64_t max_content_length; /* default 2^63-1 (EHTTP_BODY_TOO_LARGE) */
+    unsigned flags;              /* CIO_HTTP_LENIENT_LF */
+} cio_http_parse_opts;
+
+/* Reset `h` for a new message, with `headers[max_headers]` to receive its header fields. Never fails. */
+void cio_http_head_init(cio_http_head *h, cio_http_header *headers, size_t max_headers);
+
+/*
+ * Parse a request head from `buf[0..len)`, which starts at the head's first byte and may hold only part of it, or
+ * more than it (a body, a pipelined request). Call again with more bytes after -EAGAIN: the parser resumes where it
+ * stopped, so a head arriving a few bytes at a time costs linear time. The buffer may move between calls (say, after
+ * realloc) as long as the bytes already passed stay the same; views are moved along with it.
+ * Empty lines before the request line are skipped (RFC 9112 section 2.2) and counted in the head's length.
+ *
+ * Returns: the head's length, up to and including its final CRLF; `h` then holds the method, target, version,
+ *          headers and framing flags, and stays valid while `buf` does. Call cio_http_head_init before the next one.
+ * Errors:  -EAGAIN  the head is not complete yet; nothing is wrong so far.
+ *          CIO_EHTTP_BARE_CR, _BARE_LF, _BAD_METHOD, _BAD_TARGET, _BAD_REQUEST_LINE, _BAD_VERSION, _VERSION,
+ *          _BAD_HEADER_NAME, _SPACE_BEFORE_COLON, _OBS_FOLD, _BAD_HEADER_VALUE  syntax, at the first offending byte;
+ *          _BAD_CONTENT_LENGTH, _CONTENT_LENGTH_CONFLICT, _CL_AND_TE, _TE_NOT_CHUNKED, _BAD_TRANSFER_ENCODING
+ *          framing that could be read two ways; _BODY_TOO_LARGE, _LINE_TOO_LONG, _HEAD_TOO_LARGE,
+ *          _TOO_MANY_HEADERS  a limit. After an error, `h` is unspecified until cio_http_head_init.
+ * Ownership: cio keeps no pointer into `buf` past the call except the views in `h`.
+ */
+int cio_http_parse_request(cio_http_head *h, const char *buf, size_t len, const cio_http_parse_opts *opts);
+
+/*
+ * Parse a response head, as cio_http_parse_request does a request head. A status line without a reason phrase
+ * ("HTTP/1.1 200\r\n") is accepted. A Transfer-Encoding that does not end in chunked is not an error here: the body
+ * then runs until the connection closes (RFC 9112 section 6.3).
+ *
+ * Errors:  as cio_http_parse_request, with CIO_EHTTP_BAD_STATUS and _BAD_REASON for the status line, and
+ *          _LINE_TOO_LONG for a status line over opts->max_line.
+ */
+int cio_http_parse_response(cio_http_head *h, const char *buf, size_t len, const cio_http_parse_opts *opts);
+
+/*
+ * Parse a trailer section (header fields up to an empty line, no start line), as cio_http_parse_request does the
+ * headers of a request; use it on the bytes cio_http_chunked_decode leaves when asked to keep trailers.
+ * Content-Length and Transfer-Encoding in a trailer are kept as fields but do not set framing flags.
+ *
+ * Returns: the section's length including the final CRLF. Errors: the header-field errors of cio_http_parse_request.
+ */
+int cio_http_parse_trailers(cio_http_head *h, const char *buf, size_t len, const cio_http_parse_opts *opts);
+
+/* How a message body is delimited (RFC 9112 section 6.3). */
+enum cio_http_body {
+    CIO_HTTP_BODY_NONE = 0,    /* no body */
+    CIO_HTTP_BODY_LENGTH,      /* exactly *length bytes */
+    CIO_HTTP_BODY_CHUNKED,     /* chunked: feed it to cio_http_chunked_decode */
+    CIO_HTTP_BODY_UNTIL_CLOSE, /* responses only: everything until the peer closes */
+    CIO_HTTP_BODY_TUNNEL,      /* a 2xx answer to CONNECT: the connection becomes a tunnel */
+};
+
+/*
+ * The body rule for a parsed request: chunked if Transfer-Encoding is present (the parser has checked that it ends
+ * in chunked), else Content-Length, else none.
+ * Returns: a CIO_HTTP_BODY_* value; `*length` (may be NULL) gets the length for CIO_HTTP_BODY_LENGTH, else 0.
+ */
+int cio_http_request_body(const cio_http_head *h, uint64_t *length);
+
+/*
+ * The body rule for a parsed response to a request with method `method` (NUL-terminated, e.g. "HEAD"; NULL for
+ * GET): none for HEAD, 1xx, 204 and 304; a tunnel for a 2xx to CONNECT; chunked if Transfer-Encoding ends in
+ * chunked; until close if it does not; Content-Length; else until close.
+ * Returns: a CIO_HTTP_BODY_* value; `*length` (may be NULL) gets the length for CIO_HTTP_BODY_LENGTH, else 0.
+ */
+int cio_http_response_body(const cio_http_head *h, const char *method, uint64_t *length);
+
+/*
+ * Whether the connection may carry another message after this one (RFC 9112 section 9.3): for HTTP/1.1 unless
+ * Connection lists "close"; for HTTP/1.0 only if it lists "keep-alive" and not "close". A response whose body runs
+ * until close ends the connection whatever this says.
+ */
+bool cio_http_keep_alive(const cio_http_head *h);
+
+/*
+ * Whether the message switches protocols: a request with an Upgrade header and "upgrade" in Connection, or a 101
+ * response. The caller reads the Upgrade header for the protocol.
+ */
+bool cio_http_upgrade(const cio_http_head *h);
+
+/* Whether a request asks for 100 (Continue) before sending its body: HTTP/1.1 and Expect: 100-continue. */
+bool cio_http_expects_continue(const cio_http_head *h);
+
+/*
+ * The next header named `name` (NUL-terminated, compared without case) after `after` (NULL: from the first), or
+ * NULL when there is none.
+ */
+const cio_http_header *cio_http_header_find(const cio_http_head *h, const char *name, const cio_http_header *after);
+
+/*
+ * The status a server answers with when parsing a request failed with `err`: 413 (CIO_EHTTP_BODY_TOO_LARGE), 414
+ * (_LINE_TOO_LONG), 431 (_HEAD_TOO_LARGE, _TOO_MANY_HEADERS), 505 (_VERSION), 400 for the other CIO_EHTTP_* codes,
+ * and 0 for anything else. (A request with CIO_HTTP_TE_OTHER, a coding the server cannot decode, deserves 501.)
+ */
+int cio_http_error_status(int err);
+
+/* ---- Chunked transfer coding ---- */
+
+/* cio_http_chunked_opts.flags */
+#define CIO_HTTP_CHUNKED_KEEP_TRAILERS 0x2u /* stop before the trailer section and leave it to the caller */
+
+typedef struct cio_http_chunked_opts {
+    size_t max_ext;      /* chunk extension bytes per chunk line; default 1 KiB (EHTTP_CHUNK_EXT_TOO_LONG) */
+    size_t max_trailers; /* trailer section bytes; default 16 KiB (EHTTP_TRAILER_TOO_LARGE) */
+    unsigned flags;      /* CIO_HTTP_LENIENT_LF, CIO_HTTP_CHUNKED_KEEP_TRAILERS */
+} cio_http_chunked_opts;
+
+/* A chunked decoder's state, in caller storage; it holds no pointer into any buffer. */
+typedef struct cio_http_chunked {
+    uint64_t opaque[4];
+} cio_http_chunked;
+
+/* Start decoding a new chunked body. `opts` may be NULL; it is copied. Never fails. */
+void cio_http_chunked_init(cio_http_chunked *d, const cio_http_chunked_opts *opts);
+
+/*
+ * Decode the chunked body bytes in `buf[0..*len)` in place: the chunk data are moved to the front of `buf`, and
+ * `*len` is set to their length. Chunk sizes have at most 16 hex digits; extensions are checked against RFC 9112's
+ * grammar and skipped; trailer fields are checked and skipped (or, with CIO_HTTP_CHUNKED_KEEP_TRAILERS, left
+ * undecoded for cio_http_parse_trailers). Call again with the next bytes after -EAGAIN.
+ *
+ * Returns: when the body is complete, the number of bytes after it, which stay undecoded at `buf + *len` (the next
+ *          message, or the trailer section with CIO_HTTP_CHUNKED_KEEP_TRAILERS).
+ * Errors:  -EAGAIN  more bytes are needed; `*len` data bytes were decoded.
+ *          CIO_EHTTP_BAD_CHUNK_SIZE, _CHUNK_SIZE_TOO_LARGE, _BAD_CHUNK_EXT, _CHUNK_EXT_TOO_LONG, _BAD_CHUNK_END,
+ *          _BARE_CR, _BARE_LF, _BAD_HEADER_NAME, _SPACE_BEFORE_COLON, _OBS_FOLD, _BAD_HEADER_VALUE (trailers),
+ *          _TRAILER_TOO_LARGE. After an error, `*len` data bytes were decoded and the decoder is spent.
+ */
+ssize_t cio_http_chunked_decode(cio_http_chunked *d, char *buf, size_t *len);
+
+/* ---- URLs ---- */
+
+/* The form of a request target (RFC 9112 section 3.2). */
+enum cio_url_form {
+    CIO_URL_ORIGIN = 1, /* "/path?query" */
+    CIO_URL_ABSOLUTE,   /* "http://host:port/path?query" */
+    CIO_URL_AUTHORITY,  /* "host:port", for CONNECT */
+    CIO_URL_ASTERISK,   /* "*", for OPTIONS */
+};
+
+/* A parsed URL: views into the string parsed. Absent parts have ptr NULL and len 0. */
+typedef struct cio_url {
+    int form;              /* enum cio_url_form */
+    cio_http_str scheme;   /* as written, e.g. "https" */
+    cio_http_str userinfo; /* before "@", if any */
+    cio_http_str host;     /* a name, IPv4 address or IPv6 literal (without its brackets) */
+    cio_http_str port_str; /* the digits after ":", if any */
+    int port;              /* 0-65535, or -1 when absent */
+    bool ipv6;             /* host was a bracketed IPv6 literal */
+    cio_http_str path;     /* "/..." or empty (absolute-form without a path) */
+    cio_http_str query;    /* after "?", without it */
+    cio_http_str fragment; /* after "#", without it; never set by cio_url_parse_target */
+} cio_url;
+
+/*
+ * Parse a client URL: "scheme://[userinfo@]host[:port][/path][?query][#fragment]". The scheme must be a valid
+ * RFC 3986 scheme; the host a registered name, an IPv4 address or a bracketed IPv6 literal.
+ * Returns: 0. Errors: CIO_EHTTP_BAD_URL (structure or a forbidden character), _BAD_HOST, _BAD_PORT (not 0-65535).
+ */
+int cio_url_parse(cio_url *u, const char *s, size_t n);
+
+/*
+ * Parse a request target in any of the four forms: origin ("/..."), absolute ("scheme://..."), authority
+ * ("host:port", port required) or asterisk ("*"). Fragments are not allowed in a request target.
+ * Returns: 0, with u->form set. Errors: as cio_url_parse.
+ */
+int cio_url_parse_target(cio_url *u, const char *s, size_t n);
+
+/* cio_url_decode flags */
+#define CIO_URL_PLUS_SPACE 0x1u /* decode "+" as a space, as in form-encoded query strings */
+
+/*
+ * Percent-decode `src[0..n)` into `dst[0..cap)`; `dst` may equal `src` (decoding never grows).
+ * Returns: the decoded length. Errors: CIO_EHTTP_BAD_PERCENT ("%" not followed by two hex digits),
+ *          -ENOBUFS (cap too small).
+ */
+ssize_t cio_url_decode(char *dst, size_t cap, const char *src, size_t n, unsigned flags);
+
+/*
+ * Split a query string: take the next "name[=value]" pair from `*rest` (separated by "&"; empty pairs skipped) and
+ * advance `*rest` past it. The views are raw; decode them with cio_url_decode(..., CIO_URL_PLUS_SPACE).
+ * Returns: 1 with a pair (`value` is empty, ptr NULL, when there was no "="); 0 when `*rest` is exhausted.
+ */
+int cio_url_query_next(cio_http_str *rest, cio_http_str *name, cio_http_str *value);
+
+/* ---- Header values ---- */
+
+/* Whether `s` equals the NUL-terminated `lit` without regard to ASCII case. */
+bool cio_http_str_ieq(cio_http_str s, const char *lit);
+
+/*
+ * Take the next element of a comma-separated list (RFC 9110 section 5.6.1) from `*rest`: whitespace around it is
+ * removed, empty elements are skipped, and commas inside quoted strings do not split.
+ * Returns: 1 with an element; 0 when the list is exhausted. Errors: CIO_EHTTP_BAD_LIST (an unterminated quote).
+ */
+int cio_http_list_next(cio_http_str *rest, cio_http_str *elem);
+
+/* Whether the list `value` has an element whose token (before any ";") is `token`, compared without case. */
+bool cio_http_list_has(cio_http_str value, const char *token);
+
+/*
+ * Split a list element such as "gzip;q=0.8" into its token ("gzip") and its weight in thousandths (800; 1000 when
+ * no q parameter). Other parameters are skipped.
+ * Returns: 0. Errors: CIO_EHTTP_BAD_LIST (the token is not a token, a parameter is malformed, or q is not a valid
+ *          qvalue such as "0", "0.5", "1.000").
+ */
+int cio_http_qvalue(cio_http_str elem, cio_http_str *token, int *q);
+
+/* Whether `c` may appear in a token (RFC 9110 section 5.6.2): method and header names, codings. */
+bool cio_http_is_tchar(int c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -4,6 +4,10 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#ifdef CIO_VALGRIND
+#include <valgrind/memcheck.h>
+#endif
+
 static atomic_ullong next_id;
 
 /* The task struct sits at the top of its slot, cache-line aligned, above the stack it runs on. */
@@ -43,6 +47,11 @@ int cio__spawn(cio_task **out, cio_fn fn, void *arg, const cio_spawn_opts *opts,
        which the CPU treats as possibly the same (4K aliasing) and stalls on. */
     size_t color = (size_t)(l->color++ & 15) * 64 * 3;
     struct cio_task *t = (struct cio_task *)(base + slot_size - task_room() - color);
+#ifdef CIO_VALGRIND
+    /* Valgrind marked the old frames on this reused stack dead as its stack pointer rose; the new task's struct
+       and frames may sit where they were. */
+    VALGRIND_MAKE_MEM_UNDEFINED(base + l->page, slot_size - l->page);
+#endif
     memset(t, 0, sizeof *t);
     t->run.kind = CIO__RUN_TASK;
     t->magic = CIO__TASK_MAGIC;

@@ -5,6 +5,7 @@
 #include "cio/error.h"
 #include "cio/core.h"
 #include "cio/sync.h"
+#include "cio/io.h"
 #include "cio/http.h"
 
 #endif

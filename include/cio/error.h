@@ -71,6 +71,18 @@ extern "C" {
     X(EOVERRELEASE,    4008,            "semaphore released more times than it was acquired")      \
     X(ETOOMANYDONE,    4009,            "task_done called more times than items were put")
 
+/* I/O and name resolution (4100-4199). */
+#define CIO_ERRORS_IO(X)                                                                           \
+    X(EINCOMPLETE,     4100,            "stream ended before the expected bytes arrived")          \
+    X(EAI_NONAME,      4101,            "name or service not known")                               \
+    X(EAI_AGAIN,       4102,            "temporary failure in name resolution")                    \
+    X(EAI_FAIL,        4103,            "non-recoverable failure in name resolution")              \
+    X(EAI_NODATA,      4104,            "no address associated with the name")                     \
+    X(EAI_BADNAME,     4105,            "malformed name")                                          \
+    X(EAI_REFUSED,     4106,            "the name server refused the query")                       \
+    X(EAI_BADRESP,     4107,            "malformed reply from the name server")                    \
+    X(EAI_TIMEOUT,     4108,            "name resolution timed out")
+
 /* HTTP (4300-4399): filled in by the HTTP layer. */
 #define CIO_ERRORS_HTTP(X)                                                                         \
     X(EHTTP_BARE_CR,       4300, "HTTP: CR not followed by LF")                                    \
@@ -108,7 +120,7 @@ extern "C" {
     X(EHTTP_BAD_LIST,      4332, "HTTP: malformed list or parameter in header value")
 
 /* The whole table, in the order above. */
-#define CIO_ERRORS(X) CIO_ERRORS_SYS(X) CIO_ERRORS_CORE(X) CIO_ERRORS_HTTP(X)
+#define CIO_ERRORS(X) CIO_ERRORS_SYS(X) CIO_ERRORS_CORE(X) CIO_ERRORS_IO(X) CIO_ERRORS_HTTP(X)
 /* clang-format on */
 
 enum {

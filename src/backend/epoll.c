@@ -71,6 +71,8 @@ static int ep_watch(struct cio__backend *b, struct cio__io_watch *w)
         ev.events |= EPOLLIN | EPOLLRDHUP;
     if (w->events & CIO__IO_WRITE)
         ev.events |= EPOLLOUT;
+    if (w->events & CIO__IO_EDGE)
+        ev.events |= EPOLLET;
     if (epoll_ctl(b->fd, w->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, w->fd, &ev) < 0)
         return -errno;
     if (!w->registered)

@@ -1,0 +1,44 @@
+/* fd.h: waiting for a file descriptor to become readable or writable, for the I/O layer. */
+#ifndef CIO_CORE_FD_H
+#define CIO_CORE_FD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+
+/*
+ * A descriptor registered with the loop's poller once, for both directions, edge-triggered. I/O tries the
+ * system call first; on EAGAIN the caller clears the direction's ready bit and waits, and the next edge sets it
+ * again and wakes the waiting task. One task may wait per direction (a reader and a writer).
+ *
+ *     while ((n = read(f->fd, buf, len)) < 0) {
+ *         int err = -errno;
+ *         if (err != -EAGAIN || (err = cio__fd_wait(f, CIO__IO_READ)) < 0)
+ *             return err;
+ *     }
+ */
+struct cio__fd {
+    struct cio__io_watch watch;
+    /* Readiness seen since the last EAGAIN, per direction (CIO__IO_READ / CIO__IO_WRITE / CIO__IO_ERROR). */
+    uint32_t ready;
+    struct cio_task *reader, *writer;
+    struct cio_loop *loop;
+};
+
+/* Register `fd` (non-blocking) with the current loop. Errors: CIO_ENOLOOP; the poller's (-ENOMEM, -EPERM for
+   regular files, which are always ready). */
+int cio__fd_open(struct cio__fd *f, int fd);
+
+/* Forget the descriptor (does not close it). A task still waiting on it wakes with -EBADF. */
+void cio__fd_close(struct cio__fd *f);
+
+/*
+ * Wait until `f` is ready for `dir` (CIO__IO_READ or CIO__IO_WRITE), clearing that ready bit first: call it
+ * after the system call said EAGAIN. Returns 0 when an edge arrived (or an error condition: retry the call to
+ * learn it), -EBUSY another task already waits in that direction, -EBADF closed meanwhile, or the caller's
+ * cancellation.
+ */
+int cio__fd_wait(struct cio__fd *f, uint32_t dir);
+
+#endif

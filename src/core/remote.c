@@ -71,11 +71,14 @@ bool cio__remote_pending(cio_loop *l)
 
 size_t cio__remote_drain(cio_loop *l)
 {
-    /* Clear the flag before taking the list: a post racing with us either lands in this batch or signals anew. */
-    atomic_store(&l->remote_signalled, 0);
+    /* Empty the eventfd, then clear the flag, then take the list. A post whose flag update comes after the clear
+       writes the eventfd again; one whose update came before it appended its item before that, so this batch
+       has it. (Clearing before emptying the eventfd lost wake-ups: a post could set the flag after the clear,
+       have its write consumed here, and append after the list was taken, leaving a later post silent.) */
     uint64_t v;
     while (read(l->remote_watch.fd, &v, sizeof v) > 0)
         ;
+    atomic_store(&l->remote_signalled, 0);
     pthread_mutex_lock(&l->remote_mu);
     struct cio__remote *r = l->remote_head;
     l->remote_head = NULL;

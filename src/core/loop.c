@@ -552,6 +552,8 @@ int cio_loop_close(cio_loop *l)
     }
     if (busy)
         return -EBUSY;
+    if (cio__dns_loop_close)
+        cio__dns_loop_close(l);
     /* Only cancelled callbacks are left in the queue: drop the loop's references to them. */
     struct cio__runnable *r;
     while ((r = cio__ready_pop(l)))

@@ -243,6 +243,9 @@ void cio__remote_close(cio_loop *l);
 /* Run every posted callback now (loop thread); returns how many ran. */
 size_t cio__remote_drain(cio_loop *l);
 bool cio__remote_pending(cio_loop *l);
+/* The resolver's per-loop state (src/io/dns.c), released when the loop closes; weak, so a build without the I/O
+   layer links. */
+void cio__dns_loop_close(cio_loop *l) __attribute__((weak));
 /* Signals (signal.c): release the loop's signal state; make SIGINT/SIGTERM cancel the main task. */
 void cio__signals_close(cio_loop *l);
 int cio__signals_shutdown_on(cio_loop *l);

@@ -171,8 +171,10 @@ int main(int argc, char **argv)
 {
     int runs = argc > 1 ? atoi(argv[1]) : 5;
     long iters = argc > 2 ? atol(argv[2]) : 1000000;
+    const char *only = argc > 3 ? argv[3] : NULL;   /* set numbers, e.g. "01": the small GETs */
+    const char *which = argc > 4 ? argv[4] : "cpl"; /* parsers: c(io), p(icohttpparser), l(lhttp) */
     if (runs < 1 || runs > 31 || iters < 1) {
-        fprintf(stderr, "usage: %s [runs (1-31)] [messages per run]\n", argv[0]);
+        fprintf(stderr, "usage: %s [runs (1-31)] [messages per run] [sets, e.g. 01] [parsers, e.g. cp]\n", argv[0]);
         return 2;
     }
     static const struct {
@@ -183,13 +185,17 @@ int main(int argc, char **argv)
            cio__http_simd_name(cio__http_simd_level()), runs, iters);
     printf("| message set | bytes | parser | ns/msg | MB/s | cio speed-up |\n|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < N_SETS; i++) {
+        if (only && !strchr(only, '0' + (int)i))
+            continue;
         size_t len = strlen(sets[i].wire);
-        double ns[3];
+        double ns[3] = {0, 0, 0};
         for (int k = 0; k < 3; k++) {
             double lo, hi;
+            if (!strchr(which, parsers[k].name[0]))
+                continue;
             ns[k] = measure(parsers[k].r, &sets[i], iters, runs, &lo, &hi);
             printf("| %s | %zu | %s | %.1f (%.1f-%.1f) | %.0f | %.2fx |\n", sets[i].name, len, parsers[k].name, ns[k],
-                   lo, hi, (double)len * 1e3 / ns[k], ns[k] / ns[0]);
+                   lo, hi, (double)len * 1e3 / ns[k], ns[0] > 0 ? ns[k] / ns[0] : 0.0);
         }
     }
     return sink == 42;

@@ -25,6 +25,7 @@ enum resume { RESUME_NONE = 0, RESUME_TOKEN, RESUME_TARGET, RESUME_VALUE };
 
 /* Internal bits in priv[3] above the stage and the resume class. */
 #define ST_CHUNKED_SEEN 0x10000u /* "chunked" appeared in Transfer-Encoding already */
+#define ST_SLOW         0x20000u /* the one-pass path gave up on this head: only the resumable one runs */
 
 struct ctx {
     cio_http_head *h;
@@ -40,9 +41,24 @@ struct ctx {
     unsigned bits;      /* ST_* */
 };
 
+/*
+ * Field by field: compilers turn a whole-struct assignment into "rep stos", which costs more than the rest of a
+ * small head's parse and keeps the parser's loads of priv waiting for it.
+ */
 void cio_http_head_init(cio_http_head *h, cio_http_header *headers, size_t max_headers)
 {
-    *h = (cio_http_head){.headers = headers, .max_headers = headers ? max_headers : 0};
+    h->method = (cio_http_str){NULL, 0};
+    h->target = (cio_http_str){NULL, 0};
+    h->status = 0;
+    h->reason = (cio_http_str){NULL, 0};
+    h->minor_version = 0;
+    h->headers = headers;
+    h->num_headers = 0;
+    h->max_headers = headers ? max_headers : 0;
+    h->content_length = 0;
+    h->flags = 0;
+    for (int i = 0; i < 4; i++)
+        h->priv[i] = 0;
 }
 
 /*
@@ -288,6 +304,9 @@ static void on_connection(cio_http_head *h, cio_http_str v)
     }
 }
 
+/* The lengths of the names on_field looks at, as bits: other fields need not call it. */
+#define FRAMING_LENGTHS (1u << 6 | 1u << 7 | 1u << 10 | 1u << 14 | 1u << 17)
+
 /* The few fields that frame the message, recognised by length first so that other names cost one switch. */
 static int on_field(struct ctx *c, const cio_http_header *f)
 {
@@ -377,6 +396,146 @@ static int check_framing(struct ctx *c)
     return 0;
 }
 
+/*
+ * The one-pass path: a whole, well-formed head in the first call, which is how most heads arrive. It keeps no
+ * resumption state and checks nothing twice; at anything else (a byte the grammar refuses, a line without CRLF, a
+ * limit, the end of the bytes, a form the resumable parser handles apart) it returns 0 and that parser starts the
+ * head over, so every answer other than a complete head comes from one place. It accepts a subset of what the
+ * resumable parser accepts and fills `h` in the same way.
+ */
+static inline bool crlf_at(const char *p)
+{
+    return p[0] == '\r' && p[1] == '\n';
+}
+
+/* The header fields and the empty line from `p`: the head's length, or 0. */
+static int fast_fields(struct ctx *c, const char *p)
+{
+    cio_http_head *h = c->h;
+    const char *e = c->end;
+    cio_http_header *f = h->headers, *fend = f + h->max_headers;
+    int simd = c->simd;
+    for (;;) {
+        if (e - p < 2)
+            return 0;
+        if (*p == '\r') {
+            if (p[1] != '\n')
+                return 0;
+            p += 2;
+            break;
+        }
+        if (f == fend)
+            return 0;
+        const char *n = p, *ne, *v, *ve;
+#ifdef CIO__HAVE_LINE_MASKS
+        struct cio__line_masks lm;
+        if (simd != CIO__SIMD_SCALAR && e - p >= 16 && (lm = cio__line_masks_sse2(p)).colon) {
+            /*
+             * The name ends at the first ":" of the block and the line at its first control character, both from
+             * one load: the next line's start does not wait for the name. Names with other token characters ("_",
+             * ".") take the table.
+             */
+            unsigned k = (unsigned)__builtin_ctz(lm.colon);
+            ne = n + k;
+            if (k == 0)
+                return 0;
+            if (lm.nonword & ((1u << k) - 1)) {
+                for (const char *q = n + __builtin_ctz(lm.nonword); q < ne; q++)
+                    if (!cio__is_tchar((unsigned char)*q))
+                        return 0;
+            }
+            ve = lm.ctl ? n + __builtin_ctz(lm.ctl) : cio__find_ctl_tail(n + 16, e, simd);
+            v = ne + 1;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+        } else
+#endif
+        {
+            p = cio__skip_alnum_inline(p, e, simd);
+            while (p < e && cio__is_tchar((unsigned char)*p))
+                p++;
+            if (p >= e || *p != ':' || p == n)
+                return 0;
+            ne = p++;
+            while (p < e && (*p == ' ' || *p == '\t'))
+                p++;
+            v = p;
+            ve = cio__find_ctl_inline(p, e, simd);
+        }
+        if (e - ve < 2 || !crlf_at(ve))
+            return 0;
+        p = ve + 2;
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+            ve--;
+        f->name = (cio_http_str){n, (size_t)(ne - n)};
+        f->value = (cio_http_str){v, (size_t)(ve - v)};
+        if (f->name.len < 32 && (FRAMING_LENGTHS >> f->name.len & 1) && on_field(c, f) != 0)
+            return 0;
+        f++;
+    }
+    h->num_headers = (size_t)(f - h->headers);
+    if (check_framing(c) != 0)
+        return 0;
+    return (int)(p - c->buf);
+}
+
+/* "HTTP/1.0" or "HTTP/1.1" at `p`, which has 8 bytes in reach: the minor version, or -1. */
+static inline int fast_version(const char *p)
+{
+    uint64_t v, v11, mask = ~((uint64_t)0xff << 56);
+    memcpy(&v, p, 8);
+    memcpy(&v11, "HTTP/1.1", 8);
+    if (((v ^ v11) & mask) != 0 || (p[7] != '1' && p[7] != '0'))
+        return -1;
+    return p[7] - '0';
+}
+
+static int fast_request(struct ctx *c)
+{
+    const char *p = c->buf, *e = c->end, *m = p;
+    while (p < e && cio__is_tchar((unsigned char)*p))
+        p++;
+    /* the method, SP, at least "/", SP, the version and CRLF */
+    if (p == m || e - p < 12 || *p != ' ' || p[1] != '/')
+        return 0;
+    if (p - m == 7 && memcmp(m, "CONNECT", 7) == 0)
+        return 0;
+    const char *t = ++p;
+    p = cio__find_nontarget_inline(p, e, c->simd);
+    if (e - p < 11 || *p != ' ')
+        return 0;
+    int minor = fast_version(p + 1);
+    if (minor < 0 || !crlf_at(p + 9) || (size_t)(p + 9 - c->buf) > c->max_line)
+        return 0;
+    cio_http_head *h = c->h;
+    h->method = (cio_http_str){m, (size_t)(t - 1 - m)};
+    h->target = (cio_http_str){t, (size_t)(p - t)};
+    h->minor_version = minor;
+    return fast_fields(c, p + 11);
+}
+
+static int fast_response(struct ctx *c)
+{
+    const char *p = c->buf, *e = c->end;
+    /* "HTTP/1.x 200 " and CRLF */
+    if (e - p < 15)
+        return 0;
+    int minor = fast_version(p);
+    unsigned d0 = (unsigned)(unsigned char)p[9] - '0', d1 = (unsigned)(unsigned char)p[10] - '0',
+             d2 = (unsigned)(unsigned char)p[11] - '0';
+    if (minor < 0 || p[8] != ' ' || d0 - 1 > 8 || d1 > 9 || d2 > 9 || p[12] != ' ')
+        return 0;
+    const char *r = p + 13;
+    p = cio__find_ctl_inline(r, e, c->simd);
+    if (e - p < 2 || !crlf_at(p) || (size_t)(p - c->buf) > c->max_line)
+        return 0;
+    cio_http_head *h = c->h;
+    h->minor_version = minor;
+    h->status = (int)(d0 * 100 + d1 * 10 + d2);
+    h->reason = (cio_http_str){r, (size_t)(p - r)};
+    return fast_fields(c, p + 2);
+}
+
 static void rebase_str(cio_http_str *s, uintptr_t old, const char *buf)
 {
     if (s->ptr)
@@ -448,6 +607,20 @@ static int parse_head(cio_http_head *h, const char *buf, size_t len, const cio_h
     }
     if (len < pos) /* the caller gave fewer bytes than before: start again rather than trust stale views */
         return CIO_EINVAL;
+    if (stage == STAGE_START && pos == 0 && !(c.bits & ST_SLOW) && kind != KIND_TRAILERS) {
+        int n = kind == KIND_REQUEST ? fast_request(&c) : fast_response(&c);
+        if (n > 0) {
+            h->priv[0] = (uint64_t)n;
+            h->priv[1] = 0;
+            h->priv[2] = (uintptr_t)buf;
+            h->priv[3] = STAGE_DONE;
+            return n;
+        }
+        cio_http_header *hs = h->headers; /* start over, on the resumable path from now on */
+        size_t max = h->max_headers;
+        cio_http_head_init(h, hs, max);
+        c.bits = ST_SLOW;
+    }
 
     const char *p = buf + pos;
     int rc = NEED;

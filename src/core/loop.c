@@ -100,7 +100,9 @@ static inline bool poll_due(cio_loop *l)
     if (CIO_LIKELY((++l->turns & (CLOCK_EVERY - 1)) != 0))
         return false;
     l->now = clock_ns();
-    return l->now >= cio__timers_next(l) || (l->backend.nwatch > 0 && l->now - l->last_poll >= POLL_INTERVAL);
+    /* Remembered until the loop has polled: the scheduler must not ask again and get a different answer. */
+    l->poll_now = l->now >= cio__timers_next(l) || (l->backend.nwatch > 0 && l->now - l->last_poll >= POLL_INTERVAL);
+    return l->poll_now;
 }
 
 static void overflow_abort(struct cio_task *t)
@@ -321,6 +323,7 @@ static bool all_done(cio_loop *l)
 static int poll_once(cio_loop *l, int64_t timeout)
 {
     int rc = l->backend.ops->poll(&l->backend, timeout);
+    l->poll_now = false;
     l->now = l->last_poll = clock_ns();
     cio__timers_run(l);
     return rc < 0 ? rc : 0;
@@ -335,7 +338,7 @@ static int drive(cio_loop *l, bool (*done)(cio_loop *))
             dispatch(l, r);
             if (done(l))
                 return 0;
-            if (poll_due(l))
+            if (l->poll_now || poll_due(l))
                 break;
         }
         if (done(l))

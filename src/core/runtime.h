@@ -286,6 +286,8 @@ struct cio_loop {
     int64_t last_poll;
     /* Counts task-to-task switches, to look at the clock only now and then. */
     uint32_t turns;
+    /* A task found it time to poll and came back to the scheduler for it. */
+    bool poll_now;
     /* Staggers where each new task's stack starts within its top page. */
     uint32_t color;
     struct cio__backend backend;

@@ -77,8 +77,11 @@ int cio_resolve(const char *host, int port, cio_addr *addrs, size_t cap, const c
 /*
  * A buffered, bidirectional byte stream over a socket or a pipe (asyncio's StreamReader + StreamWriter in one
  * object). Reads fill an internal buffer; writes append to an output buffer that is sent as the descriptor
- * accepts it, and cio_stream_drain waits until it is below the low-water mark (back-pressure).
- * One task may read while another writes; two tasks reading at once get -EBUSY.
+ * accepts it, and cio_stream_drain waits until it is below the low-water mark (back-pressure). Queued output
+ * keeps going out while no task writes.
+ * One task may read while another writes; a second reader (or a second writer) at once gets -EBUSY.
+ * Sockets are written with MSG_NOSIGNAL; writing to a pipe whose reader is gone, and sendfile to a gone peer,
+ * raise SIGPIPE unless the program ignores it (then the call returns -EPIPE).
  */
 typedef struct cio_stream cio_stream;
 
@@ -139,15 +142,16 @@ int cio_stream_write_eof(cio_stream *s);
 
 /*
  * Send what is buffered (waiting at most 5 s, or less under a deadline or cancel), close the descriptor and
- * free the stream. Returns 0 or the error that stopped the flush; the stream is gone either way. NULL is
- * ignored.
+ * free the stream. Returns 0, the error that stopped the flush, or an earlier write error (buffered bytes may
+ * have been lost); the stream is gone either way. NULL is ignored. A task suspended in a read or write on the
+ * stream at that moment gets -EBADF.
  */
 int cio_stream_close(cio_stream *s);
 
 /* Close at once, dropping unsent bytes (a reset for TCP). NULL is ignored. */
 void cio_stream_abort(cio_stream *s);
 
-/* The descriptor (still owned by the stream), and the socket's addresses. */
+/* The descriptor (still owned by the stream), and the socket's addresses (-ENOTSUP on a pipe). */
 int cio_stream_fd(const cio_stream *s);
 int cio_stream_peer_addr(const cio_stream *s, cio_addr *out);
 int cio_stream_local_addr(const cio_stream *s, cio_addr *out);
@@ -233,14 +237,198 @@ typedef struct cio_udp cio_udp;
 int cio_udp_open(cio_udp **out, const cio_addr *local, const cio_addr *remote);
 ssize_t cio_udp_send(cio_udp *u, const void *buf, size_t len);
 ssize_t cio_udp_sendto(cio_udp *u, const void *buf, size_t len, const cio_addr *to);
-/* Receive one datagram into `buf` (a longer one is cut to `cap`); returns its size as received. `from` may be
-   NULL. */
+/* Receive one datagram into `buf` (a longer one is cut to `cap`); returns the datagram's full size, which
+   exceeds `cap` when it was cut. `from` may be NULL. */
 ssize_t cio_udp_recvfrom(cio_udp *u, void *buf, size_t cap, cio_addr *from);
 int cio_udp_local_addr(const cio_udp *u, cio_addr *out);
 void cio_udp_close(cio_udp *u);
 
 /* ------------------------------------------------------------------------------------------------ processes, pipes, files */
-/* (filled in below by the process and file layer) */
+
+/*
+ * Bytes that cio allocated for the caller (cio_process_communicate's outputs). `data` is NUL-terminated (the
+ * NUL is not counted in `len`), or NULL when nothing was kept. Release with cio_buf_free.
+ */
+typedef struct cio_buf {
+    char *data;
+    size_t len;
+} cio_buf;
+
+/* Free `b->data` (through cio's allocator) and zero `b`. NULL is ignored. */
+void cio_buf_free(cio_buf *b);
+
+/*
+ * A pipe as two streams: bytes written to `*wr` are read from `*rd` (os.pipe wrapped in asyncio streams). Both
+ * ends are O_CLOEXEC and non-blocking. Writing after the reading end has closed raises SIGPIPE unless the
+ * program ignores it (then the write fails with -EPIPE); cio_stream_write_eof on `*wr` closes it, and the reader
+ * then sees end of stream. Each stream is the caller's, closed with cio_stream_close.
+ * Errors: -EINVAL a NULL out-pointer; -EMFILE, -ENFILE; -ENOMEM; CIO_ENOLOOP. On failure both are NULL and no
+ *         descriptor is left open.
+ */
+int cio_pipe_open(cio_stream **rd, cio_stream **wr, const cio_stream_opts *opts);
+
+/* A child process started by cio_process_exec or cio_process_shell (asyncio.subprocess.Process). */
+typedef struct cio_process cio_process;
+
+/* What one of the child's standard descriptors is connected to. */
+enum cio_process_stdio {
+    /* The parent's own descriptor (the zero default, asyncio's None). */
+    CIO_INHERIT = 0,
+    /* A new pipe whose other end is a cio_stream of the process (cio_process_stdin/_stdout/_stderr). */
+    CIO_PIPE = 1,
+    /* /dev/null. */
+    CIO_DEVNULL = 2,
+    /* stderr only: the same file as the child's stdout (asyncio.subprocess.STDOUT). */
+    CIO_STDOUT = 3,
+};
+
+typedef struct cio_process_opts {
+    /* enum cio_process_stdio for each standard descriptor of the child. */
+    int stdin_mode, stdout_mode, stderr_mode;
+    /* The child's working directory; NULL: the parent's. */
+    const char *cwd;
+    /* The child's environment, a NULL-terminated "NAME=value" array; NULL: the parent's (environ). */
+    char *const *env;
+    /* Options of the streams made for CIO_PIPE (limit, water marks). */
+    cio_stream_opts stream;
+} cio_process_opts;
+
+/*
+ * asyncio.create_subprocess_exec: start `argv[0]` with arguments `argv` (NULL-terminated). A name without '/'
+ * is searched in the parent's PATH (posix_spawnp), even when `opts->env` gives another one. The child gets
+ * descriptors 0, 1 and 2 only (nothing else the parent has open, O_CLOEXEC or not), an empty signal mask and
+ * every signal at its default action (as Python's restore_signals), in the parent's session and process group.
+ * A CIO_PIPE stdin is a Unix socket pair rather than a pipe, so that writing to a child that has gone fails
+ * with -EPIPE instead of raising SIGPIPE in the parent; stdout and stderr pipes are pipes.
+ * The exit is learned from a pidfd watched by the loop (Linux 5.3+), never from SIGCHLD, so cio does not touch
+ * the program's SIGCHLD disposition; without pidfds the exit is polled (1 ms doubling to 100 ms).
+ * Returns 0 with `*out` set; the process belongs to the calling loop and is released with cio_process_close.
+ * Errors: -EINVAL NULL out or argv, empty argv, a bad mode (CIO_STDOUT other than for stderr); -ENOENT no such
+ *         program (or cwd); -EACCES, -ENOEXEC, ... as execve(2) and chdir(2) report them; -EMFILE, -EAGAIN,
+ *         -ENOMEM; CIO_ENOLOOP. On failure `*out` is NULL, no descriptor is left open and no child runs.
+ */
+int cio_process_exec(cio_process **out, char *const argv[], const cio_process_opts *opts);
+
+/* asyncio.create_subprocess_shell: cio_process_exec of "/bin/sh", "-c", `cmd`. -EINVAL for a NULL cmd. */
+int cio_process_shell(cio_process **out, const char *cmd, const cio_process_opts *opts);
+
+/*
+ * The parent's ends of the CIO_PIPE descriptors, NULL for the others. The streams belong to the process:
+ * cio_process_close closes them; never close them yourself. To end the child's input, call
+ * cio_stream_write_eof on its stdin stream.
+ */
+cio_stream *cio_process_stdin(const cio_process *p);
+cio_stream *cio_process_stdout(const cio_process *p);
+cio_stream *cio_process_stderr(const cio_process *p);
+
+/* The child's process id (still valid, and not reused, until cio_process_close), or -EINVAL. */
+int cio_process_pid(const cio_process *p);
+
+/*
+ * Wait until the child exits and reap it (Process.wait); once reaped, every call returns at once. `*status`
+ * (may be NULL) receives asyncio's returncode: the exit code (0 to 255), or -N when signal N ended the child
+ * (-9 after SIGKILL). Any number of tasks may wait at once. Being cancelled leaves the child running and the
+ * process usable. Reading nothing from a CIO_PIPE stdout while waiting can deadlock a child that writes much:
+ * use cio_process_communicate.
+ * Returns 0. Errors: -ECANCELED, -ETIMEDOUT; -ECHILD the child was reaped behind cio's back (SIGCHLD set to
+ *         SIG_IGN, or a waitpid(-1) elsewhere in the program); -EINVAL.
+ */
+int cio_process_wait(cio_process *p, int *status);
+
+/*
+ * The returncode without waiting (Process.returncode): 0 with `*status` set once the child has exited (it is
+ * reaped here if it has), -EAGAIN while it runs; -ECHILD, -EINVAL as for wait.
+ */
+int cio_process_returncode(cio_process *p, int *status);
+
+/*
+ * Process.communicate: write `in` (`inlen` bytes; NULL or 0 for none) to the child's stdin and then close it,
+ * read its stdout and stderr to their ends, all at once (three tasks of a task group, so that no pipe fills up
+ * while another is being served), then wait for the child to exit. `out` and `err` (either may be NULL: the output
+ * is then read and dropped) receive what came, unlimited in size; one whose descriptor is not CIO_PIPE is left
+ * empty. A child that stops reading its stdin is not an error: -EPIPE and -ECONNRESET from the feed are
+ * ignored, as asyncio does. The stdin stream is left half-closed, the others at end of stream.
+ * Returns 0, with the returncode available from cio_process_wait (which then returns at once).
+ * Errors: -EINVAL `in` given but stdin is not CIO_PIPE, or NULL p; -EBUSY another task is reading one of the
+ *         streams; -ENOMEM; the streams' errors; -ECANCELED, -ETIMEDOUT (the child keeps running). On error
+ *         `out` and `err` are empty (data NULL, len 0).
+ * Ownership: `in` is only read during the call; `out` and `err` are the caller's, freed with cio_buf_free.
+ */
+int cio_process_communicate(cio_process *p, const void *in, size_t inlen, cio_buf *out, cio_buf *err);
+
+/*
+ * Send signal `sig` to the child (through its pidfd, so a recycled pid is never hit). terminate sends SIGTERM,
+ * kill SIGKILL. Returns 0. Errors: -ESRCH the child has been reaped already; -EINVAL bad signal or NULL;
+ * -EPERM.
+ */
+int cio_process_send_signal(cio_process *p, int sig);
+int cio_process_terminate(cio_process *p);
+int cio_process_kill(cio_process *p);
+
+/*
+ * Release the process, never leaving a zombie: a child still running is killed with SIGKILL (asyncio leaves it
+ * running; we choose no orphans) and reaped, then the streams are closed without flushing (unsent stdin bytes
+ * are dropped) and the pidfd is closed. The reaping wait ignores cancellation (SIGKILL makes it short); outside
+ * a task it blocks in waitpid. Call it from the loop that started the process. NULL is ignored.
+ * Returns 0 when the child had exited by itself, 1 when close killed it; -EINVAL not a live process.
+ */
+int cio_process_close(cio_process *p);
+
+/*
+ * Regular files, through the thread pool (cio_to_thread), since a disk read cannot wait for readiness. Each
+ * call runs one system call on a worker while the calling task is suspended and other tasks run.
+ *
+ * Cancellation: a cancel pending when a call begins makes it return -ECANCELED / -ETIMEDOUT before anything is
+ * done. A cancel that arrives while the system call runs does not cut it short: the call waits for the worker
+ * (regular-file I/O is bounded) and returns what the system call did, so no byte written or read is lost
+ * unreported; the cancellation stays in force and the task's next wait reports it. So the caller's buffer is
+ * used only during the call, never afterwards. Because of this, cio_file refuses FIFOs and sockets, whose
+ * operations may block forever: use cio_stream_open_fd for those.
+ */
+typedef struct cio_file cio_file;
+struct stat;
+
+/*
+ * open(2) `path` with `flags` (O_RDONLY, O_WRONLY|O_CREAT|O_TRUNC, O_APPEND, ...; O_CLOEXEC is always added)
+ * and `mode` (for O_CREAT). The file is opened O_NONBLOCK first and checked before the flag is cleared, so a
+ * FIFO never blocks the worker. Released with cio_file_close.
+ * Errors: -EINVAL NULL out or path, or a FIFO or socket; -ENOENT, -EACCES, -EISDIR, -EEXIST, ... as open(2);
+ *         -ENOMEM; cancellation; CIO_ENOTASK.
+ */
+int cio_file_open(cio_file **out, const char *path, int flags, mode_t mode);
+
+/*
+ * read(2) at the file's offset / pread(2) at `offset`, one system call: returns the bytes read (fewer than
+ * `cap` near the end of the file), 0 at or past the end.
+ * Errors: -EINVAL NULL f, NULL buf with cap > 0, cap > SSIZE_MAX, offset < 0; -EBADF not open for reading;
+ *         -EISDIR, -EIO, ... as the system call; cancellation pending at the call.
+ */
+ssize_t cio_file_read(cio_file *f, void *buf, size_t cap);
+ssize_t cio_file_pread(cio_file *f, void *buf, size_t cap, off_t offset);
+
+/*
+ * Write all `len` bytes at the file's offset (or its end, with O_APPEND) / at `offset`, retrying short writes
+ * on the worker. Returns len; or, when a write fails after some bytes went out, the count written so far.
+ * Errors: -EINVAL as for read; -EBADF not open for writing; -ENOSPC, -EFBIG, -EIO, ...; cancellation pending.
+ */
+ssize_t cio_file_write(cio_file *f, const void *buf, size_t len);
+ssize_t cio_file_pwrite(cio_file *f, const void *buf, size_t len, off_t offset);
+
+/* fstat(2) into `st`. Errors: -EINVAL NULL; -EIO; cancellation pending. */
+int cio_file_stat(cio_file *f, struct stat *st);
+
+/* fsync(2) (fdatasync(2) with `data_only`). Errors: -EINVAL NULL; -EIO, -ENOSPC; cancellation pending. */
+int cio_file_sync(cio_file *f, bool data_only);
+
+/* The descriptor, still owned by the file (for fcntl locks, mmap, sendfile), or -EINVAL. */
+int cio_file_fd(const cio_file *f);
+
+/*
+ * close(2) on a worker (closing can flush, on network file systems) and free the file, also when the task is
+ * cancelled. Returns 0, or the error close reported (-EIO, ...): the file is gone either way. Outside a task
+ * it closes on the calling thread. NULL is ignored.
+ */
+int cio_file_close(cio_file *f);
 
 #ifdef __cplusplus
 }

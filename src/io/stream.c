@@ -1,0 +1,810 @@
+/* stream.c: buffered byte streams over sockets and pipes: line reads with a limit, back-pressured writes. */
+#include "io/stream.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fd.h"
+#include "internal.h"
+
+#define STREAM_MAGIC 0x7374726du /* "strm" */
+#define STREAM_DEAD  0xdeadbeefu
+
+#define DEFAULT_LIMIT ((size_t)64 * 1024)
+#define DEFAULT_HIGH  ((size_t)64 * 1024)
+/* First sizes of the buffers, made on first use: an idle connection costs only the struct. */
+#define RBUF_FIRST ((size_t)16 * 1024)
+#define WBUF_FIRST ((size_t)16 * 1024)
+/* The most a close waits to send what is buffered. */
+#define CLOSE_FLUSH_NS CIO_SEC(5)
+/* iovecs handed to one writev/sendmsg. */
+#define IOV_BATCH 64
+
+/*
+ * Both buffers are compacting arrays, not rings: a ring would spare a memmove of the unread bytes now and then,
+ * but it splits lines and views across its end, and next_line must hand out one contiguous span. The read
+ * buffer grows by doubling up to `limit` and the write buffer up to `high`; neither shrinks before close, so a
+ * busy stream allocates nothing once warm.
+ */
+struct cio_stream {
+    uint32_t magic;
+    int fd;
+    uint8_t kind;
+    /* The descriptor is registered with the loop's poller (regular files cannot be, and never block). */
+    bool watched;
+    /* The peer ended the stream: read returned 0. */
+    bool eof;
+    /* write_eof has run: further writes are refused. */
+    bool wshut;
+    /* A task is inside a read call (a second reader gets -EBUSY) / a write, drain, sendfile or close flush. */
+    bool reading, writing;
+    /* Closed while a read or write call was suspended: the last of them to return frees the stream. */
+    bool closed;
+    /* Sticky errors of the descriptor: a read failure (after the buffered bytes), a write failure. */
+    int rerr, werr;
+    struct cio__fd io;
+    /* The readiness callback of core/fd.c, which ours chains to after sending buffered output. */
+    void (*fd_ready)(struct cio__io_watch *w, uint32_t revents);
+    size_t limit, high, low;
+    /* Unread input is rbuf[rstart, rend); unsent output is wbuf[wstart, wend). */
+    char *rbuf, *wbuf;
+    size_t rcap, rstart, rend;
+    size_t wcap, wstart, wend;
+};
+
+static bool valid(const cio_stream *s)
+{
+    return s && s->magic == STREAM_MAGIC;
+}
+
+static size_t rbuffered(const cio_stream *s)
+{
+    return s->rend - s->rstart;
+}
+
+static size_t wbuffered(const cio_stream *s)
+{
+    return s->wend - s->wstart;
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+static void stream_free(cio_stream *s)
+{
+    s->magic = STREAM_DEAD;
+    cio__free(s->rbuf);
+    cio__free(s->wbuf);
+    cio__free(s);
+}
+
+/* Forget the descriptor and close it; tasks waiting on it wake with -EBADF. */
+static void release_fd(cio_stream *s)
+{
+    if (s->watched)
+        cio__fd_close(&s->io);
+    s->watched = false;
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+}
+
+/* ------------------------------------------------------------------------------------------------ calls */
+
+/* Enter a read (`flag` = &s->reading) or write call: one task at a time in each direction. */
+static int op_begin(cio_stream *s, bool *flag)
+{
+    if (s->closed)
+        return -EBADF;
+    if (*flag)
+        return -EBUSY;
+    *flag = true;
+    return 0;
+}
+
+/* Leave it; if the stream was closed meanwhile, the last call out frees it, and the call fails with -EBADF. */
+static ssize_t op_end(cio_stream *s, bool *flag, ssize_t rc)
+{
+    *flag = false;
+    if (CIO_UNLIKELY(s->closed)) {
+        if (!s->reading && !s->writing)
+            stream_free(s);
+        return rc < 0 ? rc : -EBADF;
+    }
+    return rc;
+}
+
+/* Wait for readiness after EAGAIN. A stream closed during the wait fails, even if the wake-up came first:
+   the descriptor's number may already belong to something else. */
+static int wait_dir(cio_stream *s, uint32_t dir)
+{
+    if (!s->watched)
+        return s->fd < 0 ? -EBADF : -EAGAIN;
+    int rc = cio__fd_wait(&s->io, dir);
+    if (s->closed)
+        return -EBADF;
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------------ output */
+
+static void set_werr(cio_stream *s, int err)
+{
+    s->werr = err;
+    s->wstart = s->wend = 0; /* unsendable now: drop it */
+}
+
+/* One writev (sendmsg on sockets, so a gone peer gives -EPIPE rather than SIGPIPE). */
+static ssize_t sys_writev(cio_stream *s, const struct iovec *iov, int cnt)
+{
+    ssize_t n;
+    do {
+        if (s->kind == CIO__STREAM_SOCKET) {
+            struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt};
+            n = sendmsg(s->fd, &m, MSG_NOSIGNAL);
+        } else {
+            n = writev(s->fd, iov, cnt);
+        }
+    } while (n < 0 && errno == EINTR);
+    if (n >= 0)
+        return n;
+    int err = -errno;
+    if (err == -EAGAIN)
+        s->io.ready &= ~CIO__IO_WRITE; /* the next edge sets it again */
+    return err;
+}
+
+/* Whether a write could make progress without a syscall saying EAGAIN first. */
+static bool may_write(const cio_stream *s)
+{
+    return !s->watched || (s->io.ready & (CIO__IO_WRITE | CIO__IO_ERROR));
+}
+
+/* Send buffered output until it is gone (0), the descriptor is full (-EAGAIN) or fails (its error). */
+static int flush_now(cio_stream *s)
+{
+    while (wbuffered(s) > 0) {
+        if (!may_write(s))
+            return -EAGAIN;
+        struct iovec v = {.iov_base = s->wbuf + s->wstart, .iov_len = wbuffered(s)};
+        ssize_t n = sys_writev(s, &v, 1);
+        if (n == -EAGAIN)
+            return -EAGAIN;
+        if (n < 0) {
+            set_werr(s, (int)n);
+            return (int)n;
+        }
+        s->wstart += (size_t)n;
+    }
+    s->wstart = s->wend = 0;
+    return s->werr;
+}
+
+/* Send and wait until at most `target` bytes remain buffered. */
+static int flush_until(cio_stream *s, size_t target)
+{
+    while (wbuffered(s) > target) {
+        int rc = flush_now(s);
+        if (rc == -EAGAIN)
+            rc = wait_dir(s, CIO__IO_WRITE);
+        if (rc < 0)
+            return rc;
+    }
+    return s->werr;
+}
+
+/* The poller saw the descriptor: wake the waiting tasks, then send what is buffered, since output must leave
+   even while no task is writing (a server that answered and now waits for the next request). */
+static void stream_ready(struct cio__io_watch *w, uint32_t revents)
+{
+    cio_stream *s = cio__container_of(w, cio_stream, io.watch);
+    s->fd_ready(w, revents);
+    if ((revents & (CIO__IO_WRITE | CIO__IO_ERROR)) && wbuffered(s) > 0)
+        (void)flush_now(s);
+}
+
+/* Append `n` bytes; the caller keeps the buffer at most `high`, which bounds its growth. */
+static int wbuf_append(cio_stream *s, const char *p, size_t n)
+{
+    size_t have = wbuffered(s);
+    if (have == 0)
+        s->wstart = s->wend = 0;
+    if (s->wcap - s->wend < n) {
+        if (s->wcap < have + n) {
+            size_t cap = s->wcap ? s->wcap : min_size(WBUF_FIRST, s->high);
+            while (cap < have + n)
+                cap *= 2;
+            if (cap > s->high)
+                cap = have + n > s->high ? have + n : s->high;
+            char *nb = cio__realloc(s->wbuf, cap);
+            if (!nb)
+                return -ENOMEM;
+            s->wbuf = nb;
+            s->wcap = cap;
+        }
+        if (s->wcap - s->wend < n) {
+            memmove(s->wbuf, s->wbuf + s->wstart, have);
+            s->wstart = 0;
+            s->wend = have;
+        }
+    }
+    memcpy(s->wbuf + s->wend, p, n);
+    s->wend += n;
+    return 0;
+}
+
+/* Copy up to IOV_BATCH segments of iov[idx..] into `out`, the first one starting `off` bytes in. */
+static int iov_batch(struct iovec *out, const struct iovec *iov, int cnt, int idx, size_t off)
+{
+    int k = 0;
+    for (; idx < cnt && k < IOV_BATCH; idx++, off = 0) {
+        if (iov[idx].iov_len == off)
+            continue;
+        out[k].iov_base = (char *)iov[idx].iov_base + off;
+        out[k].iov_len = iov[idx].iov_len - off;
+        k++;
+    }
+    return k;
+}
+
+/* Move (idx, off) forward by `n` bytes. */
+static void iov_advance(const struct iovec *iov, int cnt, int *idx, size_t *off, size_t n)
+{
+    while (*idx < cnt) {
+        size_t left = iov[*idx].iov_len - *off;
+        if (n < left) {
+            *off += n;
+            return;
+        }
+        n -= left;
+        (*idx)++;
+        *off = 0;
+    }
+}
+
+static int write_iov(cio_stream *s, const struct iovec *iov, int cnt)
+{
+    int idx = 0, rc;
+    size_t off = 0;
+    if (s->werr)
+        return s->werr;
+    if (s->wshut || s->fd < 0)
+        return -EINVAL;
+    /* Nothing queued: hand the caller's bytes to the kernel straight from their memory. */
+    while (idx < cnt && wbuffered(s) == 0 && may_write(s)) {
+        struct iovec v[IOV_BATCH];
+        int k = iov_batch(v, iov, cnt, idx, off);
+        if (k == 0)
+            return 0;
+        ssize_t n = sys_writev(s, v, k);
+        if (n == -EAGAIN)
+            break;
+        if (n < 0) {
+            set_werr(s, (int)n);
+            return (int)n;
+        }
+        iov_advance(iov, cnt, &idx, &off, (size_t)n);
+    }
+    /* Queue the rest, sending and waiting whenever the buffer is at the high-water mark. */
+    while (idx < cnt) {
+        if (s->werr)
+            return s->werr;
+        size_t seg = iov[idx].iov_len - off, have = wbuffered(s);
+        if (seg == 0) {
+            idx++;
+            off = 0;
+            continue;
+        }
+        if (have >= s->high) {
+            rc = flush_now(s);
+            if (rc == -EAGAIN)
+                rc = wait_dir(s, CIO__IO_WRITE);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        size_t take = min_size(seg, s->high - have);
+        if ((rc = wbuf_append(s, (const char *)iov[idx].iov_base + off, take)) < 0)
+            return rc;
+        off += take;
+    }
+    rc = flush_now(s);
+    return rc == -EAGAIN ? 0 : rc;
+}
+
+int cio_stream_write(cio_stream *s, const void *buf, size_t len)
+{
+    if (!valid(s) || (!buf && len > 0))
+        return -EINVAL;
+    if (len == 0)
+        return s->werr;
+    int rc = op_begin(s, &s->writing);
+    if (rc < 0)
+        return rc;
+    struct iovec v = {.iov_base = (void *)buf, .iov_len = len};
+    return (int)op_end(s, &s->writing, write_iov(s, &v, 1));
+}
+
+int cio_stream_writev(cio_stream *s, const struct iovec *iov, int iovcnt)
+{
+    if (!valid(s) || iovcnt < 0 || (!iov && iovcnt > 0))
+        return -EINVAL;
+    size_t total = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        if (!iov[i].iov_base && iov[i].iov_len > 0)
+            return -EINVAL;
+        if (iov[i].iov_len > SSIZE_MAX - total)
+            return -EINVAL;
+        total += iov[i].iov_len;
+    }
+    int rc = op_begin(s, &s->writing);
+    if (rc < 0)
+        return rc;
+    return (int)op_end(s, &s->writing, write_iov(s, iov, iovcnt));
+}
+
+int cio_stream_drain(cio_stream *s)
+{
+    if (!valid(s))
+        return -EINVAL;
+    int rc = op_begin(s, &s->writing);
+    if (rc < 0)
+        return rc;
+    return (int)op_end(s, &s->writing, flush_until(s, s->low));
+}
+
+static int shut_write(cio_stream *s)
+{
+    int rc = flush_until(s, 0);
+    if (rc < 0)
+        return rc;
+    if (s->kind == CIO__STREAM_SOCKET) {
+        if (shutdown(s->fd, SHUT_WR) < 0)
+            return -errno;
+    } else {
+        release_fd(s);
+    }
+    s->wshut = true;
+    return 0;
+}
+
+int cio_stream_write_eof(cio_stream *s)
+{
+    if (!valid(s))
+        return -EINVAL;
+    int rc = op_begin(s, &s->writing);
+    if (rc < 0)
+        return rc;
+    if (!s->wshut)
+        rc = s->fd < 0 ? -EBADF : shut_write(s);
+    return (int)op_end(s, &s->writing, rc);
+}
+
+static ssize_t send_file(cio_stream *s, int file_fd, off_t offset, size_t count)
+{
+    size_t done = 0;
+    int rc = s->wshut || s->fd < 0 ? -EINVAL : flush_until(s, 0);
+    while (rc == 0 && done < count) {
+        /* One call at most 1 GiB: sendfile's own ceiling is just under 2 GiB. */
+        ssize_t n = may_write(s) ? sendfile(s->fd, file_fd, &offset, min_size(count - done, (size_t)1 << 30)) : -1;
+        if (n > 0) {
+            done += (size_t)n;
+            continue;
+        }
+        if (n == 0)
+            break; /* the file ended */
+        int err = may_write(s) ? -errno : -EAGAIN;
+        if (err == -EINTR)
+            continue;
+        if (err == -EAGAIN) {
+            s->io.ready &= ~CIO__IO_WRITE;
+            rc = wait_dir(s, CIO__IO_WRITE);
+        } else {
+            if (err == -EPIPE || err == -ECONNRESET)
+                set_werr(s, err);
+            rc = err;
+        }
+    }
+    return rc < 0 ? rc : (ssize_t)done;
+}
+
+ssize_t cio_stream_sendfile(cio_stream *s, int file_fd, off_t offset, size_t count)
+{
+    if (!valid(s) || file_fd < 0 || offset < 0)
+        return -EINVAL;
+    int rc = op_begin(s, &s->writing);
+    if (rc < 0)
+        return rc;
+    return op_end(s, &s->writing, send_file(s, file_fd, offset, count));
+}
+
+/* ------------------------------------------------------------------------------------------------ input */
+
+/* Make room for `want` unread bytes (at least one more than now), growing up to the limit, compacting. */
+static int rbuf_reserve(cio_stream *s, size_t want)
+{
+    size_t have = rbuffered(s);
+    if (have == 0)
+        s->rstart = s->rend = 0;
+    if (want <= have)
+        want = have + 1;
+    if (s->rcap < want) {
+        size_t cap = s->rcap ? s->rcap : min_size(RBUF_FIRST, s->limit);
+        while (cap < want)
+            cap *= 2;
+        if (cap > s->limit)
+            cap = want > s->limit ? want : s->limit;
+        char *nb = cio__realloc(s->rbuf, cap);
+        if (!nb)
+            return -ENOMEM;
+        s->rbuf = nb;
+        s->rcap = cap;
+    }
+    /* Compact when the tail cannot take what is wanted, or has shrunk below a quarter (reads would be small). */
+    if (s->rstart > 0 && (s->rcap - s->rstart < want || s->rcap - s->rend < s->rcap / 4)) {
+        memmove(s->rbuf, s->rbuf + s->rstart, have);
+        s->rstart = 0;
+        s->rend = have;
+    }
+    return 0;
+}
+
+/* One read into `dst`, waiting while there is nothing: the count, 0 at end of stream, or an error. */
+static ssize_t read_into(cio_stream *s, void *dst, size_t len)
+{
+    if (s->rerr)
+        return s->rerr;
+    if (s->eof)
+        return 0;
+    if (s->fd < 0)
+        return -EBADF;
+    for (;;) {
+        ssize_t n = read(s->fd, dst, len);
+        if (n > 0)
+            return n;
+        if (n == 0) {
+            s->eof = true;
+            return 0;
+        }
+        int err = -errno;
+        if (err == -EINTR)
+            continue;
+        if (err != -EAGAIN) {
+            s->rerr = err;
+            return err;
+        }
+        if ((err = wait_dir(s, CIO__IO_READ)) < 0)
+            return err;
+    }
+}
+
+/* Read once into the buffer, room made for `want` unread bytes: one syscall takes as much as fits. */
+static ssize_t fill(cio_stream *s, size_t want)
+{
+    if (s->rerr || s->eof)
+        return s->rerr;
+    int rc = rbuf_reserve(s, want);
+    if (rc < 0)
+        return rc;
+    ssize_t n = read_into(s, s->rbuf + s->rend, s->rcap - s->rend);
+    if (n > 0)
+        s->rend += (size_t)n;
+    return n;
+}
+
+/* Copy `n` buffered bytes out and consume them. */
+static size_t take(cio_stream *s, void *dst, size_t n)
+{
+    memcpy(dst, s->rbuf + s->rstart, n);
+    s->rstart += n;
+    return n;
+}
+
+ssize_t cio_stream_read(cio_stream *s, void *buf, size_t cap)
+{
+    if (!valid(s) || !buf || cap == 0)
+        return -EINVAL;
+    int rc = op_begin(s, &s->reading);
+    if (rc < 0)
+        return rc;
+    if (cap > SSIZE_MAX)
+        cap = SSIZE_MAX;
+    ssize_t n = (ssize_t)rbuffered(s);
+    if (n == 0) {
+        /* A caller's buffer at least as large as ours is filled directly, sparing a copy. */
+        if (cap >= (s->rcap ? s->rcap : RBUF_FIRST))
+            return op_end(s, &s->reading, read_into(s, buf, cap));
+        n = fill(s, 0);
+    }
+    if (n > 0)
+        n = (ssize_t)take(s, buf, min_size(cap, rbuffered(s)));
+    return op_end(s, &s->reading, n);
+}
+
+/* read_exactly for n beyond the limit: copy as it comes; *done says how much was copied. */
+static ssize_t read_exactly_long(cio_stream *s, char *buf, size_t n, size_t *done)
+{
+    while (*done < n) {
+        ssize_t r;
+        if (rbuffered(s) > 0) {
+            *done += take(s, buf + *done, min_size(n - *done, rbuffered(s)));
+            continue;
+        }
+        r = read_into(s, buf + *done, n - *done);
+        if (r == 0)
+            return CIO_EINCOMPLETE;
+        if (r < 0)
+            return r;
+        *done += (size_t)r;
+    }
+    return (ssize_t)n;
+}
+
+ssize_t cio_stream_read_exactly(cio_stream *s, void *buf, size_t n, size_t *got)
+{
+    size_t done = 0;
+    ssize_t rc;
+    if (got)
+        *got = 0;
+    if (!valid(s) || (!buf && n > 0) || n > SSIZE_MAX)
+        return -EINVAL;
+    if (n == 0)
+        return 0;
+    if ((rc = op_begin(s, &s->reading)) < 0)
+        return rc;
+    if (n <= s->limit) {
+        /* Within the limit, gather all n bytes in the buffer first: a cancelled wait loses nothing. */
+        while (rbuffered(s) < n && (rc = fill(s, n)) > 0)
+            ;
+        if (rc >= 0) {
+            done = take(s, buf, min_size(n, rbuffered(s)));
+            rc = done == n ? (ssize_t)n : CIO_EINCOMPLETE;
+        }
+    } else {
+        rc = read_exactly_long(s, buf, n, &done);
+    }
+    if (got)
+        *got = done;
+    return op_end(s, &s->reading, rc);
+}
+
+/*
+ * Buffer input until `sep` ends within the first `max` unread bytes. Returns 1 with *len the length up to and
+ * including it; 0 at end of stream with *len what is left; -EMSGSIZE when `max` bytes hold no separator.
+ */
+static int find_sep(cio_stream *s, const void *sep, size_t seplen, size_t max, size_t *len)
+{
+    size_t from = 0; /* every match starting before this was ruled out */
+    for (;;) {
+        size_t lim = min_size(rbuffered(s), max);
+        const char *base = s->rbuf + s->rstart;
+        if (lim >= seplen) {
+            const char *hit = seplen == 1 ? memchr(base + from, *(const char *)sep, lim - from)
+                                          : memmem(base + from, lim - from, sep, seplen);
+            if (hit) {
+                *len = (size_t)(hit - base) + seplen;
+                return 1;
+            }
+            from = lim - seplen + 1;
+        }
+        if (rbuffered(s) >= max)
+            return -EMSGSIZE;
+        ssize_t n = fill(s, 0); /* the buffer grows only when full */
+        if (n < 0)
+            return (int)n;
+        if (n == 0) {
+            *len = rbuffered(s);
+            return 0;
+        }
+    }
+}
+
+ssize_t cio_stream_read_until(cio_stream *s, const void *sep, size_t seplen, void *buf, size_t cap)
+{
+    size_t len = 0;
+    if (!valid(s) || !sep || seplen == 0 || !buf || cap == 0)
+        return -EINVAL;
+    int rc = op_begin(s, &s->reading);
+    if (rc < 0)
+        return rc;
+    size_t max = min_size(min_size(cap, s->limit), SSIZE_MAX);
+    rc = find_sep(s, sep, seplen, max, &len);
+    if (rc < 0)
+        return op_end(s, &s->reading, rc);
+    return op_end(s, &s->reading, (ssize_t)take(s, buf, len));
+}
+
+ssize_t cio_stream_read_line(cio_stream *s, char *buf, size_t cap)
+{
+    return cio_stream_read_until(s, "\n", 1, buf, cap);
+}
+
+bool cio_stream_at_eof(const cio_stream *s)
+{
+    return valid(s) && s->eof && rbuffered(s) == 0;
+}
+
+/* The views point into the read buffer and are consumed at once: the bytes stay in place until the next call
+   moves or overwrites them, which is what "valid until the next call" allows. */
+int cio_stream_next_line(cio_stream *s, const char **line, size_t *len)
+{
+    if (!valid(s) || !line || !len)
+        return -EINVAL;
+    int rc = op_begin(s, &s->reading);
+    if (rc < 0)
+        return rc;
+    size_t n = 0;
+    rc = find_sep(s, "\n", 1, s->limit, &n);
+    if (rc >= 0 && n > 0) {
+        *line = s->rbuf + s->rstart;
+        *len = n;
+        s->rstart += n;
+        rc = 1;
+    }
+    return (int)op_end(s, &s->reading, rc);
+}
+
+int cio_stream_next_chunk(cio_stream *s, const void **chunk, size_t *len)
+{
+    if (!valid(s) || !chunk || !len)
+        return -EINVAL;
+    int rc = op_begin(s, &s->reading);
+    if (rc < 0)
+        return rc;
+    ssize_t n = (ssize_t)rbuffered(s);
+    if (n == 0)
+        n = fill(s, 0);
+    if (n > 0) {
+        *chunk = s->rbuf + s->rstart;
+        *len = rbuffered(s);
+        s->rstart = s->rend;
+        n = 1;
+    }
+    return (int)op_end(s, &s->reading, n);
+}
+
+/* ------------------------------------------------------------------------------------------------ open, close */
+
+int cio__stream_open(cio_stream **out, int fd, const cio_stream_opts *opts, enum cio__stream_kind kind)
+{
+    int rc = -EINVAL;
+    cio_stream *s;
+    if (out)
+        *out = NULL;
+    if (fd < 0)
+        return -EBADF;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0)
+        return -EBADF; /* not a descriptor: nothing to close */
+    size_t limit = opts && opts->limit ? opts->limit : DEFAULT_LIMIT;
+    size_t high = opts && opts->high_water ? opts->high_water : DEFAULT_HIGH;
+    size_t low = opts && opts->low_water ? opts->low_water : high / 4;
+    if (!out || low > high || kind > CIO__STREAM_PIPE)
+        goto fail;
+    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    if (kind == CIO__STREAM_AUTO) {
+        struct stat st;
+        kind = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) ? CIO__STREAM_SOCKET : CIO__STREAM_PIPE;
+    }
+    if (!(s = cio__calloc(1, sizeof *s))) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    *s = (cio_stream){.magic = STREAM_MAGIC, .fd = fd, .kind = (uint8_t)kind, .limit = limit, .high = high, .low = low};
+    rc = cio__fd_open(&s->io, fd);
+    if (rc == 0) {
+        s->watched = true;
+        s->fd_ready = s->io.watch.ready;
+        s->io.watch.ready = stream_ready;
+    } else if (rc != -EPERM) { /* EPERM: a regular file, always ready, so never waited for */
+        cio__free(s);
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    close(fd);
+    return rc;
+}
+
+int cio_stream_open_fd(cio_stream **out, int fd, const cio_stream_opts *opts)
+{
+    return cio__stream_open(out, fd, opts, CIO__STREAM_AUTO);
+}
+
+/* Close's flush: what the descriptor takes now, then waits bounded by 5 s and by the caller's own scopes, so a
+   cancelled task or an expired deadline sends only what fits at once (Trio's graceful-if-possible close). */
+static int close_flush(cio_stream *s)
+{
+    int rc = flush_now(s);
+    if (rc != -EAGAIN)
+        return rc;
+    cio_scope sc;
+    if ((rc = cio_timeout_begin(&sc, CLOSE_FLUSH_NS)) < 0)
+        return rc; /* not in a task: nothing can wait */
+    s->writing = true;
+    rc = flush_until(s, 0);
+    s->writing = false;
+    int end = cio_scope_end(&sc);
+    return rc < 0 ? rc : end;
+}
+
+int cio_stream_close(cio_stream *s)
+{
+    if (!s)
+        return 0;
+    if (!valid(s))
+        return -EINVAL;
+    if (s->closed)
+        return -EBADF;
+    int rc = s->werr;
+    if (!rc && !s->writing && !s->wshut && s->fd >= 0 && wbuffered(s) > 0)
+        rc = close_flush(s);
+    release_fd(s);
+    if (s->reading || s->writing)
+        s->closed = true; /* a suspended call frees it on its way out */
+    else
+        stream_free(s);
+    return rc;
+}
+
+void cio_stream_abort(cio_stream *s)
+{
+    if (!valid(s) || s->closed)
+        return;
+    if (s->kind == CIO__STREAM_SOCKET && s->fd >= 0) {
+        /* Linger 0: close sends a reset and drops unsent data. Harmless on a Unix socket. */
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        (void)setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    s->wstart = s->wend = 0;
+    release_fd(s);
+    if (s->reading || s->writing)
+        s->closed = true;
+    else
+        stream_free(s);
+}
+
+/* ------------------------------------------------------------------------------------------------ queries */
+
+int cio_stream_fd(const cio_stream *s)
+{
+    if (!valid(s))
+        return -EINVAL;
+    return s->fd >= 0 ? s->fd : -EBADF;
+}
+
+static int sock_name(const cio_stream *s, cio_addr *out, bool peer)
+{
+    if (!valid(s) || !out)
+        return -EINVAL;
+    if (s->fd < 0)
+        return -EBADF;
+    if (s->kind != CIO__STREAM_SOCKET)
+        return -ENOTSUP;
+    memset(out, 0, sizeof *out);
+    out->len = sizeof out->u.ss;
+    int rc = peer ? getpeername(s->fd, &out->u.sa, &out->len) : getsockname(s->fd, &out->u.sa, &out->len);
+    return rc < 0 ? -errno : 0;
+}
+
+int cio_stream_peer_addr(const cio_stream *s, cio_addr *out)
+{
+    return sock_name(s, out, true);
+}
+
+int cio_stream_local_addr(const cio_stream *s, cio_addr *out)
+{
+    return sock_name(s, out, false);
+}

@@ -1,0 +1,29 @@
+/* net.h: what the socket files of src/net share, and the counters the server tests read. */
+#ifndef CIO_NET_NET_H
+#define CIO_NET_NET_H
+
+#include <stdint.h>
+
+#include "cio/io.h"
+
+/*
+ * Open a non-blocking stream socket for `addr`'s family (TCP_NODELAY on for TCP) and connect it, waiting for
+ * the connection. Returns the connected descriptor, or a negative error with nothing left open (cancellation
+ * included). tcp.c; the Happy Eyeballs attempts of cio_open_connection use it too.
+ */
+int cio__connect_fd(const cio_addr *addr);
+
+/* Check that `a` holds an address of a family cio speaks, with a length that fits it. */
+int cio__addr_check(const cio_addr *a);
+
+/* What a server's accept loop has done, for tests that must show it backs off instead of spinning. */
+struct cio__server_stats {
+    /* accept4 calls, and how many of them failed for lack of descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM). */
+    uint64_t accept_calls;
+    uint64_t accept_nofd;
+    /* Connections handed to a handler task. */
+    uint64_t accepted;
+};
+void cio__server_stats(const cio_server *srv, struct cio__server_stats *out);
+
+#endif

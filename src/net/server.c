@@ -1,0 +1,354 @@
+/* server.c: listening sockets, the accept loop, a task per connection, and graceful close. */
+#include "net/net.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cio/sync.h"
+#include "core/fd.h"
+#include "core/runtime.h"
+#include "io/stream.h"
+
+#define SERVER_MAGIC    0x73727672u /* "srvr" */
+#define DEFAULT_BACKLOG 511
+/* Out of descriptors: accept sleeps this long, doubling up to the maximum, until one is free again. */
+#define NOFD_PAUSE_FIRST CIO_MS(10)
+#define NOFD_PAUSE_MAX   CIO_SEC(1)
+
+/* One connection being handled; lives from accept until its task returns. */
+struct conn {
+    struct cio_server *srv;
+    cio_stream *stream;
+    /* The handler task (detached): valid while the conn is in srv->conns, which it leaves as its last act. */
+    cio_task *task;
+    struct cio__list link;
+};
+
+struct cio_server {
+    uint32_t magic;
+    int fd;
+    struct cio__fd lfd;
+    cio_conn_fn fn;
+    void *arg;
+    cio_server_opts opts;
+    cio_addr addr;
+    /* The accept loop (joined by cio_server_close). */
+    cio_task *acceptor;
+    /* Live connections, and their number. */
+    struct cio__list conns;
+    size_t count;
+    /* Set each time a handler ends: wakes an accept loop at max_connections and a closing server. */
+    cio_event changed;
+    /* The descriptor shortage was reported already (once per server: a loaded server would repeat it). */
+    bool nofd_logged;
+    /* A socket file this server created, removed on close if it is still the same file. */
+    bool unlink_path;
+    dev_t path_dev;
+    ino_t path_ino;
+    struct cio__server_stats stats;
+};
+
+static int conn_main(void *arg)
+{
+    struct conn *c = arg;
+    struct cio_server *srv = c->srv;
+    (void)srv->fn(c->stream, srv->arg);
+    /* A cancelled handler's close flushes nothing (its waits fail at once) and still closes the descriptor. */
+    (void)cio_stream_close(c->stream);
+    cio__list_remove(&c->link);
+    srv->count--;
+    cio_event_set(&srv->changed);
+    cio__free(c);
+    return 0;
+}
+
+static void handle(struct cio_server *srv, int fd)
+{
+    if (srv->addr.u.sa.sa_family != AF_UNIX) {
+        int one = 1;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    struct conn *c = cio__malloc(sizeof *c);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    *c = (struct conn){.srv = srv};
+    if (cio__stream_open(&c->stream, fd, &srv->opts.stream, CIO__STREAM_SOCKET) < 0) {
+        cio__free(c);
+        return;
+    }
+    if (cio_spawn(&c->task, conn_main, c, NULL) < 0) {
+        cio_stream_abort(c->stream);
+        cio__free(c);
+        return;
+    }
+    cio_detach(c->task);
+    cio__list_insert_tail(&srv->conns, &c->link);
+    srv->count++;
+    srv->stats.accepted++;
+}
+
+/* Sleep after running out of descriptors; the connection waits in the backlog meanwhile. */
+static int nofd_pause(struct cio_server *srv, int err, int64_t *pause)
+{
+    if (!srv->nofd_logged) {
+        srv->nofd_logged = true;
+        cio__log(cio__tls_loop, "cio: server: accept: %s; pausing accepts until descriptors are free",
+                 cio_strerror(err));
+    }
+    int rc = cio_sleep(*pause);
+    *pause = *pause * 2 > NOFD_PAUSE_MAX ? NOFD_PAUSE_MAX : *pause * 2;
+    return rc;
+}
+
+static int accept_main(void *arg)
+{
+    struct cio_server *srv = arg;
+    int64_t pause = NOFD_PAUSE_FIRST;
+    for (;;) {
+        while (srv->opts.max_connections && srv->count >= srv->opts.max_connections) {
+            cio_event_clear(&srv->changed);
+            int rc = cio_event_wait(&srv->changed);
+            if (rc < 0)
+                return rc;
+        }
+        srv->stats.accept_calls++;
+        int fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            pause = NOFD_PAUSE_FIRST;
+            handle(srv, fd);
+            continue;
+        }
+        int rc, err = -errno;
+        switch (err) {
+        case -EAGAIN:
+            rc = cio__fd_wait(&srv->lfd, CIO__IO_READ);
+            break;
+        case -EMFILE:
+        case -ENFILE:
+        case -ENOBUFS:
+        case -ENOMEM:
+            srv->stats.accept_nofd++;
+            rc = nofd_pause(srv, err, &pause);
+            break;
+        case -EBADF:
+        case -EINVAL:
+        case -ENOTSOCK:
+        case -EOPNOTSUPP:
+        case -EFAULT:
+            /* The listener itself is broken: nothing to retry. */
+            cio__log(cio__tls_loop, "cio: server: accept: %s; no longer accepting", cio_strerror(err));
+            return err;
+        default:
+            /* ECONNABORTED, EINTR, EPERM (a firewall), and the pending network errors Linux passes on
+               (ENETDOWN, EPROTO, EHOSTUNREACH, ...): they concern one connection, not the listener. */
+            rc = cio_check_cancel();
+            break;
+        }
+        if (rc < 0)
+            return rc;
+    }
+}
+
+/* Socket, options, bind, listen, and the accept task. `path` is set for a Unix socket file. */
+static int server_open(cio_server **out, cio_conn_fn fn, void *arg, const cio_addr *addr, bool dual_stack,
+                       const char *path, const cio_server_opts *opts)
+{
+    struct cio_server *srv = cio__calloc(1, sizeof *srv);
+    if (!srv)
+        return -ENOMEM;
+    srv->opts = opts ? *opts : (cio_server_opts){0};
+    srv->fn = fn;
+    srv->arg = arg;
+    cio__list_init(&srv->conns);
+    int family = addr->u.sa.sa_family, one = 1, zero = 0, rc;
+    srv->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (srv->fd < 0) {
+        rc = -errno;
+        goto fail_free;
+    }
+    if (family != AF_UNIX) {
+        /* Bind over connections of an earlier server still in TIME_WAIT. */
+        if (setsockopt(srv->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+            (srv->opts.reuse_port && setsockopt(srv->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) ||
+            (dual_stack && setsockopt(srv->fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0)) {
+            rc = -errno;
+            goto fail_close;
+        }
+    }
+    if (path && path[0] != '@') {
+        /* A socket file left by a server that died is in the way; asyncio removes it too. Only sockets. */
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+            (void)unlink(path);
+    }
+    if (bind(srv->fd, &addr->u.sa, addr->len) < 0 ||
+        listen(srv->fd, srv->opts.backlog ? srv->opts.backlog : DEFAULT_BACKLOG) < 0) {
+        rc = -errno;
+        goto fail_close;
+    }
+    struct stat st;
+    if (path && path[0] != '@' && stat(path, &st) == 0) {
+        srv->unlink_path = true;
+        srv->path_dev = st.st_dev;
+        srv->path_ino = st.st_ino;
+    }
+    srv->addr.len = sizeof srv->addr.u.ss;
+    if (getsockname(srv->fd, &srv->addr.u.sa, &srv->addr.len) < 0) {
+        rc = -errno;
+        goto fail_unlink;
+    }
+    if ((rc = cio__fd_open(&srv->lfd, srv->fd)) < 0)
+        goto fail_unlink;
+    cio_event_init(&srv->changed);
+    if ((rc = cio_spawn(&srv->acceptor, accept_main, srv, &(cio_spawn_opts){.name = "cio-accept"})) < 0)
+        goto fail_fd;
+    srv->magic = SERVER_MAGIC;
+    *out = srv;
+    return 0;
+
+fail_fd:
+    cio_event_fini(&srv->changed);
+    cio__fd_close(&srv->lfd);
+fail_unlink:
+    if (srv->unlink_path)
+        (void)unlink(path);
+fail_close:
+    close(srv->fd);
+fail_free:
+    cio__free(srv);
+    return rc;
+}
+
+static int check_call(cio_server **out, cio_conn_fn fn, const cio_server_opts *opts)
+{
+    if (!out || !fn || (opts && opts->backlog < 0))
+        return -EINVAL;
+    *out = NULL;
+    if (!cio__tls_loop)
+        return CIO_ENOLOOP;
+    if (!cio__current())
+        return CIO_ENOTASK;
+    return 0;
+}
+
+int cio_start_server(cio_server **out, cio_conn_fn fn, void *arg, const char *host, int port,
+                     const cio_server_opts *opts)
+{
+    int rc = check_call(out, fn, opts);
+    if (rc < 0)
+        return rc;
+    if (port < 0 || port > 65535)
+        return -EINVAL;
+    cio_addr a;
+    if (host)
+        return (rc = cio_addr_parse(&a, host, port)) < 0 ? rc : server_open(out, fn, arg, &a, false, NULL, opts);
+    /* Every address: one IPv6 socket that takes IPv4 too (v4-mapped), or IPv4 alone where IPv6 is missing. */
+    rc = cio_addr_parse(&a, "::", port);
+    CIO_ASSERT(rc == 0);
+    rc = server_open(out, fn, arg, &a, true, NULL, opts);
+    if (rc == -EAFNOSUPPORT || rc == -EADDRNOTAVAIL) {
+        rc = cio_addr_parse(&a, "0.0.0.0", port);
+        CIO_ASSERT(rc == 0);
+        rc = server_open(out, fn, arg, &a, false, NULL, opts);
+    }
+    return rc;
+}
+
+int cio_start_unix_server(cio_server **out, cio_conn_fn fn, void *arg, const char *path, const cio_server_opts *opts)
+{
+    int rc = check_call(out, fn, opts);
+    if (rc < 0)
+        return rc;
+    cio_addr a;
+    if ((rc = cio_addr_unix(&a, path)) < 0)
+        return rc;
+    return server_open(out, fn, arg, &a, false, path, opts);
+}
+
+int cio_server_addr(const cio_server *srv, cio_addr *out)
+{
+    if (!srv || !out || srv->magic != SERVER_MAGIC)
+        return -EINVAL;
+    *out = srv->addr;
+    return 0;
+}
+
+size_t cio_server_connections(const cio_server *srv)
+{
+    return srv && srv->magic == SERVER_MAGIC ? srv->count : 0;
+}
+
+void cio__server_stats(const cio_server *srv, struct cio__server_stats *out)
+{
+    *out = srv->stats;
+}
+
+/* Wait until no handler runs. Returns 0 or the error that cut the wait short (the deadline, a cancel). */
+static int wait_handlers(struct cio_server *srv)
+{
+    while (srv->count > 0) {
+        cio_event_clear(&srv->changed);
+        int rc = cio_event_wait(&srv->changed);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void stop_listening(struct cio_server *srv)
+{
+    cio__fd_close(&srv->lfd);
+    close(srv->fd);
+    srv->fd = -1;
+    if (srv->unlink_path) {
+        const struct sockaddr_un *sun = (const struct sockaddr_un *)&srv->addr.u.ss;
+        struct stat st;
+        /* Only the file this server made: another server may have replaced it since. */
+        if (stat(sun->sun_path, &st) == 0 && st.st_dev == srv->path_dev && st.st_ino == srv->path_ino)
+            (void)unlink(sun->sun_path);
+    }
+}
+
+int cio_server_close(cio_server *srv, int64_t grace)
+{
+    if (!srv || srv->magic != SERVER_MAGIC)
+        return -EINVAL;
+    struct cio_task *self = cio__current();
+    if (!self)
+        return CIO_ENOTASK;
+    for (struct cio__list *p = srv->conns.next; p != &srv->conns; p = p->next)
+        if (cio__container_of(p, struct conn, link)->task == (cio_task *)self)
+            return -EDEADLK; /* a handler would wait for itself */
+    srv->magic = CIO__DEAD_MAGIC;
+    /* Stop accepting first: the accept task ends at its next wait, then the listener goes. */
+    cio_cancel(srv->acceptor, NULL);
+    (void)cio_join(srv->acceptor);
+    stop_listening(srv);
+
+    cio_scope s;
+    int rc = cio_timeout_begin(&s, grace < 0 && grace != CIO_INFINITE ? 0 : grace);
+    CIO_ASSERT(rc == 0);
+    rc = wait_handlers(srv);
+    (void)cio_scope_end(&s);
+    if (rc < 0) {
+        for (struct cio__list *p = srv->conns.next; p != &srv->conns; p = p->next)
+            cio_cancel(cio__container_of(p, struct conn, link)->task, "server closing");
+        /* Their cleanup may wait (a close flushing); a shield lets us see it through even if we are cancelled. */
+        cio_scope shield;
+        cio_shield_begin(&shield, CIO_INFINITE);
+        int left = wait_handlers(srv);
+        CIO_ASSERT(left == 0);
+        cio_scope_end(&shield);
+    }
+    cio_event_fini(&srv->changed);
+    cio__free(srv);
+    return rc;
+}

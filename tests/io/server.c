@@ -1,0 +1,551 @@
+/* server.c: tests of servers: listening, accepting, connection limits, descriptor shortage, graceful close. */
+#include <dirent.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "corekit.h"
+#include "harness.h"
+#include "net/net.h"
+#include "netkit.h"
+
+/* ------------------------------------------------------------------------------------------------ listening */
+
+static int any_host(void *arg)
+{
+    (void)arg;
+    cio_addr a, to;
+    cio_server *srv = nk_echo_server(NULL, &a);
+    int port = cio_addr_port(&a);
+    cr_assert_gt(port, 0, "the kernel picked a port");
+    const char *hosts[] = {"127.0.0.1", "::1"};
+    for (int i = 0; i < 2; i++) {
+        cio_stream *s;
+        cr_assert_eq(cio_addr_parse(&to, hosts[i], port), 0);
+        int rc = cio_connect_addr(&s, &to, NULL);
+        cr_assert_eq(rc, 0, "%s: %s", hosts[i], cio_err_name(rc));
+        nk_roundtrip(s, hosts[i]);
+        cio_stream_close(s);
+    }
+    cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0);
+    return 0;
+}
+
+Test(server, host_null_listens_on_ipv4_and_ipv6)
+{
+    tst_run(any_host, NULL);
+}
+
+static int reuse(void *arg)
+{
+    (void)arg;
+    cio_server *a, *b;
+    cio_addr addr;
+    cio_server_opts o = {.reuse_port = true};
+    cr_assert_eq(cio_start_server(&a, nk_echo, NULL, "127.0.0.1", 0, &o), 0);
+    cr_assert_eq(cio_server_addr(a, &addr), 0);
+    int port = cio_addr_port(&addr);
+    cr_assert_eq(cio_start_server(&b, nk_echo, NULL, "127.0.0.1", port, NULL), -EADDRINUSE);
+    cr_assert_null(b);
+    cr_assert_eq(cio_start_server(&b, nk_echo, NULL, "127.0.0.1", port, &o), 0, "SO_REUSEPORT on both");
+    cr_assert_eq(cio_server_close(b, 0), 0);
+    cr_assert_eq(cio_server_close(a, 0), 0);
+    return 0;
+}
+
+Test(server, reuse_port_lets_two_servers_share_a_port)
+{
+    tst_run(reuse, NULL);
+}
+
+static void start_from_callback(void *arg)
+{
+    cio_server *srv;
+    *(int *)arg = cio_start_server(&srv, nk_echo, NULL, "127.0.0.1", 0, NULL);
+}
+
+static int bad_server_input(void *arg)
+{
+    (void)arg;
+    cio_server *srv;
+    cio_addr a;
+    cr_assert_eq(cio_start_server(NULL, nk_echo, NULL, "127.0.0.1", 0, NULL), -EINVAL);
+    cr_assert_eq(cio_start_server(&srv, NULL, NULL, "127.0.0.1", 0, NULL), -EINVAL);
+    cr_assert_eq(cio_start_server(&srv, nk_echo, NULL, "127.0.0.1", -1, NULL), -EINVAL);
+    cr_assert_eq(cio_start_server(&srv, nk_echo, NULL, "127.0.0.1", 65536, NULL), -EINVAL);
+    cr_assert_eq(cio_start_server(&srv, nk_echo, NULL, "not-an-address", 0, NULL), -EINVAL);
+    cr_assert_eq(cio_start_server(&srv, nk_echo, NULL, "", 0, NULL), -EINVAL);
+    cr_assert_eq(cio_start_server(&srv, nk_echo, NULL, "127.0.0.1", 0, &(cio_server_opts){.backlog = -1}), -EINVAL);
+    cr_assert_eq(cio_start_unix_server(&srv, nk_echo, NULL, NULL, NULL), -EINVAL);
+    cr_assert_eq(cio_start_unix_server(&srv, nk_echo, NULL, "", NULL), -EINVAL);
+    cr_assert_eq(cio_start_unix_server(NULL, nk_echo, NULL, "@x", NULL), -EINVAL);
+    cr_assert_eq(cio_start_unix_server(&srv, nk_echo, NULL, "/no/such/dir/x.sock", NULL), -ENOENT);
+    cr_assert_eq(cio_server_addr(NULL, &a), -EINVAL);
+    cr_assert_eq(cio_server_connections(NULL), 0);
+    cr_assert_eq(cio_server_close(NULL, 0), -EINVAL);
+    int rc = 1;
+    cr_assert_eq(cio_call_soon(NULL, start_from_callback, &rc), 0);
+    cr_assert_eq(cio_yield(), 0);
+    cr_assert_eq(rc, CIO_ENOTASK, "a server needs a task to start its accept loop");
+    srv = nk_echo_server("127.0.0.1", &a);
+    cr_assert_eq(cio_server_addr(srv, NULL), -EINVAL);
+    cr_assert_eq(cio_server_close(srv, 0), 0);
+    return 0;
+}
+
+Test(server, rejects_bad_input)
+{
+    tst_run(bad_server_input, NULL);
+    cio_server *srv;
+    cr_assert_eq(cio_start_server(&srv, nk_echo, NULL, "127.0.0.1", 0, NULL), CIO_ENOLOOP);
+}
+
+static int close_idle(void *arg)
+{
+    (void)arg;
+    cio_addr a;
+    cio_server *srv = nk_echo_server("127.0.0.1", &a);
+    cr_assert_eq(cio_yield(), 0); /* the accept task now waits in accept */
+    cr_assert_eq(cio_server_connections(srv), 0);
+    cr_assert_eq(cio_server_close(srv, 0), 0);
+    cio_stream *s;
+    cr_assert_eq(cio_connect_addr(&s, &a, NULL), -ECONNREFUSED, "the listener is gone");
+    return 0;
+}
+
+Test(server, closing_cancels_the_waiting_accept_and_closes_the_listener)
+{
+    tst_run(close_idle, NULL);
+}
+
+/* ------------------------------------------------------------------------------------------------ many */
+
+#define MANY 1000
+
+struct many {
+    cio_addr addr;
+    cio_server *srv;
+    int echoed;
+    cio_event all_in;
+};
+
+static int many_client(void *arg)
+{
+    struct many *m = arg;
+    cio_stream *s;
+    char msg[32], buf[32];
+    int rc = cio_connect_addr(&s, &m->addr, NULL);
+    if (rc < 0)
+        return rc;
+    int n = snprintf(msg, sizeof msg, "client %p", (void *)&msg);
+    if ((rc = cio_stream_write(s, msg, (size_t)n)) == 0 &&
+        (rc = (int)cio_stream_read_exactly(s, buf, (size_t)n, NULL)) == n) {
+        rc = memcmp(buf, msg, (size_t)n) == 0 ? 0 : -EPROTO;
+        if (rc == 0 && ++m->echoed == MANY) {
+            /* Every client holds its connection open here: the server has them all at once. */
+            cr_assert_eq(cio_server_connections(m->srv), MANY);
+            cio_event_set(&m->all_in);
+        }
+        if (rc == 0)
+            rc = cio_event_wait(&m->all_in);
+    }
+    cio_stream_close(s);
+    return rc < 0 ? rc : 0;
+}
+
+static int many_connections(void *arg)
+{
+    struct many *m = arg;
+    cio_server_opts o = {.backlog = 2 * MANY};
+    cr_assert_eq(cio_start_server(&m->srv, nk_echo, NULL, "127.0.0.1", 0, &o), 0);
+    cr_assert_eq(cio_server_addr(m->srv, &m->addr), 0);
+    cio_event_init(&m->all_in);
+    static cio_task *tasks[MANY];
+    static int status[MANY];
+    for (int i = 0; i < MANY; i++)
+        cr_assert_eq(cio_spawn(&tasks[i], many_client, m, &(cio_spawn_opts){.stack_size = 64 * 1024}), 0);
+    cr_assert_eq(cio_gather(tasks, MANY, status, CIO_GATHER_ALL), 0);
+    for (int i = 0; i < MANY; i++)
+        cr_assert_eq(status[i], 0, "client %d: %s", i, cio_err_name(status[i]));
+    cr_assert_eq(m->echoed, MANY);
+    cr_assert_eq(cio_server_close(m->srv, CIO_INFINITE), 0, "every handler ends when its client does");
+    cio_event_fini(&m->all_in);
+    return 0;
+}
+
+Test(server, serves_a_thousand_concurrent_connections, .timeout = 300)
+{
+    long need = tst_open_fds() + 2 * MANY + 64;
+    cr_assert_geq(nk_raise_nofile(need), need, "the hard RLIMIT_NOFILE is below %ld", need);
+    static struct many m;
+    tst_run(many_connections, &m);
+}
+
+/* ------------------------------------------------------------------------------------------------ limits */
+
+struct gated {
+    cio_event open;
+    int started;
+    int finished;
+};
+
+static int gated_handler(cio_stream *s, void *arg)
+{
+    (void)s;
+    struct gated *g = arg;
+    g->started++;
+    int rc = cio_event_wait(&g->open);
+    g->finished++;
+    return rc;
+}
+
+static int max_conns(void *arg)
+{
+    (void)arg;
+    struct gated g = {0};
+    cio_event_init(&g.open);
+    cio_server *srv;
+    cio_addr a;
+    cr_assert_eq(cio_start_server(&srv, gated_handler, &g, "127.0.0.1", 0, &(cio_server_opts){.max_connections = 2}),
+                 0);
+    cr_assert_eq(cio_server_addr(srv, &a), 0);
+    cio_stream *c[3];
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(cio_connect_addr(&c[i], &a, NULL), 0, "the backlog takes the third");
+    cr_assert_eq(nk_turn_until(&g.started, 2), 0);
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(g.started, 2, "the third waits while two are handled");
+    cr_assert_eq(cio_server_connections(srv), 2);
+    cio_event_set(&g.open);
+    cr_assert_eq(nk_turn_until(&g.finished, 3), 0);
+    cr_assert_eq(g.started, 3, "a slot freed lets the third in");
+    for (int i = 0; i < 3; i++)
+        cio_stream_close(c[i]);
+    cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0);
+    cio_event_fini(&g.open);
+    return 0;
+}
+
+Test(server, max_connections_holds_further_ones_in_the_backlog)
+{
+    tst_run(max_conns, NULL);
+}
+
+/* ------------------------------------------------------------------------------------------------ close */
+
+struct handler_state {
+    int started;
+    int rc;
+    int cleaned;
+};
+
+/* Reads until the peer ends the stream (or the read fails), then records how it ended. */
+static int reading_handler(cio_stream *s, void *arg)
+{
+    struct handler_state *h = arg;
+    char buf[64];
+    ssize_t n;
+    h->started++;
+    while ((n = cio_stream_read(s, buf, sizeof buf)) > 0)
+        ;
+    h->rc = (int)n;
+    h->cleaned++;
+    return h->rc;
+}
+
+static int grace_in_time(void *arg)
+{
+    (void)arg;
+    struct handler_state h = {0};
+    cio_server *srv;
+    cio_addr a;
+    cio_stream *c;
+    cr_assert_eq(cio_start_server(&srv, reading_handler, &h, "127.0.0.1", 0, NULL), 0);
+    cr_assert_eq(cio_server_addr(srv, &a), 0);
+    cr_assert_eq(cio_connect_addr(&c, &a, NULL), 0);
+    cr_assert_eq(nk_turn_until(&h.started, 1), 0);
+    cr_assert_eq(cio_server_connections(srv), 1);
+    cr_assert_eq(cio_stream_close(c), 0); /* the handler sees the end while close waits for it */
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(3600)), 0);
+    cr_assert_eq(h.rc, 0, "the handler ended by itself");
+    cr_assert_eq(h.cleaned, 1);
+    return 0;
+}
+
+Test(server, close_waits_for_handlers_that_finish_within_the_grace)
+{
+    tst_run(grace_in_time, NULL);
+}
+
+static int grace_expires(void *arg)
+{
+    (void)arg;
+    struct handler_state h = {0};
+    cio_server *srv;
+    cio_addr a;
+    cio_stream *c[2];
+    cr_assert_eq(cio_start_server(&srv, reading_handler, &h, "::1", 0, NULL), 0);
+    cr_assert_eq(cio_server_addr(srv, &a), 0);
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(cio_connect_addr(&c[i], &a, NULL), 0);
+    cr_assert_eq(nk_turn_until(&h.started, 2), 0);
+    cr_assert_eq(cio_server_close(srv, CIO_MS(1)), -ETIMEDOUT, "the handlers had to be cancelled");
+    cr_assert_eq(h.rc, -ECANCELED, "the read in progress was cancelled");
+    cr_assert_eq(h.cleaned, 2, "and each handler ran its cleanup before close returned");
+    char b;
+    cr_assert_eq(cio_stream_read(c[0], &b, 1), 0, "the server closed its end");
+    for (int i = 0; i < 2; i++)
+        cio_stream_close(c[i]);
+    return 0;
+}
+
+Test(server, close_cancels_handlers_still_running_after_the_grace)
+{
+    tst_run(grace_expires, NULL); /* tst_run counts the descriptors: the cancelled reads left none */
+}
+
+static int grace_zero(void *arg)
+{
+    (void)arg;
+    struct handler_state h = {0};
+    cio_server *srv;
+    cio_addr a;
+    cio_stream *c;
+    cr_assert_eq(cio_start_server(&srv, reading_handler, &h, "127.0.0.1", 0, NULL), 0);
+    cr_assert_eq(cio_server_addr(srv, &a), 0);
+    cr_assert_eq(cio_connect_addr(&c, &a, NULL), 0);
+    cr_assert_eq(nk_turn_until(&h.started, 1), 0);
+    cr_assert_eq(cio_server_close(srv, 0), -ETIMEDOUT);
+    cr_assert_eq(h.cleaned, 1);
+    cio_stream_close(c);
+    return 0;
+}
+
+Test(server, a_grace_of_zero_cancels_at_once)
+{
+    tst_run(grace_zero, NULL);
+}
+
+/* A client blocked in a read is cancelled: its stream is closed by its own cleanup, nothing leaks. */
+struct blocked_reader {
+    const cio_addr *addr;
+    int started;
+};
+
+static int blocked_read(void *arg)
+{
+    struct blocked_reader *b = arg;
+    cio_stream *s;
+    char c;
+    int rc = cio_connect_addr(&s, b->addr, NULL);
+    if (rc < 0)
+        return rc;
+    b->started = 1;
+    rc = (int)cio_stream_read(s, &c, 1);
+    cio_stream_close(s);
+    return rc;
+}
+
+static int cancel_read(void *arg)
+{
+    (void)arg;
+    struct handler_state h = {0};
+    cio_server *srv;
+    cio_addr a;
+    cr_assert_eq(cio_start_server(&srv, reading_handler, &h, "127.0.0.1", 0, NULL), 0);
+    cr_assert_eq(cio_server_addr(srv, &a), 0);
+    struct blocked_reader b = {.addr = &a};
+    cio_task *t;
+    cr_assert_eq(cio_spawn(&t, blocked_read, &b, NULL), 0);
+    cr_assert_eq(nk_turn_until(&b.started, 1), 0);
+    cr_assert_eq(nk_turn_until(&h.started, 1), 0);
+    cr_assert_eq(cio_cancel(t, NULL), 0);
+    cr_assert_eq(cio_join(t), -ECANCELED);
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(3600)), 0, "the handler saw the client go");
+    return 0;
+}
+
+Test(server, cancelling_a_read_leaves_no_descriptor_open)
+{
+    tst_run(cancel_read, NULL);
+}
+
+struct self_close {
+    cio_server *srv;
+    int rc;
+    int done;
+};
+
+static int close_from_handler(cio_stream *s, void *arg)
+{
+    (void)s;
+    struct self_close *sc = arg;
+    sc->rc = cio_server_close(sc->srv, 0);
+    sc->done = 1;
+    return 0;
+}
+
+static int close_deadlock(void *arg)
+{
+    (void)arg;
+    struct self_close sc = {0};
+    cio_addr a;
+    cio_stream *c;
+    cr_assert_eq(cio_start_server(&sc.srv, close_from_handler, &sc, "127.0.0.1", 0, NULL), 0);
+    cr_assert_eq(cio_server_addr(sc.srv, &a), 0);
+    cr_assert_eq(cio_connect_addr(&c, &a, NULL), 0);
+    cr_assert_eq(nk_turn_until(&sc.done, 1), 0);
+    cr_assert_eq(sc.rc, -EDEADLK, "a handler cannot wait for itself");
+    cio_stream_close(c);
+    cr_assert_eq(cio_server_close(sc.srv, CIO_SEC(3600)), 0);
+    return 0;
+}
+
+Test(server, close_from_one_of_its_handlers_is_refused)
+{
+    tst_run(close_deadlock, NULL);
+}
+
+/* ------------------------------------------------------------------------------------------------ EMFILE */
+
+/*
+ * Out of descriptors. A child process runs the server under a low RLIMIT_NOFILE; this process connects more
+ * clients than the child can accept. The child reports through a pipe: its port and the number of clients to
+ * open; 'E' each time its loop logs a descriptor shortage; at the end 'S' and its accept counters.
+ */
+static int report_fd = -1;
+static int handled, handled_target;
+static cio_event handled_all;
+
+static void emfile_log(void *arg, const char *line)
+{
+    (void)arg;
+    if (strstr(line, "accept") && strstr(line, "too many open files"))
+        (void)!write(report_fd, "E", 1);
+}
+
+static int counting_echo(cio_stream *s, void *arg)
+{
+    int rc = nk_echo(s, arg);
+    if (++handled == handled_target)
+        cio_event_set(&handled_all);
+    return rc;
+}
+
+static int highest_fd(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int max = 0;
+    while ((e = readdir(d)))
+        if (atoi(e->d_name) > max)
+            max = atoi(e->d_name);
+    closedir(d);
+    return max;
+}
+
+static int emfile_server(void *arg)
+{
+    (void)arg;
+    cio_server *srv;
+    cio_addr a;
+    if (cio_start_server(&srv, counting_echo, NULL, "127.0.0.1", 0, NULL) < 0 || cio_server_addr(srv, &a) < 0)
+        return -EIO;
+    cio_event_init(&handled_all);
+    /* At most 4 descriptors free, plus any holes below the highest: 8 more clients than that must wait. */
+    int limit = highest_fd() + 1 + 4;
+    int msg[2] = {cio_addr_port(&a), limit + 8};
+    handled_target = msg[1] + 1; /* and one last client to show that serving goes on */
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = (rlim_t)limit;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || write(report_fd, msg, sizeof msg) != sizeof msg)
+        return -EIO;
+    int rc = cio_event_wait(&handled_all);
+    struct cio__server_stats st;
+    cio__server_stats(srv, &st);
+    if (rc == 0)
+        rc = cio_server_close(srv, CIO_INFINITE);
+    if (write(report_fd, "S", 1) != 1 || write(report_fd, &st, sizeof st) != sizeof st)
+        return -EIO;
+    return rc;
+}
+
+static void read_full(int fd, void *buf, size_t n)
+{
+    for (size_t got = 0; got < n;) {
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        cr_assert_gt(r, 0, "the child's report ended early");
+        got += (size_t)r;
+    }
+}
+
+Test(server, running_out_of_descriptors_backs_off_logs_once_and_recovers)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        report_fd = p[1];
+        cio_loop *loop;
+        cio_loop_opts o = {.log = emfile_log};
+        int rc = cio_loop_open(&loop, &o);
+        if (rc == 0)
+            rc = cio_loop_run(loop, emfile_server, NULL);
+        if (rc == 0)
+            rc = cio_loop_close(loop);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    close(p[1]);
+    int msg[2];
+    read_full(p[0], msg, sizeof msg);
+    int port = msg[0], nclients = msg[1];
+    cr_assert(nclients > 0 && nclients < 400);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int *fds = calloc((size_t)nclients, sizeof *fds);
+    for (int i = 0; i < nclients; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        cr_assert_eq(connect(fds[i], (struct sockaddr *)&sin, sizeof sin), 0, "client %d: %s", i, strerror(errno));
+    }
+    char c;
+    read_full(p[0], &c, 1);
+    cr_assert_eq(c, 'E', "the child logged the shortage");
+    for (int i = 0; i < nclients; i++)
+        close(fds[i]); /* the child's handlers end, its descriptors free up, the waiting clients get in */
+    free(fds);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    cr_assert_eq(write(fd, "ping", 4), 4);
+    char buf[4];
+    read_full(fd, buf, 4);
+    cr_assert(memcmp(buf, "ping", 4) == 0, "the server serves again");
+    close(fd);
+    read_full(p[0], &c, 1);
+    cr_assert_eq(c, 'S', "logged once only (got '%c')", c);
+    struct cio__server_stats st;
+    read_full(p[0], &st, sizeof st);
+    close(p[0]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    cr_log_info("%d clients: %llu accept calls, %llu short of descriptors", nclients,
+                (unsigned long long)st.accept_calls, (unsigned long long)st.accept_nofd);
+    cr_assert_eq(st.accepted, (uint64_t)nclients + 1);
+    cr_assert_geq(st.accept_nofd, 1);
+    /* Each shortage sleeps 10 ms or more before the next try. A spinning loop would retry millions of times in
+       the moments the clients take to go; pausing, it retries a few times per connection at most. */
+    cr_assert_leq(st.accept_nofd, 4 * (uint64_t)nclients + 64, "%llu retries: the accept loop spins",
+                  (unsigned long long)st.accept_nofd);
+}

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # run.sh: builds a benchmark suite and runs cio beside its peers, pinned, printing one Markdown table per workload.
 #
-# Usage: bench/run.sh runtime [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]
+# Usage: bench/run.sh runtime|sync [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]
 #   runtime        the runtime suite: switch, yield, spawn, idle, sleep1m, timers (bench/runtime, bench/peers)
+#   sync           the sync suite: lock, queue, queue1, to_thread (bench/sync, bench/peers/sync*)
 #   --smoke        run each cio binary once with a tiny N and check it prints its metrics (for CI; no peers)
 #   --runs K       measured runs per system after the warm-up (default 3)
 #   --only LIST    run only these workloads
 #   WORKLOAD=N     the iteration/task count of a workload for every system (default: sized per system)
-# Environment: CIO_BENCH_BUILD (default build-bench at the top of the tree), CIO_BENCH_CPU (default 0).
+# Environment: CIO_BENCH_BUILD (default build-bench at the top of the tree), CIO_BENCH_CPU (default 0),
+#   CIO_BENCH_WORKER_CPU (default 1: the core left to the worker threads of sync's to_thread).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,6 +17,7 @@ BUILD=${CIO_BENCH_BUILD:-$ROOT/build-bench}
 CPU=${CIO_BENCH_CPU:-0}
 PY=/usr/bin/python3
 PIN=(taskset -c "$CPU")
+WORKER_CPU=${CIO_BENCH_WORKER_CPU:-1}
 RUN_TIMEOUT=${CIO_BENCH_TIMEOUT:-120}
 
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -56,11 +59,15 @@ build_go() {
 # ------------------------------------------------------------------------------------------------ running
 
 RESULTS=
+# The pinning prefix of the next run_one as words ("taskset -c 0,1"); empty: "${PIN[@]}".
+PIN_NOW=
 # run_one WORKLOAD SYSTEM KEEP CMD...: run one pinned process; with KEEP=1 append its metrics to $RESULTS.
 run_one() {
     local workload=$1 system=$2 keep=$3 out
+    local -a pin=("${PIN[@]}")
     shift 3
-    if ! out=$(timeout "$RUN_TIMEOUT" "${PIN[@]}" "$@" 2>"$BUILD/last-stderr"); then
+    [ -z "$PIN_NOW" ] || read -r -a pin <<<"$PIN_NOW"
+    if ! out=$(timeout "$RUN_TIMEOUT" "${pin[@]}" "$@" 2>"$BUILD/last-stderr"); then
         note "$system $workload failed: $(tail -n 3 "$BUILD/last-stderr" | tr '\n' ' ')"
         [ "$keep" = 1 ] && echo "$workload $system - FAILED" >>"$RESULTS"
         return 0
@@ -173,16 +180,16 @@ rt_run() {
             done
         done
     done
-    rt_report "$RESULTS" "$runs"
+    report runtime "$RESULTS" "$runs"
 }
 
-# Medians, min-max and ratios cio/peer, one Markdown table per workload.
-rt_report() {
-    "$PY" - "$1" "$2" <<'PYEOF'
+# report SUITE RESULTS RUNS: medians, min-max and ratios cio/peer, one Markdown table per workload.
+report() {
+    "$PY" - "$1" "$2" "$3" <<'PYEOF'
 import statistics, sys
 from collections import defaultdict
 
-path, runs = sys.argv[1], int(sys.argv[2])
+suite, path, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 vals = defaultdict(list)      # (workload, system, metric) -> values
 failed = set()
 for line in open(path):
@@ -192,10 +199,10 @@ for line in open(path):
     else:
         vals[(w, s, m)].append(float(v))
 
-SYSTEMS = ["cio", "fcontext", "go", "asyncio", "uvloop"]
 NAMES = {"cio": "cio", "fcontext": "Boost.Context fcontext", "go": "Go (GOMAXPROCS=1)",
-         "asyncio": "Python asyncio", "uvloop": "Python uvloop"}
-WORKLOADS = [
+         "asyncio": "Python asyncio", "uvloop": "Python uvloop", "libuv": "libuv (C)"}
+# Per workload: name, title, [(metric, unit)], target (metric, peer or None, limit), and for sync a note.
+RUNTIME = [
     ("switch", "Raw context switch (ping-pong)", [("switch_ns", "ns/switch")], ("switch_ns", "fcontext", 1.0)),
     ("yield", "Yield through the scheduler (2 tasks)", [("yield_ns", "ns/yield")], ("yield_ns", "go", 0.25)),
     ("spawn", "Spawn + run + join, one at a time", [("spawn_join_ns", "ns/spawn+join")],
@@ -205,19 +212,40 @@ WORKLOADS = [
      [("sleep1m_ms", "total ms"), ("sleep1m_hwm_mib", "peak RSS MiB")], ("sleep1m_ms", None, None)),
     ("timers", "Timer churn: call_later(10 s) + cancel", [("timer_ns", "ns/pair")], None),
 ]
+SYNC = [
+    ("lock", "Uncontended lock acquire + release, one task", [("lock_ns", "ns/pair")], None,
+     "cio_lock_acquire+release; Go sync.Mutex Lock+Unlock; Python `async with asyncio.Lock()`."),
+    ("queue", "Queue hand-off between two tasks, maxsize 128", [("queue_ns", "ns/item")], ("queue_ns", "go", 0.25),
+     "Producer puts N items, consumer gets them: cio_queue; Go buffered channel (cap 128) between two "
+     "goroutines; asyncio.Queue(128)."),
+    ("queue1", "Queue hand-off between two tasks, maxsize 1", [("queue_ns", "ns/item")], ("queue_ns", "go", 0.25),
+     "As above with maxsize / channel capacity 1: every item is a hand-off between the two tasks."),
+    ("to_thread", "to_thread round trip, one call at a time", [("to_thread_ns", "ns/call")],
+     ("to_thread_ns", "libuv", 1.0),
+     "cio_to_thread(trivial); libuv uv_queue_work, the next submitted by after_work_cb; "
+     "`await asyncio.to_thread(f)`. Every system has a one-thread pool (cio_pool_set_size(1), "
+     "UV_THREADPOOL_SIZE=1, ThreadPoolExecutor(1)); the process may run on both CPUs of the header and its loop "
+     "thread alone pins itself to the first after the warm-up, leaving the worker free to use the other."),
+]
+SYSTEMS, WORKLOADS = {
+    "runtime": (["cio", "fcontext", "go", "asyncio", "uvloop"], [w + (None,) for w in RUNTIME]),
+    "sync": (["cio", "go", "libuv", "asyncio", "uvloop"], SYNC),
+}[suite]
 
 
 def fmt(x):
     return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}" if x < 10 else f"{x:.1f}"
 
 
-for w, title, metrics, target in WORKLOADS:
+for w, title, metrics, target, note in WORKLOADS:
     present = [s for s in SYSTEMS if any(vals.get((w, s, m)) for m, _ in metrics) or (w, s) in failed]
     if not present:
         continue
     if "cio" not in present:
         present.insert(0, "cio")  # shown as n/a: not built
     print(f"\n### {title}\n")
+    if note:
+        print(f"{note}\n")
     head = "| system | " + " | ".join(f"{label} median (min-max) | cio/peer" for _, label in metrics) + " |"
     print(head)
     print("|" + "---|" * (1 + 2 * len(metrics)))
@@ -257,9 +285,126 @@ for w, title, metrics, target in WORKLOADS:
 PYEOF
 }
 
+# ------------------------------------------------------------------------------------------------ sync
+
+SY_WORKLOADS=(lock queue queue1 to_thread)
+
+# As rt_default_n: a few hundred ms a run at most.
+sy_default_n() {
+    case "$1:$2" in
+    lock:cio | lock:go) echo 20000000 ;;
+    lock:*) echo 1000000 ;;
+    queue:cio | queue:go | queue1:cio | queue1:go) echo 2000000 ;;
+    queue:*) echo 200000 ;;
+    queue1:*) echo 50000 ;;
+    to_thread:cio | to_thread:libuv) echo 20000 ;;
+    to_thread:*) echo 5000 ;;
+    esac
+}
+
+sy_n() {
+    local w=$1 s=$2
+    if [ -n "${RT_N[$w]:-}" ]; then echo "${RT_N[$w]}"; else sy_default_n "$w" "$s"; fi
+}
+
+# The command line of a sync workload for a system, or nothing. queue1 is queue with maxsize (capacity) 1;
+# to_thread tells the program which CPU its loop thread pins itself to (sy_pin gives the process's mask).
+sy_cmd() {
+    local w=$1 s=$2 n bin arg=$1 extra='' env=''
+    n=$(sy_n "$w" "$s")
+    [ "$w" = queue1 ] && { arg=queue; extra=1; }
+    [ "$w" = to_thread ] && env="env CIO_BENCH_LOOP_CPU=$CPU "
+    case "$s" in
+    cio)
+        bin=$BUILD/bench/sync/cio_sync_$arg
+        [ -x "$bin" ] && echo "$env$bin $n${extra:+ $extra}" ;;
+    go) { [ "$arg" = lock ] || [ "$arg" = queue ]; } && [ -x "$BUILD/peers/sync_go" ] &&
+        echo "env GOMAXPROCS=1 $BUILD/peers/sync_go $arg $n${extra:+ $extra}" ;;
+    libuv) [ "$w" = to_thread ] && [ -x "$BUILD/peers/sync_libuv" ] && echo "$env$BUILD/peers/sync_libuv $n" ;;
+    asyncio) [ -n "$HAVE_PY" ] && echo "$env$PY $ROOT/bench/peers/sync_asyncio.py $arg $n${extra:+ $extra}" ;;
+    uvloop) [ -n "$HAVE_UVLOOP" ] &&
+        echo "$env$PY $ROOT/bench/peers/sync_asyncio.py --uvloop $arg $n${extra:+ $extra}" ;;
+    esac
+    return 0
+}
+
+# The pinning of a sync workload (as PIN_NOW): to_thread's process may use the worker's core too.
+sy_pin() {
+    if [ "$1" = to_thread ] && [ "$WORKER_CPU" != "$CPU" ]; then echo "taskset -c $CPU,$WORKER_CPU"; fi
+    return 0
+}
+
+sy_smoke() {
+    local w cmd out fail=0
+    build_cio cio_sync_lock cio_sync_queue cio_sync_to_thread || exit 1
+    for w in "${SY_WORKLOADS[@]}"; do
+        RT_N[$w]=1000
+        cmd=$(sy_cmd "$w" cio)
+        PIN_NOW=$(sy_pin "$w")
+        if [ -z "$cmd" ]; then
+            note "smoke: $w not built"
+            fail=1
+            continue
+        fi
+        # shellcheck disable=SC2086
+        if out=$(timeout 20 ${PIN_NOW:-${PIN[*]}} $cmd) &&
+            echo "$out" | grep -q '^metric=[a-z0-9_]* value=[-0-9.]*$'; then
+            printf '%s\n' "$out" | while read -r line; do echo "$w: $line"; done
+        else
+            note "smoke: $w failed"
+            fail=1
+        fi
+    done
+    PIN_NOW=
+    return $fail
+}
+
+sy_run() {
+    local runs=$1 w s r cmd b targets=() systems=(cio go libuv asyncio uvloop)
+    HAVE_PY=
+    HAVE_UVLOOP=
+    mkdir -p "$BUILD/peers"
+    for w in "${ONLY[@]}"; do
+        case "$w" in
+        queue1) b=queue ;;
+        *) b=$w ;;
+        esac
+        [[ " ${targets[*]} " == *" cio_sync_$b "* ]] || targets+=("cio_sync_$b")
+    done
+    build_cio "${targets[@]}" || note "no cio benchmark built: continuing with the peers only"
+    build_go "$ROOT/bench/peers/sync.go" "$BUILD/peers/sync_go" || true
+    if command -v cc >/dev/null && [ -f /usr/include/uv.h ]; then
+        cc -std=c11 -O2 -Wall -Wextra -o "$BUILD/peers/sync_libuv" "$ROOT/bench/peers/sync_libuv.c" -luv ||
+            note "libuv peer failed to build"
+    else
+        note "cc or libuv1-dev missing: libuv peer skipped"
+    fi
+    [ -x "$PY" ] && HAVE_PY=1
+    [ -n "$HAVE_PY" ] && "$PY" -c 'import uvloop' 2>/dev/null && HAVE_UVLOOP=1
+    [ -n "$HAVE_UVLOOP" ] || note "python3-uvloop missing: uvloop peer skipped"
+
+    RESULTS=$BUILD/sync-results.txt
+    : >"$RESULTS"
+    for w in "${ONLY[@]}"; do
+        PIN_NOW=$(sy_pin "$w")
+        # Round-robin, as in rt_run: the warm-up of every system, then run 1 of each, and so on.
+        for r in $(seq 0 "$runs"); do
+            for s in "${systems[@]}"; do
+                cmd=$(sy_cmd "$w" "$s")
+                [ -n "$cmd" ] || continue
+                note "$w: $s run $r/$runs"
+                # shellcheck disable=SC2086
+                run_one "$w" "$s" "$([ "$r" = 0 ] && echo 0 || echo 1)" $cmd
+            done
+        done
+    done
+    PIN_NOW=
+    report sync "$RESULTS" "$runs"
+}
+
 # ------------------------------------------------------------------------------------------------ main
 
-[ $# -ge 1 ] || die "usage: bench/run.sh runtime [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]"
+[ $# -ge 1 ] || die "usage: bench/run.sh runtime|sync [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]"
 SUITE=$1
 shift
 ARGS="$*"
@@ -296,5 +441,22 @@ runtime)
     echo
     echo "Suite time: $((SECONDS - start)) s."
     ;;
-*) die "unknown suite '$SUITE' (known: runtime)" ;;
+sync)
+    [ ${#ONLY[@]} -gt 0 ] || ONLY=("${SY_WORKLOADS[@]}")
+    if [ -n "$SMOKE" ]; then
+        sy_smoke
+        exit $?
+    fi
+    echo "## cio sync suite"
+    echo
+    echo "$(date -u +%Y-%m-%d), $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)," \
+        "Linux $(uname -r); pinned to CPU $CPU (to_thread: the process on CPUs $CPU,$WORKER_CPU, its loop thread" \
+        "on CPU $CPU); median of $RUNS runs after one warm-up (min-max)."
+    echo "Command: \`bench/run.sh sync${ARGS:+ $ARGS}\`"
+    start=$SECONDS
+    sy_run "$RUNS"
+    echo
+    echo "Suite time: $((SECONDS - start)) s."
+    ;;
+*) die "unknown suite '$SUITE' (known: runtime, sync)" ;;
 esac

@@ -8,10 +8,6 @@ void cio__waitq_init(struct cio__waitq *q)
     cio__list_init(&q->waiters);
 }
 
-bool cio__waitq_empty(const struct cio__waitq *q)
-{
-    return cio__list_empty(&q->waiters);
-}
 
 static void entry_unlink(struct cio_task *t)
 {
@@ -31,12 +27,6 @@ int cio__waitq_wait(struct cio__waitq *q, struct cio__wq_entry *e)
     return cio__park(t, entry_unlink, e);
 }
 
-struct cio__wq_entry *cio__waitq_first(struct cio__waitq *q)
-{
-    if (cio__list_empty(&q->waiters))
-        return NULL;
-    return cio__container_of(q->waiters.next, struct cio__wq_entry, link);
-}
 
 void cio__waitq_wake_entry(struct cio__wq_entry *e, int result, void *data)
 {

@@ -29,7 +29,10 @@ struct cio__wq_entry {
 };
 
 void cio__waitq_init(struct cio__waitq *q);
-bool cio__waitq_empty(const struct cio__waitq *q);
+static inline bool cio__waitq_empty(const struct cio__waitq *q)
+{
+    return cio__list_empty(&q->waiters);
+}
 
 /*
  * Park the running task on `q` until it is woken (returns 0, e->result and e->data hold what the waker gave) or
@@ -39,8 +42,14 @@ bool cio__waitq_empty(const struct cio__waitq *q);
  */
 int cio__waitq_wait(struct cio__waitq *q, struct cio__wq_entry *e);
 
-/* The first waiter, without waking it (its entry stays queued), or NULL. */
-struct cio__wq_entry *cio__waitq_first(struct cio__waitq *q);
+/* The first waiter, without waking it (its entry stays queued), or NULL. Inline: primitives ask on every
+   operation whether anyone waits. */
+static inline struct cio__wq_entry *cio__waitq_first(struct cio__waitq *q)
+{
+    if (cio__list_empty(&q->waiters))
+        return NULL;
+    return cio__container_of(q->waiters.next, struct cio__wq_entry, link);
+}
 
 /* Wake the first waiter with `result` and `data`; false if there was none. */
 bool cio__waitq_wake_one(struct cio__waitq *q, int result, void *data);

@@ -61,7 +61,7 @@ int cio__connect_fd(const cio_addr *addr)
     int family = addr->u.sa.sa_family;
     if (family == AF_UNIX && addr->len <= offsetof(struct sockaddr_un, sun_path) + 1)
         return -EINVAL; /* unnamed, or an empty path */
-    int rc, fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int rc = 0, fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
     if (family != AF_UNIX) {

@@ -296,7 +296,8 @@ typedef struct cio_process_opts {
 /*
  * asyncio.create_subprocess_exec: start `argv[0]` with arguments `argv` (NULL-terminated). A name without '/'
  * is searched in the parent's PATH (posix_spawnp), even when `opts->env` gives another one. The child gets
- * descriptors 0, 1 and 2 only (nothing else the parent has open, O_CLOEXEC or not), an empty signal mask and
+ * descriptors 0, 1 and 2 only (with glibc 2.34+ nothing else the parent has open, O_CLOEXEC or not; before,
+ * every descriptor cio opens is O_CLOEXEC and the program's own must be too), an empty signal mask and
  * every signal at its default action (as Python's restore_signals), in the parent's session and process group.
  * A CIO_PIPE stdin is a Unix socket pair rather than a pipe, so that writing to a child that has gone fails
  * with -EPIPE instead of raising SIGPIPE in the parent; stdout and stderr pipes are pipes.
@@ -369,7 +370,8 @@ int cio_process_kill(cio_process *p);
  * Release the process, never leaving a zombie: a child still running is killed with SIGKILL (asyncio leaves it
  * running; we choose no orphans) and reaped, then the streams are closed without flushing (unsent stdin bytes
  * are dropped) and the pidfd is closed. The reaping wait ignores cancellation (SIGKILL makes it short); outside
- * a task it blocks in waitpid. Call it from the loop that started the process. NULL is ignored.
+ * a task it blocks in waitpid. Call it from the loop that started the process, while no other task uses it
+ * (waits on it, reads its streams). NULL is ignored.
  * Returns 0 when the child had exited by itself, 1 when close killed it; -EINVAL not a live process.
  */
 int cio_process_close(cio_process *p);
@@ -393,7 +395,7 @@ struct stat;
  * and `mode` (for O_CREAT). The file is opened O_NONBLOCK first and checked before the flag is cleared, so a
  * FIFO never blocks the worker. Released with cio_file_close.
  * Errors: -EINVAL NULL out or path, or a FIFO or socket; -ENOENT, -EACCES, -EISDIR, -EEXIST, ... as open(2);
- *         -ENOMEM; cancellation; CIO_ENOTASK.
+ *         -ENOMEM; cancellation; CIO_ENOTASK / CIO_ENOLOOP not in a task (as for every call below).
  */
 int cio_file_open(cio_file **out, const char *path, int flags, mode_t mode);
 

@@ -188,8 +188,9 @@ void cio_cfuture_close(cio_cfuture *cf);
 /* ------------------------------------------------------------------------------------------------ signals */
 
 /*
- * Suspend the calling task until signal `signo` arrives; returns signo. The signal is blocked in the loop's
- * thread and read through a signalfd while anyone waits or handles it; every task waiting for it wakes.
+ * Suspend the calling task until signal `signo` arrives; returns signo. From its first use the signal is blocked
+ * in the loop's thread (until the loop closes: unblocking it with one pending would deliver it with its default
+ * action) and read through a signalfd while anyone waits for it or handles it; every task waiting for it wakes.
  * Block it in your other threads too (cio's pool threads block every signal), or the kernel may deliver it
  * to one of them instead.
  * Errors: -EINVAL not a catchable signal (SIGKILL, SIGSTOP, SIGSEGV, ...); the caller's cancellation.

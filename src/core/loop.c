@@ -569,6 +569,7 @@ int cio_loop_close(cio_loop *l)
     }
     cio__signals_close(l);
     cio__overflow_guard_close(l);
+    cio__remote_quiesce(l);
     cio__remote_close(l);
     l->backend.ops->close(&l->backend);
     cio__stack_pool_fini(&l->stacks);

@@ -47,18 +47,30 @@ void cio__remote_close(cio_loop *l)
     pthread_mutex_destroy(&l->remote_mu);
 }
 
+/* Write the eventfd unless the loop was told already since it last drained; called with remote_mu held. */
+static void signal_locked(cio_loop *l)
+{
+    if (atomic_load_explicit(&l->remote_signalled, memory_order_relaxed) == 0) {
+        atomic_store_explicit(&l->remote_signalled, 1, memory_order_relaxed);
+        uint64_t one = 1;
+        ssize_t n = write(l->remote_watch.fd, &one, sizeof one);
+        (void)n; /* EAGAIN means the counter is already non-zero: the loop wakes anyway */
+    }
+}
+
+/*
+ * Everything a posting thread does to the loop happens under remote_mu, and the loop takes remote_mu before it
+ * frees itself: once a poster has unlocked, the loop may drain, finish and close without the poster touching
+ * freed memory afterwards.
+ */
 void cio__loop_post(cio_loop *l, struct cio__remote *r)
 {
     r->next = NULL;
     pthread_mutex_lock(&l->remote_mu);
     *l->remote_tail = r;
     l->remote_tail = &r->next;
+    signal_locked(l);
     pthread_mutex_unlock(&l->remote_mu);
-    if (atomic_exchange(&l->remote_signalled, 1) == 0) {
-        uint64_t one = 1;
-        ssize_t n = write(l->remote_watch.fd, &one, sizeof one);
-        (void)n; /* EAGAIN means the counter is already non-zero: the loop wakes anyway */
-    }
 }
 
 bool cio__remote_pending(cio_loop *l)
@@ -71,15 +83,13 @@ bool cio__remote_pending(cio_loop *l)
 
 size_t cio__remote_drain(cio_loop *l)
 {
-    /* Empty the eventfd, then clear the flag, then take the list. A post whose flag update comes after the clear
-       writes the eventfd again; one whose update came before it appended its item before that, so this batch
-       has it. (Clearing before emptying the eventfd lost wake-ups: a post could set the flag after the clear,
-       have its write consumed here, and append after the list was taken, leaving a later post silent.) */
+    /* Empty the eventfd, then, under the lock, clear the flag and take the list: a post after that writes the
+       eventfd again, a post before it is in this batch. */
     uint64_t v;
     while (read(l->remote_watch.fd, &v, sizeof v) > 0)
         ;
-    atomic_store(&l->remote_signalled, 0);
     pthread_mutex_lock(&l->remote_mu);
+    atomic_store_explicit(&l->remote_signalled, 0, memory_order_relaxed);
     struct cio__remote *r = l->remote_head;
     l->remote_head = NULL;
     l->remote_tail = &l->remote_head;
@@ -94,6 +104,13 @@ size_t cio__remote_drain(cio_loop *l)
     return n;
 }
 
+void cio__remote_quiesce(cio_loop *l)
+{
+    /* A thread still inside cio__loop_post or cio_loop_unref holds the lock until it is done with the loop. */
+    pthread_mutex_lock(&l->remote_mu);
+    pthread_mutex_unlock(&l->remote_mu);
+}
+
 void cio_loop_ref(cio_loop *l)
 {
     if (l)
@@ -104,14 +121,11 @@ void cio_loop_unref(cio_loop *l)
 {
     if (!l)
         return;
-    if (atomic_fetch_sub(&l->external, 1) == 1) {
-        /* The last reference is gone: wake the loop so that it can notice it has nothing left to wait for. */
-        uint64_t one = 1;
-        if (atomic_exchange(&l->remote_signalled, 1) == 0) {
-            ssize_t n = write(l->remote_watch.fd, &one, sizeof one);
-            (void)n;
-        }
-    }
+    pthread_mutex_lock(&l->remote_mu);
+    /* The last reference is gone: wake the loop so that it can notice it has nothing left to wait for. */
+    if (atomic_fetch_sub(&l->external, 1) == 1)
+        signal_locked(l);
+    pthread_mutex_unlock(&l->remote_mu);
 }
 
 struct threadsafe_call {

@@ -243,6 +243,8 @@ void cio__remote_close(cio_loop *l);
 /* Run every posted callback now (loop thread); returns how many ran. */
 size_t cio__remote_drain(cio_loop *l);
 bool cio__remote_pending(cio_loop *l);
+/* Wait until no other thread is in the middle of posting to the loop (before the loop frees itself). */
+void cio__remote_quiesce(cio_loop *l);
 /* The resolver's per-loop state (src/io/dns.c), released when the loop closes; weak, so a build without the I/O
    layer links. */
 void cio__dns_loop_close(cio_loop *l) __attribute__((weak));

@@ -142,9 +142,10 @@ int cio_stream_write_eof(cio_stream *s);
 
 /*
  * Send what is buffered (waiting at most 5 s, or less under a deadline or cancel), close the descriptor and
- * free the stream. Returns 0, the error that stopped the flush, or an earlier write error (buffered bytes may
- * have been lost); the stream is gone either way. NULL is ignored. A task suspended in a read or write on the
- * stream at that moment gets -EBADF.
+ * free the stream. Returns 0, the error that stopped the flush, an earlier write error (buffered bytes may
+ * have been lost), or -EBUSY when another task was suspended writing and the bytes it had queued were dropped;
+ * the stream is gone either way. NULL is ignored. A task suspended in a read or write on the stream at that
+ * moment gets -EBADF.
  */
 int cio_stream_close(cio_stream *s);
 

@@ -24,8 +24,7 @@ int cio__fd_open(struct cio__fd *f, int fd)
     cio_loop *l = cio__tls_loop;
     if (!l)
         return CIO_ENOLOOP;
-    *f = (struct cio__fd){.watch = {.fd = fd, .events = CIO__IO_READ | CIO__IO_WRITE | CIO__IO_EDGE,
-                                    .ready = fd_ready},
+    *f = (struct cio__fd){.watch = {.fd = fd, .events = CIO__IO_READ | CIO__IO_WRITE | CIO__IO_EDGE, .ready = fd_ready},
                           .loop = l};
     /* Until the poller says otherwise, assume both directions may be ready: the first call tries anyway. */
     f->ready = CIO__IO_READ | CIO__IO_WRITE;
@@ -71,9 +70,9 @@ int cio__fd_wait(struct cio__fd *f, uint32_t dir)
     if (!f->loop)
         return -EBADF;
     bool read = dir == CIO__IO_READ;
-    f->ready &= ~dir;
-    if (f->ready & CIO__IO_ERROR)
-        return 0; /* the call will report the error */
+    /* The caller just saw EAGAIN, so an error edge seen before has been reported (or was transient, like an ICMP
+       error on UDP): it is cleared with the direction, or the next wait would return at once, forever. */
+    f->ready &= ~(dir | CIO__IO_ERROR);
     struct cio_task **slot = read ? &f->reader : &f->writer;
     if (*slot)
         return -EBUSY;

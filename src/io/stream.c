@@ -158,7 +158,7 @@ static ssize_t sys_writev(cio_stream *s, const struct iovec *iov, int cnt)
         return n;
     int err = -errno;
     if (err == -EAGAIN)
-        s->io.ready &= ~CIO__IO_WRITE; /* the next edge sets it again */
+        s->io.ready &= ~(CIO__IO_WRITE | CIO__IO_ERROR); /* the next edge sets it again */
     return err;
 }
 
@@ -405,7 +405,7 @@ static ssize_t send_file(cio_stream *s, int file_fd, off_t offset, size_t count)
         if (err == -EINTR)
             continue;
         if (err == -EAGAIN) {
-            s->io.ready &= ~CIO__IO_WRITE;
+            s->io.ready &= ~(CIO__IO_WRITE | CIO__IO_ERROR);
             rc = wait_dir(s, CIO__IO_WRITE);
         } else {
             if (err == -EPIPE || err == -ECONNRESET)
@@ -687,7 +687,7 @@ int cio__stream_open(cio_stream **out, int fd, const cio_stream_opts *opts, enum
     size_t limit = opts && opts->limit ? opts->limit : DEFAULT_LIMIT;
     size_t high = opts && opts->high_water ? opts->high_water : DEFAULT_HIGH;
     size_t low = opts && opts->low_water ? opts->low_water : high / 4;
-    if (!out || low > high || kind > CIO__STREAM_PIPE)
+    if (!out || cio__stream_opts_check(opts) < 0 || kind > CIO__STREAM_PIPE)
         goto fail;
     if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
         rc = -errno;
@@ -716,6 +716,13 @@ int cio__stream_open(cio_stream **out, int fd, const cio_stream_opts *opts, enum
 fail:
     close(fd);
     return rc;
+}
+
+int cio__stream_opts_check(const cio_stream_opts *opts)
+{
+    size_t high = opts && opts->high_water ? opts->high_water : DEFAULT_HIGH;
+    size_t low = opts && opts->low_water ? opts->low_water : high / 4;
+    return low > high ? -EINVAL : 0;
 }
 
 int cio_stream_open_fd(cio_stream **out, int fd, const cio_stream_opts *opts)
@@ -749,8 +756,10 @@ int cio_stream_close(cio_stream *s)
     if (s->closed)
         return -EBADF;
     int rc = s->werr;
-    if (!rc && !s->writing && !s->wshut && s->fd >= 0 && wbuffered(s) > 0)
-        rc = close_flush(s);
+    if (!rc && !s->wshut && s->fd >= 0 && wbuffered(s) > 0) {
+        /* With another task suspended writing, the bytes it had queued are dropped: say so rather than 0. */
+        rc = s->writing ? -EBUSY : close_flush(s);
+    }
     release_fd(s);
     if (s->reading || s->writing)
         s->closed = true; /* a suspended call frees it on its way out */

@@ -21,4 +21,7 @@ enum cio__stream_kind {
  */
 int cio__stream_open(cio_stream **out, int fd, const cio_stream_opts *opts, enum cio__stream_kind kind);
 
+/* -EINVAL when no stream could be opened with these options (low water above high water), else 0. */
+int cio__stream_opts_check(const cio_stream_opts *opts);
+
 #endif

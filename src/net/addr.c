@@ -27,7 +27,7 @@ int cio__addr_check(const cio_addr *a)
     case AF_UNIX:
         /* An unnamed Unix address (just the family) is what getsockname gives a client; it cannot be used to
            connect or bind, so the callers that need a name check for more than the family. */
-        return a->len >= offsetof(struct sockaddr_un, sun_path) ? 0 : -EINVAL;
+        return a->len >= offsetof(struct sockaddr_un, sun_path) && a->len <= sizeof(struct sockaddr_un) ? 0 : -EINVAL;
     default:
         return -EINVAL;
     }

@@ -229,7 +229,7 @@ fail_free:
 
 static int check_call(cio_server **out, cio_conn_fn fn, const cio_server_opts *opts)
 {
-    if (!out || !fn || (opts && opts->backlog < 0))
+    if (!out || !fn || (opts && (opts->backlog < 0 || cio__stream_opts_check(&opts->stream) < 0)))
         return -EINVAL;
     *out = NULL;
     if (!cio__tls_loop)

@@ -8,6 +8,8 @@
 #define CIO__IO_READ  0x1u
 #define CIO__IO_WRITE 0x2u
 #define CIO__IO_ERROR 0x4u
+/* The peer has closed its side (EOF or hang-up): a lasting condition, reported by one edge only. */
+#define CIO__IO_HUP 0x10u
 /* Interest flag: report readiness edges only (each change once), for descriptors read until EAGAIN. */
 #define CIO__IO_EDGE 0x8u
 

@@ -57,6 +57,8 @@ static int ep_poll(struct cio__backend *b, int64_t timeout_ns)
             bits |= CIO__IO_WRITE;
         if (ev[i].events & (EPOLLERR | EPOLLHUP))
             bits |= CIO__IO_ERROR | CIO__IO_READ | CIO__IO_WRITE;
+        if (ev[i].events & (EPOLLRDHUP | EPOLLHUP))
+            bits |= CIO__IO_HUP;
         w->ready(w, bits);
     }
     return n;

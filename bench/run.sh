@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # run.sh: builds a benchmark suite and runs cio beside its peers, pinned, printing one Markdown table per workload.
 #
-# Usage: bench/run.sh runtime|sync [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]
+# Usage: bench/run.sh runtime|sync|echo [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]
 #   runtime        the runtime suite: switch, yield, spawn, idle, sleep1m, timers (bench/runtime, bench/peers)
 #   sync           the sync suite: lock, queue, queue1, to_thread (bench/sync, bench/peers/sync*)
+#   echo           the echo suite: 1k_10, 1k_100, 100k_10, 100k_100 (size_conns), idle (bench/echo, peers/echo*)
 #   --smoke        run each cio binary once with a tiny N and check it prints its metrics (for CI; no peers)
 #   --runs K       measured runs per system after the warm-up (default 3)
 #   --only LIST    run only these workloads
 #   WORKLOAD=N     the iteration/task count of a workload for every system (default: sized per system)
 # Environment: CIO_BENCH_BUILD (default build-bench at the top of the tree), CIO_BENCH_CPU (default 0),
 #   CIO_BENCH_WORKER_CPU (default 1: the core left to the worker threads of sync's to_thread).
+#   echo: CIO_BENCH_CLIENT_CPU (default 1: the load client's core), CIO_BENCH_ECHO_SECS (default 1: seconds
+#   counted per run), CIO_BENCH_ECHO_PORT (default 19100: the first server port); idle=N connections (10000).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -402,9 +405,289 @@ sy_run() {
     report sync "$RESULTS" "$runs"
 }
 
+# ------------------------------------------------------------------------------------------------ echo
+
+# Load points (message size x connections) and the idle workload; the servers, the system under test first.
+EC_POINTS=(1k_10 1k_100 100k_10 100k_100)
+EC_WORKLOADS=("${EC_POINTS[@]}" idle)
+EC_SYSTEMS=(cio libuv go node uvloop uvloop_streams asyncio)
+EC_CLIENT_CPU=${CIO_BENCH_CLIENT_CPU:-1}
+# Seconds counted per run (after the client's own 0.2 s warm-up), and the first port the servers listen on.
+EC_SECS=${CIO_BENCH_ECHO_SECS:-1}
+EC_PORT=${CIO_BENCH_ECHO_PORT:-19100}
+declare -A EC_PID=() EC_PORT_OF=()
+
+ec_size() { case "$1" in 1k_*) echo 1024 ;; 100k_*) echo 102400 ;; esac; }
+ec_conns() { echo "${1#*_}"; }
+
+# The command line of a system's server on a port, or nothing if it is not available.
+ec_server_cmd() {
+    local s=$1 port=$2
+    case "$s" in
+    cio) [ -x "$BUILD/bench/echo/cio_echo_server" ] && echo "$BUILD/bench/echo/cio_echo_server $port" ;;
+    epoll) [ -x "$BUILD/bench/echo/epoll_echo_server" ] && echo "$BUILD/bench/echo/epoll_echo_server $port" ;;
+    libuv) [ -x "$BUILD/peers/echo_libuv" ] && echo "$BUILD/peers/echo_libuv $port" ;;
+    go) [ -x "$BUILD/peers/echo_go" ] && echo "env GOMAXPROCS=1 $BUILD/peers/echo_go $port" ;;
+    node) command -v node >/dev/null && echo "node $ROOT/bench/peers/echo_node.js $port" ;;
+    uvloop) [ -n "$HAVE_UVLOOP" ] && echo "$PY $ROOT/bench/peers/echo_uvloop.py $port" ;;
+    uvloop_streams) [ -n "$HAVE_UVLOOP" ] && echo "$PY $ROOT/bench/peers/echo_uvloop.py --streams $port" ;;
+    asyncio) [ -n "$HAVE_PY" ] && echo "$PY $ROOT/bench/peers/echo_uvloop.py --asyncio $port" ;;
+    esac
+    return 0
+}
+
+# ec_start SYSTEM: start its server pinned to $CPU on the next free port and wait for "listening". The pinning
+# and env wrappers exec, so $! is the server itself (the PID whose /proc figures the client reads).
+ec_start() {
+    local s=$1 cmd out=$BUILD/echo-server-$1.log
+    cmd=$(ec_server_cmd "$s" "$EC_PORT")
+    [ -n "$cmd" ] || return 1
+    : >"$out" # an earlier server's "listening" must not pass for this one's
+    # shellcheck disable=SC2086
+    "${PIN[@]}" $cmd >"$out" 2>&1 &
+    EC_PID[$s]=$!
+    EC_PORT_OF[$s]=$EC_PORT
+    EC_PORT=$((EC_PORT + 1))
+    for _ in $(seq 100); do
+        grep -q '^listening' "$out" 2>/dev/null && return 0
+        kill -0 "${EC_PID[$s]}" 2>/dev/null || break
+        sleep 0.05
+    done
+    note "$s server did not start: $(tail -n 3 "$out" | tr '\n' ' ')"
+    ec_stop "$s"
+    return 1
+}
+
+ec_stop() {
+    local pid=${EC_PID[$1]:-}
+    unset 'EC_PID[$1]'
+    [ -n "$pid" ] || return 0
+    kill "$pid" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
+ec_stop_all() {
+    local s
+    for s in "${!EC_PID[@]}"; do ec_stop "$s"; done
+}
+
+# ec_client WORKLOAD SYSTEM KEEP SECS: one client run against a running server, pinned to the client CPU.
+ec_client() {
+    local w=$1 s=$2 keep=$3 secs=$4 args
+    if [ "$w" = idle ]; then
+        args="-i -c ${RT_N[idle]:-10000} -w 0.3 -d 0"
+    else
+        args="-c $(ec_conns "$w") -s $(ec_size "$w") -w 0.2 -d $secs"
+    fi
+    PIN_NOW="taskset -c $EC_CLIENT_CPU"
+    # shellcheck disable=SC2086
+    run_one "$w" "$s" "$keep" "$BUILD/bench/echo/echo_client" $args -p "${EC_PID[$s]}" 127.0.0.1 "${EC_PORT_OF[$s]}"
+    PIN_NOW=
+}
+
+# Descriptors for 10,000 idle connections on each side, inherited by the servers and the client.
+ec_raise_nofile() {
+    local want=$((${RT_N[idle]:-10000} + 1000)) hard
+    hard=$(ulimit -Hn)
+    if [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ]; then
+        note "hard RLIMIT_NOFILE is $hard (< $want): idle connections will fail"
+        want=$hard
+    fi
+    ulimit -n "$want"
+}
+
+ec_smoke() {
+    local out fail=0 w m v
+    build_cio cio_echo_server echo_client || exit 1
+    RT_N[idle]=${RT_N[idle]:-200}
+    ec_raise_nofile
+    trap ec_stop_all EXIT
+    ec_start cio || exit 1
+    RESULTS=$BUILD/echo-smoke.txt
+    : >"$RESULTS"
+    for w in 1k_10 idle; do
+        ec_client "$w" cio 1 0.2
+    done
+    ec_stop_all
+    out=$(cat "$RESULTS")
+    for w in 1k_10:msgs_per_s idle:idle_kib_per_conn; do
+        grep -q "^${w%%:*} cio ${w#*:} [-0-9.]*$" <<<"$out" || { note "smoke: echo ${w%%:*} failed"; fail=1; }
+    done
+    while read -r w _ m v; do echo "$w: metric=$m value=$v"; done <<<"$out"
+    return $fail
+}
+
+ec_run() {
+    local runs=$1 w s r p
+    local -a points=() up=()
+    HAVE_PY=
+    HAVE_UVLOOP=
+    mkdir -p "$BUILD/peers"
+    build_cio cio_echo_server echo_client epoll_echo_server || die "the echo client or server failed to build"
+    build_go "$ROOT/bench/peers/echo.go" "$BUILD/peers/echo_go" || true
+    if command -v cc >/dev/null && [ -f /usr/include/uv.h ]; then
+        cc -std=c11 -O2 -Wall -Wextra -o "$BUILD/peers/echo_libuv" "$ROOT/bench/peers/echo_libuv.c" -luv ||
+            note "libuv peer failed to build"
+    else
+        note "cc or libuv1-dev missing: libuv peer skipped"
+    fi
+    command -v node >/dev/null || note "node missing: Node peer skipped"
+    [ -x "$PY" ] && HAVE_PY=1
+    [ -n "$HAVE_PY" ] && "$PY" -c 'import uvloop' 2>/dev/null && HAVE_UVLOOP=1
+    [ -n "$HAVE_UVLOOP" ] || note "python3-uvloop missing: uvloop peers skipped"
+    ec_raise_nofile
+    trap ec_stop_all EXIT
+    for w in "${ONLY[@]}"; do [ "$w" = idle ] || points+=("$w"); done
+
+    RESULTS=$BUILD/echo-results.txt
+    : >"$RESULTS"
+    # The client's ceiling: each load point once against the trivial epoll server (bench/echo).
+    if [ ${#points[@]} -gt 0 ] && ec_start epoll; then
+        for w in "${points[@]}"; do
+            note "$w: client ceiling (trivial epoll server)"
+            ec_client "$w" epoll 1 "$EC_SECS"
+        done
+        ec_stop epoll
+    fi
+    # Load: every server up at once (idle ones sleep in epoll), then round-robin per point as in rt_run: the
+    # warm-up (r=0, short) of every system, then run 1 of each, and so on, so drift hits all alike.
+    if [ ${#points[@]} -gt 0 ]; then
+        for s in "${EC_SYSTEMS[@]}"; do ec_start "$s" && up+=("$s"); done
+        for w in "${points[@]}"; do
+            for r in $(seq 0 "$runs"); do
+                for s in "${up[@]}"; do
+                    note "$w: $s run $r/$runs"
+                    if [ "$r" = 0 ]; then ec_client "$w" "$s" 0 0.3; else ec_client "$w" "$s" 1 "$EC_SECS"; fi
+                    kill -0 "${EC_PID[$s]}" 2>/dev/null || { note "$s server died"; ec_start "$s" || true; }
+                done
+            done
+        done
+        ec_stop_all
+    fi
+    # Idle: a fresh server per run (a second run in the same process would reuse the first one's freed memory).
+    if [[ " ${ONLY[*]} " == *" idle "* ]]; then
+        for r in $(seq 1 "$runs"); do
+            for s in "${EC_SYSTEMS[@]}"; do
+                ec_start "$s" || continue
+                note "idle: $s run $r/$runs"
+                ec_client idle "$s" 1 0
+                ec_stop "$s"
+            done
+        done
+    fi
+    trap - EXIT
+    p=${RT_N[idle]:-10000}
+    ec_report "$RESULTS" "$runs" "$p"
+}
+
+# ec_report RESULTS RUNS IDLE_N: one Markdown table per load point, the client's ceiling, the idle RSS table.
+ec_report() {
+    "$PY" - "$@" <<'PYEOF'
+import statistics, sys
+from collections import defaultdict
+
+path, runs, idle_n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+vals, failed = defaultdict(list), set()
+for line in open(path):
+    w, s, m, v = line.split()
+    if v == "FAILED":
+        failed.add((w, s))
+    else:
+        vals[(w, s, m)].append(float(v))
+
+SYSTEMS = ["cio", "libuv", "go", "node", "uvloop", "uvloop_streams", "asyncio"]
+NAMES = {"cio": "cio (streams)", "libuv": "libuv C, fixed buffer", "go": "Go net (GOMAXPROCS=1)", "node": "Node net",
+         "uvloop": "uvloop protocol", "uvloop_streams": "uvloop streams", "asyncio": "asyncio streams",
+         "epoll": "trivial epoll server"}
+POINTS = [("1k_10", "1 KiB messages, 10 connections"), ("1k_100", "1 KiB messages, 100 connections"),
+          ("100k_10", "100 KiB messages, 10 connections"), ("100k_100", "100 KiB messages, 100 connections")]
+# (point prefix, peer, minimum cio/peer in msgs/s)
+TARGETS = [("1k", "uvloop", 1.3), ("1k", "libuv", 1.0), ("1k", "go", 1.2), ("100k", "go", 1.2)]
+
+
+def fmt(x):
+    return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}" if x < 10 else f"{x:.1f}"
+
+
+def med(w, s, m):
+    v = vals.get((w, s, m))
+    return statistics.median(v) if v else None
+
+
+def cell(w, s, m):
+    v = vals.get((w, s, m))
+    if not v:
+        return "failed" if (w, s) in failed else "n/a"
+    n = f" ({len(v)} run)" if len(v) < runs else ""
+    return f"{fmt(statistics.median(v))} ({fmt(min(v))}-{fmt(max(v))}){n}"
+
+
+def ratio(a, b):
+    return "" if a is None or not b else f"{a / b:.2f}x"
+
+
+ceil = [w for w, _ in POINTS if med(w, "epoll", "msgs_per_s") is not None]
+if ceil:
+    print("\n### Client ceiling: echo_client against the trivial epoll server (bench/echo), one run each\n")
+    print("| point | msgs/s | client CPU % | server CPU % | server µs/msg |")
+    print("|---|---|---|---|---|")
+    for w, title in POINTS:
+        if w in ceil:
+            print(f"| {title} | {fmt(med(w, 'epoll', 'msgs_per_s'))} | {fmt(med(w, 'epoll', 'client_cpu_pct'))} | "
+                  f"{fmt(med(w, 'epoll', 'server_cpu_pct'))} | {fmt(med(w, 'epoll', 'cpu_us_per_msg'))} |")
+
+for w, title in POINTS:
+    present = [s for s in SYSTEMS if vals.get((w, s, "msgs_per_s")) or (w, s) in failed]
+    if not present:
+        continue
+    print(f"\n### TCP echo, {title} (ping-pong)\n")
+    print("| server | msgs/s median (min-max) | cio/peer | p50 µs | p99 µs | server CPU µs/msg | cio/peer | "
+          "server CPU % | client CPU % |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    c_tp, c_cpu = med(w, "cio", "msgs_per_s"), med(w, "cio", "cpu_us_per_msg")
+    for s in present:
+        tp, cpu = med(w, s, "msgs_per_s"), med(w, s, "cpu_us_per_msg")
+        r1 = "" if s == "cio" else ratio(c_tp, tp)
+        r2 = "" if s == "cio" else ratio(c_cpu, cpu)
+        print(f"| {NAMES[s]} | {cell(w, s, 'msgs_per_s')} | {r1} | {fmt(med(w, s, 'p50_us') or 0)} | "
+              f"{fmt(med(w, s, 'p99_us') or 0)} | {cell(w, s, 'cpu_us_per_msg')} | {r2} | "
+              f"{fmt(med(w, s, 'server_cpu_pct') or 0)} | {fmt(med(w, s, 'client_cpu_pct') or 0)} |")
+    goals = []
+    for prefix, peer, limit in TARGETS:
+        if w.startswith(prefix + "_"):
+            p = med(w, peer, "msgs_per_s")
+            got = "not measured" if c_tp is None or p is None else \
+                ("met" if c_tp / p >= limit else "not met") + f" ({c_tp / p:.2f}x)"
+            goals.append(f"cio >= {limit}x {NAMES[peer]}: **{got}**")
+    if goals:
+        print("\nTargets (msgs/s): " + "; ".join(goals) + ".")
+
+present = [s for s in SYSTEMS if vals.get(("idle", s, "idle_kib_per_conn")) or ("idle", s) in failed]
+if present:
+    print(f"\n### {idle_n:,} idle connections: server RSS growth (fresh server per run)\n")
+    print("Each connection echoes one byte first, so every server has accepted and served it; VmRSS is read "
+          "before connecting and 0.3 s after the last echo.\n")
+    print("| server | RSS growth MiB median (min-max) | KiB/conn | cio/peer | peak RSS (VmHWM) MiB |")
+    print("|---|---|---|---|---|")
+    c = med("idle", "cio", "idle_rss_mib")
+    for s in present:
+        v = med("idle", s, "idle_rss_mib")
+        kib = med("idle", s, "idle_kib_per_conn")
+        print(f"| {NAMES[s]} | {cell('idle', s, 'idle_rss_mib')} | {fmt(kib) if kib is not None else ''} | "
+              f"{'' if s == 'cio' else ratio(c, v)} | {fmt(med('idle', s, 'server_hwm_mib') or 0)} |")
+    goals = []
+    for peer in ("uvloop", "uvloop_streams"):
+        p = med("idle", peer, "idle_rss_mib")
+        got = "not measured" if c is None or not p else ("met" if c / p <= 0.25 else "not met") + f" ({c / p:.2f}x)"
+        goals.append(f"cio <= 0.25x {NAMES[peer]}: **{got}**")
+    print("\nTarget (RSS): " + "; ".join(goals) + ".")
+PYEOF
+}
+
 # ------------------------------------------------------------------------------------------------ main
 
-[ $# -ge 1 ] || die "usage: bench/run.sh runtime|sync [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]"
+[ $# -ge 1 ] || die "usage: bench/run.sh runtime|sync|echo [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]"
 SUITE=$1
 shift
 ARGS="$*"
@@ -458,5 +741,23 @@ sync)
     echo
     echo "Suite time: $((SECONDS - start)) s."
     ;;
-*) die "unknown suite '$SUITE' (known: runtime, sync)" ;;
+echo)
+    [ ${#ONLY[@]} -gt 0 ] || ONLY=("${EC_WORKLOADS[@]}")
+    if [ -n "$SMOKE" ]; then
+        ec_smoke
+        exit $?
+    fi
+    echo "## cio echo suite"
+    echo
+    echo "$(date -u +%Y-%m-%d), $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)," \
+        "Linux $(uname -r); servers pinned to CPU $CPU, echo_client to CPU $EC_CLIENT_CPU, loopback; median of" \
+        "$RUNS runs of ${EC_SECS} s after one warm-up (min-max). cio/peer: msgs/s ratio (> 1: cio faster), CPU" \
+        "ratio (< 1: cio cheaper)."
+    echo "Command: \`bench/run.sh echo${ARGS:+ $ARGS}\`"
+    start=$SECONDS
+    ec_run "$RUNS"
+    echo
+    echo "Suite time: $((SECONDS - start)) s."
+    ;;
+*) die "unknown suite '$SUITE' (known: runtime, sync, echo)" ;;
 esac

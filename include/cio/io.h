@@ -211,8 +211,7 @@ typedef struct cio_server_opts {
  */
 int cio_start_server(cio_server **out, cio_conn_fn fn, void *arg, const char *host, int port,
                      const cio_server_opts *opts);
-int cio_start_unix_server(cio_server **out, cio_conn_fn fn, void *arg, const char *path,
-                          const cio_server_opts *opts);
+int cio_start_unix_server(cio_server **out, cio_conn_fn fn, void *arg, const char *path, const cio_server_opts *opts);
 
 /* The address it listens on (with the port the kernel chose). */
 int cio_server_addr(const cio_server *srv, cio_addr *out);
@@ -244,7 +243,8 @@ ssize_t cio_udp_recvfrom(cio_udp *u, void *buf, size_t cap, cio_addr *from);
 int cio_udp_local_addr(const cio_udp *u, cio_addr *out);
 void cio_udp_close(cio_udp *u);
 
-/* ------------------------------------------------------------------------------------------------ processes, pipes, files */
+/* ------------------------------------------------------------------------------------------------ processes, pipes,
+ * files */
 
 /*
  * Bytes that cio allocated for the caller (cio_process_communicate's outputs). `data` is NUL-terminated (the

@@ -8,7 +8,6 @@ void cio__waitq_init(struct cio__waitq *q)
     cio__list_init(&q->waiters);
 }
 
-
 static void entry_unlink(struct cio_task *t)
 {
     cio__list_remove(&((struct cio__wq_entry *)t->wait_obj)->link);
@@ -26,7 +25,6 @@ int cio__waitq_wait(struct cio__waitq *q, struct cio__wq_entry *e)
     cio__list_insert_tail(&q->waiters, &e->link);
     return cio__park(t, entry_unlink, e);
 }
-
 
 void cio__waitq_wake_entry(struct cio__wq_entry *e, int result, void *data)
 {

@@ -15,7 +15,7 @@ static bool is_digit(unsigned char c)
     return (unsigned char)(c - '0') < 10;
 }
 
-/* reg-name and IPv4 bytes: unreserved, sub-delims and "%" (the hex digits are checked by cio_url_decode). */
+/* reg-name and IPv4 bytes: unreserved, sub-delims and "%" (whose two hex digits the host parser checks). */
 static bool is_host_char(unsigned char c)
 {
     return is_alpha(c) || is_digit(c) || (c && strchr("-._~!$&'()*+,;=%", c) != NULL);
@@ -70,6 +70,10 @@ static int parse_hostport(cio_url *u, const char *p, const char *e)
     } else {
         while (p < e && *p != ':') {
             if (!is_host_char((unsigned char)*p))
+                return CIO_EHTTP_BAD_HOST;
+            /* RFC 3986 2.1: "%" starts a pct-encoded octet, two hex digits, nothing else. */
+            if (*p == '%' && (e - p < 3 || !(cio__http_class[(unsigned char)p[1]] & CIO__HEX) ||
+                              !(cio__http_class[(unsigned char)p[2]] & CIO__HEX)))
                 return CIO_EHTTP_BAD_HOST;
             p++;
         }

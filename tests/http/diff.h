@@ -198,6 +198,23 @@ static inline bool diff_llhttp_method(cio_http_str m)
  * still waiting for more bytes (ll == 0) when cio has already refused the byte. Each is a documented deviation
  * (docs/http-parser.md); anything else is a bug in one of the two.
  */
+/* Whether the request target is in absolute form with '+', '-' or '.' in its scheme. */
+static inline bool diff_scheme_punct(const char *wire, size_t len)
+{
+    const char *end = wire + len, *sp = memchr(wire, ' ', len);
+    if (!sp)
+        return false;
+    const char *scheme = sp + 1, *q = scheme;
+    while (q < end && *q != ':' && *q != '/' && *q != ' ' && *q != '\r')
+        q++;
+    if (q + 2 >= end || q[0] != ':' || q[1] != '/' || q[2] != '/')
+        return false;
+    for (const char *c = scheme; c < q; c++)
+        if (*c == '+' || *c == '-' || *c == '.')
+            return true;
+    return false;
+}
+
 static inline const char *diff_excuse(const char *wire, size_t len, bool response, int rc, const cio_http_head *h,
                                       int ll, llhttp_t *p)
 {
@@ -208,6 +225,8 @@ static inline const char *diff_excuse(const char *wire, size_t len, bool respons
     wire += eol, len -= eol, eol = 0; /* the start line's own checks begin after them */
     while (eol < len && wire[eol] != '\r' && wire[eol] != '\n')
         spaces += wire[eol++] == ' ';
+    if (rc > 0 && ll < 0 && !response && llhttp_get_errno(p) == HPE_INVALID_URL && diff_scheme_punct(wire, len))
+        return "RFC 3986 3.1: a scheme may hold '+', '-' and '.' (llhttp 8.1 takes letters only)";
     if (rc == CIO_EHTTP_BAD_REQUEST_LINE && ll >= 0 && !response && spaces == 1 && eol < len)
         return "RFC 9112 3: a request line has a version (llhttp 8.1 takes \"GET /\" as HTTP/0.9)";
     if (rc == CIO_EHTTP_BAD_VERSION && ll == 0 && !response)

@@ -2,6 +2,7 @@
 #ifdef CIO_SWITCH_UCONTEXT
 #include "core/switch.h"
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "internal.h"
@@ -28,6 +29,9 @@ void cio__ctx_make(cio__ctx *ctx, void *stack_lo, size_t size, void (*entry)(voi
 
 void cio__ctx_switch(cio__ctx *from, cio__ctx *to)
 {
+    /* swapcontext restores the signal mask saved with `to`, but the mask belongs to the thread, not to a task:
+       signals a loop blocked for its signalfd since then would come unblocked and kill the process. */
+    pthread_sigmask(SIG_SETMASK, NULL, &to->uc.uc_sigmask);
     CIO_ASSERT(swapcontext(&from->uc, &to->uc) == 0);
 }
 #endif

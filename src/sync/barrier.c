@@ -19,6 +19,7 @@ struct barrier_impl {
 };
 
 CIO__FITS(struct barrier_impl, cio_barrier);
+CIO__HEADED(struct barrier_impl);
 
 static struct barrier_impl *barrier_live(const cio_barrier *b)
 {
@@ -38,15 +39,7 @@ int cio_barrier_init(cio_barrier *b, unsigned parties)
 
 int cio_barrier_fini(cio_barrier *b)
 {
-    if (!b)
-        return -EINVAL;
-    struct barrier_impl *v = barrier_live(b);
-    if (!v)
-        return CIO_EBADHANDLE;
-    if (v->busy)
-        return -EBUSY;
-    v->magic = CIO__SYNC_DEAD;
-    return 0;
+    return cio__sync_fini(b, CIO__BARRIER_MAGIC);
 }
 
 /* The phase is full: release every waiter with its index, in arrival order, and start the next phase. */

@@ -10,6 +10,7 @@ struct event_impl {
 };
 
 CIO__FITS(struct event_impl, cio_event);
+CIO__HEADED(struct event_impl);
 
 static struct event_impl *event_live(const cio_event *e)
 {
@@ -29,15 +30,7 @@ int cio_event_init(cio_event *e)
 
 int cio_event_fini(cio_event *e)
 {
-    if (!e)
-        return -EINVAL;
-    struct event_impl *v = event_live(e);
-    if (!v)
-        return CIO_EBADHANDLE;
-    if (v->busy)
-        return -EBUSY;
-    v->magic = CIO__SYNC_DEAD;
-    return 0;
+    return cio__sync_fini(e, CIO__EVENT_MAGIC);
 }
 
 int cio_event_set(cio_event *e)

@@ -2,6 +2,7 @@
 #include "sync/primitives.h"
 
 CIO__FITS(struct cio__lock_impl, cio_lock);
+CIO__HEADED(struct cio__lock_impl);
 
 struct cio__lock_impl *cio__lock_live(cio_lock *l)
 {
@@ -21,15 +22,7 @@ int cio_lock_init(cio_lock *l)
 
 int cio_lock_fini(cio_lock *l)
 {
-    if (!l)
-        return -EINVAL;
-    struct cio__lock_impl *k = cio__lock_live(l);
-    if (!k)
-        return CIO_EBADHANDLE;
-    if (k->busy)
-        return -EBUSY;
-    k->magic = CIO__SYNC_DEAD;
-    return 0;
+    return cio__sync_fini(l, CIO__LOCK_MAGIC);
 }
 
 int cio_lock_acquire(cio_lock *l)

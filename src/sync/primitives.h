@@ -3,6 +3,7 @@
 #define CIO_SYNC_PRIMITIVES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cio/sync.h"
@@ -22,6 +23,33 @@
 #define CIO__FITS(impl, blob)                                              \
     _Static_assert(sizeof(impl) <= sizeof(blob), "grow " #blob ".opaque"); \
     _Static_assert(_Alignof(impl) <= _Alignof(blob), "align " #blob ".opaque")
+
+/* Every primitive's implementation starts with these two fields. */
+struct cio__sync_head {
+    uint32_t magic;
+    /* Tasks inside a waiting call on it, woken or not: fini refuses while any is. */
+    uint32_t busy;
+};
+
+/* Check that an implementation starts with the shared head. */
+#define CIO__HEADED(impl)                                                                           \
+    _Static_assert(offsetof(impl, magic) == offsetof(struct cio__sync_head, magic), "magic first"); \
+    _Static_assert(offsetof(impl, busy) == offsetof(struct cio__sync_head, busy), "busy second")
+
+/* The one fini of every primitive: -EINVAL for NULL, CIO_EBADHANDLE unless live with `magic`, -EBUSY while
+   tasks are inside it; else the handle is spoiled. */
+static inline int cio__sync_fini(void *impl, uint32_t magic)
+{
+    struct cio__sync_head *h = impl;
+    if (!h)
+        return -EINVAL;
+    if (h->magic != magic)
+        return CIO_EBADHANDLE;
+    if (h->busy)
+        return -EBUSY;
+    h->magic = CIO__SYNC_DEAD;
+    return 0;
+}
 
 struct cio__lock_impl {
     uint32_t magic;

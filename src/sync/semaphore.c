@@ -15,6 +15,7 @@ struct sem_impl {
 };
 
 CIO__FITS(struct sem_impl, cio_semaphore);
+CIO__HEADED(struct sem_impl);
 
 static struct sem_impl *sem_live(const cio_semaphore *s)
 {
@@ -44,15 +45,7 @@ int cio_bounded_semaphore_init(cio_semaphore *s, unsigned value)
 
 int cio_semaphore_fini(cio_semaphore *s)
 {
-    if (!s)
-        return -EINVAL;
-    struct sem_impl *v = sem_live(s);
-    if (!v)
-        return CIO_EBADHANDLE;
-    if (v->busy)
-        return -EBUSY;
-    v->magic = CIO__SYNC_DEAD;
-    return 0;
+    return cio__sync_fini(s, CIO__SEM_MAGIC);
 }
 
 int cio_semaphore_acquire(cio_semaphore *s)

@@ -4,7 +4,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(
-  build-essential cmake pkg-config git libc-ares-dev
+  build-essential cmake pkg-config git libc-ares-dev libssl-dev openssl nginx
   libcriterion-dev valgrind clang clang-format libclang-rt-14-dev
   node-llhttp libh2o-evloop-dev
   libboost-context-dev golang-go python3 python3-uvloop libuv1-dev g++

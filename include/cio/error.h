@@ -83,6 +83,22 @@ extern "C" {
     X(EAI_BADRESP,     4107,            "malformed reply from the name server")                    \
     X(EAI_TIMEOUT,     4108,            "name resolution timed out")
 
+/* TLS (4200-4299). cio_tls_last_error gives OpenSSL's reason for the last one. */
+#define CIO_ERRORS_TLS(X)                                                                              \
+    X(ETLS,            4200,            "TLS handshake failed")                                    \
+    X(ETLSCONFIG,      4201,            "TLS configuration refused (certificate, key or setting)") \
+    X(ETLSEXPIRED,     4202,            "TLS certificate has expired or is not yet valid")         \
+    X(ETLSSELFSIGNED,  4203,            "TLS certificate is self-signed")                          \
+    X(ETLSUNTRUSTED,   4204,            "TLS certificate issuer is not trusted")                   \
+    X(ETLSHOSTNAME,    4205,            "TLS certificate does not match the host name")            \
+    X(ETLSBADCERT,     4206,            "TLS certificate is invalid")                              \
+    X(ETLSNOCERT,      4207,            "TLS peer sent no certificate where one is required")      \
+    X(ETLSVERSION,     4208,            "no TLS protocol version in common")                       \
+    X(ETLSALPN,        4209,            "no ALPN protocol in common")                              \
+    X(ETLSALERT,       4210,            "TLS peer refused the connection (fatal alert)")           \
+    X(ETLSPROTO,       4211,            "TLS protocol error (the peer is not speaking TLS?)")      \
+    X(ETLSTRUNCATED,   4212,            "TLS peer closed without close_notify (truncated)")
+
 /* HTTP (4300-4399): filled in by the HTTP layer. */
 #define CIO_ERRORS_HTTP(X)                                                                         \
     X(EHTTP_BARE_CR,       4300, "HTTP: CR not followed by LF")                                    \
@@ -120,7 +136,7 @@ extern "C" {
     X(EHTTP_BAD_LIST,      4332, "HTTP: malformed list or parameter in header value")
 
 /* The whole table, in the order above. */
-#define CIO_ERRORS(X) CIO_ERRORS_SYS(X) CIO_ERRORS_CORE(X) CIO_ERRORS_IO(X) CIO_ERRORS_HTTP(X)
+#define CIO_ERRORS(X) CIO_ERRORS_SYS(X) CIO_ERRORS_CORE(X) CIO_ERRORS_IO(X) CIO_ERRORS_TLS(X) CIO_ERRORS_HTTP(X)
 /* clang-format on */
 
 enum {

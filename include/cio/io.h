@@ -161,6 +161,146 @@ int cio_stream_local_addr(const cio_stream *s, cio_addr *out);
    (fewer only at the file's end). */
 ssize_t cio_stream_sendfile(cio_stream *s, int file_fd, off_t offset, size_t count);
 
+/* ------------------------------------------------------------------------------------------------ TLS */
+
+/*
+ * TLS (OpenSSL 3) as a transport under the stream API: a TLS stream is a cio_stream, and every stream call
+ * works on it unchanged (asyncio's ssl= and start_tls). Reads return decrypted bytes; writes are buffered,
+ * encrypted in records of up to 16 KiB and back-pressured as on TCP. Handshake, reads, writes and shutdown wait
+ * on the loop, so deadlines and cancellation apply to them as to any wait.
+ *
+ * Secure by default: a client context trusts the system's CA store (ca-certificates) and checks the server's
+ * chain and name (the DNS name against the certificate's DNS SANs, an IP address against its IP SANs), sending
+ * SNI for names. Turning that off takes an option named for what it does (insecure_skip_verify).
+ *
+ * Each failure has its own code (CIO_ETLS*), and cio_tls_last_error gives OpenSSL's reason in words.
+ */
+typedef struct cio_tls_ctx cio_tls_ctx;
+
+enum cio_tls_role {
+    CIO_TLS_CLIENT = 0,
+    CIO_TLS_SERVER = 1,
+};
+
+enum cio_tls_version {
+    /* The zero default: TLS 1.2 as the minimum, the newest (1.3) as the maximum. */
+    CIO_TLS_DEFAULT = 0,
+    CIO_TLS_1_2 = 0x0303,
+    CIO_TLS_1_3 = 0x0304,
+};
+
+/* Whether a server asks clients for a certificate. */
+enum cio_tls_client_auth {
+    CIO_TLS_CLIENT_AUTH_NONE = 0,
+    /* Ask; verify one if given, accept a client without. */
+    CIO_TLS_CLIENT_AUTH_OPTIONAL = 1,
+    /* Ask and refuse a client without a valid one (CIO_ETLSNOCERT). */
+    CIO_TLS_CLIENT_AUTH_REQUIRE = 2,
+};
+
+typedef struct cio_tls_opts {
+    /* Trust anchors (PEM): a file of CA certificates and/or a c_rehash'ed directory. When either is set, the
+       system store is not loaded (clients), and a server verifies client certificates against them. */
+    const char *ca_file;
+    const char *ca_dir;
+    /* This side's certificate chain (PEM: the leaf first, then intermediates) and its private key (PEM); a server
+       needs them, a client sends them when the server asks. */
+    const char *cert_file;
+    const char *key_file;
+    /* ALPN protocols in preference order, a NULL-terminated array ("h2", "http/1.1"); NULL: no ALPN. A client
+       offers them; a server picks the first of its own that the client offers, and refuses a client that
+       offers ALPN but none of these (CIO_ETLSALPN), as RFC 7301 says. */
+    const char *const *alpn;
+    /* OpenSSL cipher strings for TLS 1.2 (ciphers) and 1.3 (ciphersuites); NULL: OpenSSL's defaults. */
+    const char *ciphers;
+    const char *ciphersuites;
+    /* enum cio_tls_version bounds. */
+    int min_version;
+    int max_version;
+    /* Server: enum cio_tls_client_auth. */
+    int client_auth;
+    /* Client: skip the chain and host-name checks. Only for tests and for peers checked some other way. */
+    bool insecure_skip_verify;
+    /* Client: a connection that ends without close_notify reads as a clean end of stream instead of
+       CIO_ETLSTRUNCATED (some servers never send it; the protocol above must then frame its own messages). */
+    bool allow_truncation;
+    /* Turn off session resumption: the client's session cache, or the server's session cache and tickets. */
+    bool no_resumption;
+    /* Append the session secrets to this file in NSS key log format (for Wireshark). NULL: the SSLKEYLOGFILE
+       environment variable if set, else nothing. Never set it in production. */
+    const char *keylog_file;
+} cio_tls_opts;
+
+/*
+ * A TLS configuration for many connections (an SSL_CTX), usable from any loop and thread. A client context
+ * keeps a session cache keyed by host name and port, so a second connection to the same server resumes.
+ * Errors: -EINVAL bad role, version bounds, or a server without cert_file/key_file; -ENOENT (and other file
+ *         errors) for a file that cannot be read; CIO_ETLSCONFIG a certificate, key, cipher string or ALPN list
+ *         OpenSSL refuses, or a key that does not match the certificate (see cio_tls_last_error); -ENOMEM.
+ */
+int cio_tls_ctx_new(cio_tls_ctx **out, int role, const cio_tls_opts *opts);
+
+/* Release the caller's reference; streams using the context keep it alive until they close. NULL is ignored. */
+void cio_tls_ctx_free(cio_tls_ctx *ctx);
+
+/* The SSL_CTX, for settings cio does not cover (asyncio's SSLContext is OpenSSL's too). */
+void *cio_tls_ctx_native(cio_tls_ctx *ctx);
+
+/*
+ * Run a TLS handshake on a connected stream (asyncio's start_tls; STARTTLS protocols): as a client of
+ * `server_name` (a DNS name or an IP address to check the certificate against, and the SNI; NULL only with
+ * insecure_skip_verify), or as a server. Bytes already buffered on the stream are the first of the handshake,
+ * so a client that sent its ClientHello right after the STARTTLS command loses nothing. On success the stream
+ * speaks TLS from then on; on failure it is left unusable (close it) and the error says why.
+ * Errors: -EINVAL bad arguments, buffered output not yet sent, or the stream speaks TLS already (or is a pipe);
+ *         -EBUSY a read or write is in progress; the CIO_ETLS* codes; -ECONNRESET, CIO_ETLSTRUNCATED the peer
+ *         hung up mid-handshake; -ETIMEDOUT, -ECANCELED.
+ */
+int cio_stream_start_tls(cio_stream *s, cio_tls_ctx *ctx, const char *server_name);
+
+/* Whether the stream speaks TLS. */
+bool cio_stream_is_tls(const cio_stream *s);
+
+/* What a TLS stream negotiated. The strings are static or live as long as the stream. */
+typedef struct cio_tls_info {
+    /* "TLSv1.3", "TLSv1.2". */
+    const char *version;
+    /* The cipher's OpenSSL name ("TLS_AES_256_GCM_SHA384"). */
+    const char *cipher;
+    /* The ALPN protocol chosen (not NUL-terminated), or NULL and 0 when none was. */
+    const char *alpn;
+    size_t alpn_len;
+    /* The session was resumed (no certificate exchange took place). */
+    bool resumed;
+    /* The peer presented a certificate and it verified. */
+    bool peer_verified;
+    /* The SNI name the client sent (on the server side: received), or NULL. */
+    const char *server_name;
+} cio_tls_info;
+
+/* Errors: -EINVAL NULL, or not a TLS stream. */
+int cio_stream_tls_info(const cio_stream *s, cio_tls_info *out);
+
+/*
+ * The peer's certificate in DER, copied to `buf` (may be NULL with cap 0 to learn the size). Returns its
+ * length (> cap: nothing was copied), or -ENOENT when the peer sent none, -EINVAL not a TLS stream.
+ */
+ssize_t cio_stream_tls_peer_cert(const cio_stream *s, void *buf, size_t cap);
+
+/* The peer certificate's subject as one line ("CN=localhost,O=cio test"); returns the length, -ENOSPC when it
+   was cut to fit `cap`, -ENOENT no certificate, -EINVAL. */
+int cio_stream_tls_peer_subject(const cio_stream *s, char *buf, size_t cap);
+
+/* The SSL object, or NULL for a plain stream (asyncio's get_extra_info("ssl_object")). */
+void *cio_stream_tls_native(const cio_stream *s);
+
+/*
+ * The last TLS failure on this thread in words, with OpenSSL's reason ("certificate verify failed: certificate
+ * has expired (depth 0)"); "" when there was none. Set by the call that returned a CIO_ETLS* code, valid until
+ * the thread's next TLS failure; read it before the task waits again.
+ */
+const char *cio_tls_last_error(void);
+
 /* ------------------------------------------------------------------------------------------------ TCP and Unix */
 
 typedef struct cio_connect_opts {
@@ -169,6 +309,11 @@ typedef struct cio_connect_opts {
     /* RFC 8305's delay before starting the next address; 0 means 250 ms. */
     int64_t happy_eyeballs_delay;
     cio_stream_opts stream;
+    /* Speak TLS with this client context once connected (asyncio's ssl=); the handshake is within `timeout`. */
+    cio_tls_ctx *tls;
+    /* The name to verify and send as SNI; NULL: the host given to cio_open_connection (required with
+       cio_connect_addr unless the context skips verification). */
+    const char *server_name;
 } cio_connect_opts;
 
 /*
@@ -200,6 +345,11 @@ typedef struct cio_server_opts {
     /* At most this many connections handled at once; further ones wait in the backlog. 0: no limit. */
     size_t max_connections;
     cio_stream_opts stream;
+    /* Serve TLS with this server context: each connection's task runs the handshake before the handler, and a
+       failed handshake closes the connection without calling the handler (the server goes on serving others). */
+    cio_tls_ctx *tls;
+    /* The most a TLS handshake may take; 0 means 60 s (asyncio's ssl_handshake_timeout). */
+    int64_t tls_handshake_timeout;
 } cio_server_opts;
 
 /*

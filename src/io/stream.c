@@ -13,9 +13,6 @@
 #include "core/fd.h"
 #include "internal.h"
 
-#define STREAM_MAGIC 0x7374726du /* "strm" */
-#define STREAM_DEAD  0xdeadbeefu
-
 #define DEFAULT_LIMIT ((size_t)64 * 1024)
 #define DEFAULT_HIGH  ((size_t)64 * 1024)
 /* First sizes of the buffers, made on first use: an idle connection costs only the struct. */
@@ -26,41 +23,9 @@
 /* iovecs handed to one writev/sendmsg. */
 #define IOV_BATCH 64
 
-/*
- * Both buffers are compacting arrays, not rings: a ring would spare a memmove of the unread bytes now and then,
- * but it splits lines and views across its end, and next_line must hand out one contiguous span. The read
- * buffer grows by doubling up to `limit` and the write buffer up to `high`; neither shrinks before close, so a
- * busy stream allocates nothing once warm.
- */
-struct cio_stream {
-    uint32_t magic;
-    int fd;
-    uint8_t kind;
-    /* The descriptor is registered with the loop's poller (regular files cannot be, and never block). */
-    bool watched;
-    /* The peer ended the stream: read returned 0. */
-    bool eof;
-    /* write_eof has run: further writes are refused. */
-    bool wshut;
-    /* A task is inside a read call (a second reader gets -EBUSY) / a write, drain, sendfile or close flush. */
-    bool reading, writing;
-    /* Closed while a read or write call was suspended: the last of them to return frees the stream. */
-    bool closed;
-    /* Sticky errors of the descriptor: a read failure (after the buffered bytes), a write failure. */
-    int rerr, werr;
-    struct cio__fd io;
-    /* The readiness callback of core/fd.c, which ours chains to after sending buffered output. */
-    void (*fd_ready)(struct cio__io_watch *w, uint32_t revents);
-    size_t limit, high, low;
-    /* Unread input is rbuf[rstart, rend); unsent output is wbuf[wstart, wend). */
-    char *rbuf, *wbuf;
-    size_t rcap, rstart, rend;
-    size_t wcap, wstart, wend;
-};
-
 static bool valid(const cio_stream *s)
 {
-    return s && s->magic == STREAM_MAGIC;
+    return cio__stream_valid(s);
 }
 
 static size_t rbuffered(const cio_stream *s)
@@ -80,7 +45,8 @@ static size_t min_size(size_t a, size_t b)
 
 static void stream_free(cio_stream *s)
 {
-    s->magic = STREAM_DEAD;
+    s->magic = CIO__STREAM_DEAD;
+    cio__tls_free(s->tls);
     cio__free(s->rbuf);
     cio__free(s->wbuf);
     cio__free(s);
@@ -168,14 +134,21 @@ static bool may_write(const cio_stream *s)
     return !s->watched || (s->io.ready & (CIO__IO_WRITE | CIO__IO_ERROR));
 }
 
-/* Send buffered output until it is gone (0), the descriptor is full (-EAGAIN) or fails (its error). */
+/* Send buffered output until it is gone (0), the descriptor is full (-EAGAIN, s->owant the direction to wait
+   for) or fails (its error). */
 static int flush_now(cio_stream *s)
 {
+    s->owant = CIO__IO_WRITE;
     while (wbuffered(s) > 0) {
         if (!may_write(s))
             return -EAGAIN;
-        struct iovec v = {.iov_base = s->wbuf + s->wstart, .iov_len = wbuffered(s)};
-        ssize_t n = sys_writev(s, &v, 1);
+        ssize_t n;
+        if (s->tls) {
+            n = cio__tls_write(s, s->wbuf + s->wstart, wbuffered(s), &s->owant);
+        } else {
+            struct iovec v = {.iov_base = s->wbuf + s->wstart, .iov_len = wbuffered(s)};
+            n = sys_writev(s, &v, 1);
+        }
         if (n == -EAGAIN)
             return -EAGAIN;
         if (n < 0) {
@@ -194,7 +167,7 @@ static int flush_until(cio_stream *s, size_t target)
     while (wbuffered(s) > target) {
         int rc = flush_now(s);
         if (rc == -EAGAIN)
-            rc = wait_dir(s, CIO__IO_WRITE);
+            rc = wait_dir(s, s->owant);
         if (rc < 0)
             return rc;
     }
@@ -278,8 +251,10 @@ static int write_iov(cio_stream *s, const struct iovec *iov, int cnt)
         return s->werr;
     if (s->wshut || s->fd < 0)
         return -EINVAL;
-    /* Nothing queued: hand the caller's bytes to the kernel straight from their memory. */
-    while (idx < cnt && wbuffered(s) == 0 && may_write(s)) {
+    /* Nothing queued: hand the caller's bytes to the kernel straight from their memory. (Not over TLS: a record
+       OpenSSL could not send at once must be retried with the same bytes, which the caller's memory may not
+       hold by then; the output buffer does.) */
+    while (idx < cnt && wbuffered(s) == 0 && !s->tls && may_write(s)) {
         struct iovec v[IOV_BATCH];
         int k = iov_batch(v, iov, cnt, idx, off);
         if (k == 0)
@@ -306,7 +281,7 @@ static int write_iov(cio_stream *s, const struct iovec *iov, int cnt)
         if (have >= s->high) {
             rc = flush_now(s);
             if (rc == -EAGAIN)
-                rc = wait_dir(s, CIO__IO_WRITE);
+                rc = wait_dir(s, s->owant);
             if (rc < 0)
                 return rc;
             continue;
@@ -361,12 +336,27 @@ int cio_stream_drain(cio_stream *s)
     return (int)op_end(s, &s->writing, flush_until(s, s->low));
 }
 
+/* Send the TLS close_notify, waiting as needed (0 at once when there is none to send). */
+static int send_close_notify(cio_stream *s)
+{
+    int rc;
+    while ((rc = cio__tls_close_notify(s, &s->owant)) == -EAGAIN) {
+        if ((rc = wait_dir(s, s->owant)) < 0)
+            return rc;
+    }
+    return rc;
+}
+
 static int shut_write(cio_stream *s)
 {
     int rc = flush_until(s, 0);
     if (rc < 0)
         return rc;
-    if (s->kind == CIO__STREAM_SOCKET) {
+    if (s->tls) {
+        /* TLS's end of output is close_notify; the socket stays open for the peer's remaining bytes. */
+        if ((rc = send_close_notify(s)) < 0)
+            return rc;
+    } else if (s->kind == CIO__STREAM_SOCKET) {
         if (shutdown(s->fd, SHUT_WR) < 0)
             return -errno;
     } else {
@@ -416,6 +406,31 @@ static ssize_t send_file(cio_stream *s, int file_fd, off_t offset, size_t count)
     return rc < 0 ? rc : (ssize_t)done;
 }
 
+/* sendfile over TLS: the kernel cannot encrypt (without kTLS), so the file passes through memory. */
+static ssize_t send_file_copy(cio_stream *s, int file_fd, off_t offset, size_t count)
+{
+    enum { CHUNK = 16 * 1024 };
+    size_t done = 0;
+    int rc = s->wshut || s->fd < 0 ? -EINVAL : 0;
+    char *buf = rc == 0 ? cio__malloc(CHUNK) : NULL;
+    if (rc == 0 && !buf)
+        rc = -ENOMEM;
+    while (rc == 0 && done < count) {
+        ssize_t n = pread(file_fd, buf, min_size(count - done, CHUNK), offset + (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? -errno : 0;
+            break;
+        }
+        struct iovec v = {.iov_base = buf, .iov_len = (size_t)n};
+        if ((rc = write_iov(s, &v, 1)) == 0)
+            done += (size_t)n;
+    }
+    cio__free(buf);
+    return rc < 0 ? rc : (ssize_t)done;
+}
+
 ssize_t cio_stream_sendfile(cio_stream *s, int file_fd, off_t offset, size_t count)
 {
     if (!valid(s) || file_fd < 0 || offset < 0)
@@ -423,7 +438,8 @@ ssize_t cio_stream_sendfile(cio_stream *s, int file_fd, off_t offset, size_t cou
     int rc = op_begin(s, &s->writing);
     if (rc < 0)
         return rc;
-    return op_end(s, &s->writing, send_file(s, file_fd, offset, count));
+    return op_end(s, &s->writing,
+                  s->tls ? send_file_copy(s, file_fd, offset, count) : send_file(s, file_fd, offset, count));
 }
 
 /* ------------------------------------------------------------------------------------------------ input */
@@ -457,6 +473,32 @@ static int rbuf_reserve(cio_stream *s, size_t want)
     return 0;
 }
 
+/* read_into over TLS: the session may hold decrypted bytes while the socket has none, so it is always asked. */
+static ssize_t tls_read_into(cio_stream *s, void *dst, size_t len)
+{
+    for (;;) {
+        uint32_t want = CIO__IO_READ;
+        ssize_t n = cio__tls_read(s, dst, len > INT_MAX ? INT_MAX : len, &want);
+        if (n > 0)
+            return n;
+        if (n == 0) {
+            s->eof = true;
+            return 0;
+        }
+        if (n != -EAGAIN) {
+            s->rerr = (int)n;
+            return n;
+        }
+        int err = wait_dir(s, want);
+        /* A read that must first write (rare: TLS sends alerts and key updates from reads) may find a writer
+           waiting for the same edge; it lets the writer go first. */
+        if (err == -EBUSY && want == CIO__IO_WRITE)
+            err = cio_yield();
+        if (err < 0)
+            return err;
+    }
+}
+
 /* One read into `dst`, waiting while there is nothing: the count, 0 at end of stream, or an error. */
 static ssize_t read_into(cio_stream *s, void *dst, size_t len)
 {
@@ -466,6 +508,8 @@ static ssize_t read_into(cio_stream *s, void *dst, size_t len)
         return 0;
     if (s->fd < 0)
         return -EBADF;
+    if (s->tls)
+        return tls_read_into(s, dst, len);
     for (;;) {
         /* No edge since the descriptor was last found empty: wait for one instead of asking the kernel to say
            EAGAIN (one read syscall in five was that, in the echo benchmark). */
@@ -713,7 +757,8 @@ int cio__stream_open(cio_stream **out, int fd, const cio_stream_opts *opts, enum
         rc = -ENOMEM;
         goto fail;
     }
-    *s = (cio_stream){.magic = STREAM_MAGIC, .fd = fd, .kind = (uint8_t)kind, .limit = limit, .high = high, .low = low};
+    *s = (cio_stream){
+        .magic = CIO__STREAM_MAGIC, .fd = fd, .kind = (uint8_t)kind, .limit = limit, .high = high, .low = low};
     rc = cio__fd_open(&s->io, fd);
     if (rc == 0) {
         s->watched = true;
@@ -742,21 +787,64 @@ int cio_stream_open_fd(cio_stream **out, int fd, const cio_stream_opts *opts)
     return cio__stream_open(out, fd, opts, CIO__STREAM_AUTO);
 }
 
-/* Close's flush: what the descriptor takes now, then waits bounded by 5 s and by the caller's own scopes, so a
-   cancelled task or an expired deadline sends only what fits at once (Trio's graceful-if-possible close). */
+/*
+ * TLS: after our close_notify, read (and drop) until the peer's, or its end of stream. Closing at once would let
+ * bytes the peer still sends (TLS 1.3 session tickets come after the handshake, unasked) arrive at a closed
+ * socket, whose reset makes the kernel drop whatever of ours it had not yet sent. asyncio waits the same way.
+ */
+static void await_peer_close(cio_stream *s)
+{
+    char scratch[1024];
+    s->reading = true;
+    while (tls_read_into(s, scratch, sizeof scratch) > 0)
+        ;
+    s->reading = false;
+}
+
+/* Close's flush: what the descriptor takes now (and a TLS close_notify), then waits bounded by 5 s and by the
+   caller's own scopes, so a cancelled task or an expired deadline sends only what fits at once (Trio's
+   graceful-if-possible close). A TLS stream then waits, within the same bounds, for the peer's close_notify. */
 static int close_flush(cio_stream *s)
 {
     int rc = flush_now(s);
-    if (rc != -EAGAIN)
+    if (rc == 0 && s->tls)
+        rc = cio__tls_close_notify(s, &s->owant);
+    bool await_peer = s->tls && !s->eof && !s->rerr && !s->reading;
+    if (rc != -EAGAIN && (rc < 0 || !await_peer))
         return rc;
     cio_scope sc;
-    if ((rc = cio_timeout_begin(&sc, CLOSE_FLUSH_NS)) < 0)
-        return rc; /* not in a task: nothing can wait */
+    int begin = cio_timeout_begin(&sc, CLOSE_FLUSH_NS);
+    if (begin < 0)
+        return rc == -EAGAIN ? begin : rc; /* not in a task: nothing can wait */
     s->writing = true;
-    rc = flush_until(s, 0);
+    if (rc == -EAGAIN) {
+        rc = flush_until(s, 0);
+        if (rc == 0 && s->tls)
+            rc = send_close_notify(s);
+    }
+    bool flushed = rc == 0;
+    if (flushed && await_peer)
+        await_peer_close(s);
     s->writing = false;
     int end = cio_scope_end(&sc);
-    return rc < 0 ? rc : end;
+    if (rc < 0)
+        return rc;
+    return flushed ? 0 : end; /* a peer slow to answer our close_notify costs nothing that was sent */
+}
+
+/*
+ * Read and drop what the socket holds unread, so that closing it sends a FIN rather than a reset. Over TLS the
+ * unread bytes are often the session tickets a TLS 1.3 server sends after the handshake, which a client that
+ * only writes never reads; a reset could then destroy the last bytes it sent before the peer read them.
+ */
+static void drain_unread(cio_stream *s)
+{
+    char scratch[1024];
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = recv(s->fd, scratch, sizeof scratch, MSG_DONTWAIT);
+        if (n <= 0 && !(n < 0 && errno == EINTR))
+            break;
+    }
 }
 
 int cio_stream_close(cio_stream *s)
@@ -768,10 +856,15 @@ int cio_stream_close(cio_stream *s)
     if (s->closed)
         return -EBADF;
     int rc = s->werr;
-    if (!rc && !s->wshut && s->fd >= 0 && wbuffered(s) > 0) {
+    if (!rc && !s->wshut && s->fd >= 0 && (wbuffered(s) > 0 || cio__tls_established(s))) {
         /* With another task suspended writing, the bytes it had queued are dropped: say so rather than 0. */
         rc = s->writing ? -EBUSY : close_flush(s);
+        /* A peer that has ended the stream may be gone before our close_notify: nothing was lost. */
+        if (s->eof && wbuffered(s) == 0 && (rc == -EPIPE || rc == -ECONNRESET))
+            rc = 0;
     }
+    if (s->tls && s->fd >= 0)
+        drain_unread(s);
     release_fd(s);
     if (s->reading || s->writing)
         s->closed = true; /* a suspended call frees it on its way out */
@@ -795,6 +888,40 @@ void cio_stream_abort(cio_stream *s)
         s->closed = true;
     else
         stream_free(s);
+}
+
+/* ------------------------------------------------------------------------------------------------ TLS */
+
+int cio_stream_start_tls(cio_stream *s, cio_tls_ctx *ctx, const char *server_name)
+{
+    if (!valid(s) || !ctx)
+        return -EINVAL;
+    if (s->closed)
+        return -EBADF;
+    if (s->tls || s->kind != CIO__STREAM_SOCKET || s->fd < 0 || s->wshut || s->eof)
+        return -EINVAL;
+    if (s->reading || s->writing)
+        return -EBUSY;
+    s->reading = s->writing = true;
+    int rc = s->werr ? s->werr : s->rerr;
+    if (rc == 0)
+        rc = flush_until(s, 0); /* what was written before the upgrade goes out in the clear */
+    if (rc == 0)
+        rc = cio__tls_attach(s, ctx, server_name);
+    if (rc == 0) {
+        uint32_t want = CIO__IO_READ;
+        while ((rc = cio__tls_handshake(s, &want)) == -EAGAIN) {
+            if ((rc = wait_dir(s, want)) < 0)
+                break;
+        }
+        /* A failed or interrupted handshake leaves nothing the stream could speak: every call reports it. */
+        if (rc < 0) {
+            s->rerr = s->werr = rc;
+            s->wstart = s->wend = 0;
+        }
+    }
+    s->reading = false;
+    return (int)op_end(s, &s->writing, rc);
 }
 
 /* ------------------------------------------------------------------------------------------------ queries */

@@ -3,6 +3,12 @@
 #define CIO_IO_STREAM_H
 
 #include "cio/io.h"
+#include "core/fd.h"
+
+#define CIO__STREAM_MAGIC 0x7374726du /* "strm" */
+#define CIO__STREAM_DEAD  0xdeadbeefu
+
+struct cio__tls;
 
 /* What a stream's descriptor is; it decides how write_eof half-closes and how abort closes. */
 enum cio__stream_kind {
@@ -16,6 +22,47 @@ enum cio__stream_kind {
 };
 
 /*
+ * Both buffers are compacting arrays, not rings: a ring would spare a memmove of the unread bytes now and then,
+ * but it splits lines and views across its end, and next_line must hand out one contiguous span. The read
+ * buffer grows by doubling up to `limit` and the write buffer up to `high`; neither shrinks before close, so a
+ * busy stream allocates nothing once warm.
+ */
+struct cio_stream {
+    uint32_t magic;
+    int fd;
+    uint8_t kind;
+    /* The descriptor is registered with the loop's poller (regular files cannot be, and never block). */
+    bool watched;
+    /* The peer ended the stream: read returned 0. */
+    bool eof;
+    /* write_eof has run: further writes are refused. */
+    bool wshut;
+    /* A task is inside a read call (a second reader gets -EBUSY) / a write, drain, sendfile or close flush. */
+    bool reading, writing;
+    /* Closed while a read or write call was suspended: the last of them to return frees the stream. */
+    bool closed;
+    /* Sticky errors of the descriptor: a read failure (after the buffered bytes), a write failure. */
+    int rerr, werr;
+    struct cio__fd io;
+    /* The readiness callback of core/fd.c, which ours chains to after sending buffered output. */
+    void (*fd_ready)(struct cio__io_watch *w, uint32_t revents);
+    size_t limit, high, low;
+    /* Unread input is rbuf[rstart, rend); unsent output is wbuf[wstart, wend). */
+    char *rbuf, *wbuf;
+    size_t rcap, rstart, rend;
+    size_t wcap, wstart, wend;
+    /* The TLS session when the stream speaks TLS (io/tls.c), else NULL: reads and writes then go through it. */
+    struct cio__tls *tls;
+    /* The direction the last output attempt that got -EAGAIN must wait for (a TLS write may need input). */
+    uint32_t owant;
+};
+
+static inline bool cio__stream_valid(const cio_stream *s)
+{
+    return s && s->magic == CIO__STREAM_MAGIC;
+}
+
+/*
  * cio_stream_open_fd with the descriptor's kind given, to skip the fstat when the caller knows it (accept,
  * connect, pipe2). Same contract: the stream owns `fd` from then on, even on failure.
  */
@@ -23,5 +70,32 @@ int cio__stream_open(cio_stream **out, int fd, const cio_stream_opts *opts, enum
 
 /* -EINVAL when no stream could be opened with these options (low water above high water), else 0. */
 int cio__stream_opts_check(const cio_stream_opts *opts);
+
+/*
+ * The TLS transport (io/tls.c). Each call makes what progress it can without waiting and returns: a byte count
+ * (> 0); 0 for a read at the clean end (close_notify) or a finished handshake / close_notify; -EAGAIN with
+ * `*want` set to CIO__IO_READ or CIO__IO_WRITE, the direction to wait for before calling again; or an error
+ * (a CIO_ETLS* code with cio_tls_last_error set, or the socket's -errno).
+ */
+ssize_t cio__tls_read(cio_stream *s, void *dst, size_t len, uint32_t *want);
+ssize_t cio__tls_write(cio_stream *s, const void *src, size_t len, uint32_t *want);
+int cio__tls_handshake(cio_stream *s, uint32_t *want);
+int cio__tls_close_notify(cio_stream *s, uint32_t *want);
+
+/* Put a TLS session on a socket stream (s->tls), client of `server_name` or server per the context's role. The
+   unread bytes of the read buffer become the first the session reads. Errors: -EINVAL, -ENOMEM, CIO_ETLS. */
+int cio__tls_attach(cio_stream *s, cio_tls_ctx *ctx, const char *server_name);
+
+/* Whether the handshake has completed, so that close owes the peer a close_notify. */
+bool cio__tls_established(const cio_stream *s);
+
+/* Free the session (without a close_notify). */
+void cio__tls_free(struct cio__tls *t);
+
+/* The context's role (CIO_TLS_CLIENT or CIO_TLS_SERVER), or -EINVAL when it is not a live context. */
+int cio__tls_ctx_role(const cio_tls_ctx *ctx);
+
+/* Another reference to a context (a server using it); dropped with cio_tls_ctx_free. */
+void cio__tls_ctx_ref(cio_tls_ctx *ctx);
 
 #endif

@@ -169,7 +169,7 @@ static int open_connection(cio_stream **out, const char *host, int port, const c
     }
     if (fd < 0)
         return fd;
-    return cio__stream_open(out, fd, &o->stream, CIO__STREAM_SOCKET);
+    return cio__connect_finish(out, fd, o, o->server_name ? o->server_name : host);
 }
 
 int cio_open_connection(cio_stream **out, const char *host, int port, const cio_connect_opts *opts)
@@ -178,7 +178,7 @@ int cio_open_connection(cio_stream **out, const char *host, int port, const cio_
         return -EINVAL;
     *out = NULL;
     const cio_connect_opts o = opts ? *opts : (cio_connect_opts){0};
-    if (o.timeout < 0 || o.happy_eyeballs_delay < 0)
+    if (o.timeout < 0 || o.happy_eyeballs_delay < 0 || (o.tls && cio__tls_ctx_role(o.tls) != CIO_TLS_CLIENT))
         return -EINVAL;
     if (o.timeout == 0)
         return open_connection(out, host, port, &o);

@@ -13,6 +13,12 @@
  */
 int cio__connect_fd(const cio_addr *addr);
 
+/*
+ * Make the stream of a connected socket and, if `o->tls` is set, run the TLS handshake as a client of
+ * `server_name`. On failure nothing is left open. tcp.c; cio_open_connection ends with it too.
+ */
+int cio__connect_finish(cio_stream **out, int fd, const cio_connect_opts *o, const char *server_name);
+
 /* Check that `a` holds an address of a family cio speaks, with a length that fits it. */
 int cio__addr_check(const cio_addr *a);
 
@@ -23,6 +29,8 @@ struct cio__server_stats {
     uint64_t accept_nofd;
     /* Connections handed to a handler task. */
     uint64_t accepted;
+    /* TLS handshakes that failed (the handler was not called). */
+    uint64_t tls_failed;
 };
 void cio__server_stats(const cio_server *srv, struct cio__server_stats *out);
 

@@ -20,6 +20,8 @@
 /* Out of descriptors: accept sleeps this long, doubling up to the maximum, until one is free again. */
 #define NOFD_PAUSE_FIRST CIO_MS(10)
 #define NOFD_PAUSE_MAX   CIO_SEC(1)
+/* asyncio's ssl_handshake_timeout. */
+#define TLS_HANDSHAKE_DEFAULT CIO_SEC(60)
 
 /* One connection being handled; lives from accept until its task returns. */
 struct conn {
@@ -54,11 +56,37 @@ struct cio_server {
     struct cio__server_stats stats;
 };
 
+/* The server's side of the handshake, bounded by the handshake timeout. */
+static int tls_accept(struct cio_server *srv, cio_stream *s)
+{
+    cio_scope sc;
+    int64_t limit = srv->opts.tls_handshake_timeout ? srv->opts.tls_handshake_timeout : TLS_HANDSHAKE_DEFAULT;
+    int rc = cio_timeout_begin(&sc, limit);
+    if (rc < 0)
+        return rc;
+    rc = cio_stream_start_tls(s, srv->opts.tls, NULL);
+    int end = cio_scope_end(&sc);
+    CIO_ASSERT(end != CIO_ESCOPEORDER);
+    if (rc < 0) {
+        srv->stats.tls_failed++;
+        if (cio__tls_loop->debug) {
+            cio_addr peer;
+            char who[64] = "?";
+            if (cio_stream_peer_addr(s, &peer) == 0)
+                (void)cio_addr_format(&peer, who, sizeof who);
+            cio__log(cio__tls_loop, "cio: server: TLS handshake with %s failed: %s (%s)", who, cio_strerror(rc),
+                     cio_tls_last_error());
+        }
+    }
+    return rc;
+}
+
 static int conn_main(void *arg)
 {
     struct conn *c = arg;
     struct cio_server *srv = c->srv;
-    (void)srv->fn(c->stream, srv->arg);
+    if (!srv->opts.tls || tls_accept(srv, c->stream) == 0)
+        (void)srv->fn(c->stream, srv->arg);
     /* A cancelled handler's close flushes nothing (its waits fail at once) and still closes the descriptor. */
     (void)cio_stream_close(c->stream);
     cio__list_remove(&c->link);
@@ -211,6 +239,8 @@ static int server_open(cio_server **out, cio_conn_fn fn, void *arg, const cio_ad
     if ((rc = cio_spawn(&srv->acceptor, accept_main, srv, &(cio_spawn_opts){.name = "cio-accept"})) < 0)
         goto fail_fd;
     srv->magic = SERVER_MAGIC;
+    if (srv->opts.tls)
+        cio__tls_ctx_ref(srv->opts.tls); /* the caller may free theirs while we serve */
     *out = srv;
     return 0;
 
@@ -229,7 +259,9 @@ fail_free:
 
 static int check_call(cio_server **out, cio_conn_fn fn, const cio_server_opts *opts)
 {
-    if (!out || !fn || (opts && (opts->backlog < 0 || cio__stream_opts_check(&opts->stream) < 0)))
+    if (!out || !fn ||
+        (opts && (opts->backlog < 0 || cio__stream_opts_check(&opts->stream) < 0 || opts->tls_handshake_timeout < 0 ||
+                  (opts->tls && cio__tls_ctx_role(opts->tls) != CIO_TLS_SERVER))))
         return -EINVAL;
     *out = NULL;
     if (!cio__tls_loop)
@@ -349,6 +381,7 @@ int cio_server_close(cio_server *srv, int64_t grace)
         cio_scope_end(&shield);
     }
     cio_event_fini(&srv->changed);
+    cio_tls_ctx_free(srv->opts.tls);
     cio__free(srv);
     return rc;
 }

@@ -96,7 +96,7 @@ int cio_connect_addr(cio_stream **out, const cio_addr *addr, const cio_connect_o
         return -EINVAL;
     *out = NULL;
     const cio_connect_opts o = opts ? *opts : (cio_connect_opts){0};
-    if (o.timeout < 0)
+    if (o.timeout < 0 || (o.tls && cio__tls_ctx_role(o.tls) != CIO_TLS_CLIENT))
         return -EINVAL;
     cio_scope scope;
     if (o.timeout > 0) {
@@ -104,14 +104,28 @@ int cio_connect_addr(cio_stream **out, const cio_addr *addr, const cio_connect_o
         if (rc < 0)
             return rc;
     }
-    int fd = cio__connect_fd(addr);
+    int rc = cio__connect_fd(addr);
+    if (rc >= 0)
+        rc = cio__connect_finish(out, rc, &o, o.server_name);
     if (o.timeout > 0) {
         int end = cio_scope_end(&scope);
         CIO_ASSERT(end != CIO_ESCOPEORDER);
     }
-    if (fd < 0)
-        return fd;
-    return cio__stream_open(out, fd, &o.stream, CIO__STREAM_SOCKET);
+    return rc;
+}
+
+int cio__connect_finish(cio_stream **out, int fd, const cio_connect_opts *o, const char *server_name)
+{
+    cio_stream *s;
+    int rc = cio__stream_open(&s, fd, &o->stream, CIO__STREAM_SOCKET);
+    if (rc < 0)
+        return rc;
+    if (o->tls && (rc = cio_stream_start_tls(s, o->tls, server_name)) < 0) {
+        cio_stream_abort(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
 }
 
 int cio_open_unix_connection(cio_stream **out, const char *path, const cio_connect_opts *opts)

@@ -137,15 +137,18 @@ int cio_stream_writev(cio_stream *s, const struct iovec *iov, int iovcnt);
 /* Wait until the output buffer is at or below the low-water mark (0: until all of it is sent). */
 int cio_stream_drain(cio_stream *s);
 
-/* Send what is buffered, then half-close the writing side (shutdown(SHUT_WR) on a socket, close on a pipe). */
+/* Send what is buffered, then half-close the writing side (shutdown(SHUT_WR) on a socket, close on a pipe,
+   close_notify on TLS, after which the peer may still send). */
 int cio_stream_write_eof(cio_stream *s);
 
 /*
  * Send what is buffered (waiting at most 5 s, or less under a deadline or cancel), close the descriptor and
- * free the stream. Returns 0, the error that stopped the flush, an earlier write error (buffered bytes may
- * have been lost), or -EBUSY when another task was suspended writing and the bytes it had queued were dropped;
- * the stream is gone either way. NULL is ignored. A task suspended in a read or write on the stream at that
- * moment gets -EBADF.
+ * free the stream. A TLS stream also sends close_notify and, within the same bounds, reads and drops what the
+ * peer still sends until its close_notify or end of stream (as asyncio does): closing at once could make the
+ * kernel reset the connection and drop our last bytes. Returns 0, the error that stopped the flush, an earlier write
+ * error (buffered bytes may have been lost), or -EBUSY when another task was suspended writing and the bytes it had
+ * queued were dropped; the stream is gone either way. NULL is ignored. A task suspended in a read or write on the
+ * stream at that moment gets -EBADF.
  */
 int cio_stream_close(cio_stream *s);
 
@@ -157,8 +160,9 @@ int cio_stream_fd(const cio_stream *s);
 int cio_stream_peer_addr(const cio_stream *s, cio_addr *out);
 int cio_stream_local_addr(const cio_stream *s, cio_addr *out);
 
-/* Send `count` bytes of `file_fd` from `offset` (sendfile(2) after flushing the buffer). Returns the bytes sent
-   (fewer only at the file's end). */
+/* Send `count` bytes of `file_fd` from `offset` (sendfile(2) after flushing the buffer; over TLS the file is
+   read in 16 KiB pieces and written like cio_stream_write). Returns the bytes sent (fewer only at the file's
+   end). */
 ssize_t cio_stream_sendfile(cio_stream *s, int file_fd, off_t offset, size_t count);
 
 /* ------------------------------------------------------------------------------------------------ TLS */
@@ -252,7 +256,8 @@ void *cio_tls_ctx_native(cio_tls_ctx *ctx);
  * insecure_skip_verify), or as a server. Bytes already buffered on the stream are the first of the handshake,
  * so a client that sent its ClientHello right after the STARTTLS command loses nothing. On success the stream
  * speaks TLS from then on; on failure it is left unusable (close it) and the error says why.
- * Errors: -EINVAL bad arguments, buffered output not yet sent, or the stream speaks TLS already (or is a pipe);
+ * Output buffered before the call is sent first, in the clear.
+ * Errors: -EINVAL bad arguments, the stream speaks TLS already, is a pipe, or has ended (write_eof, end of stream);
  *         -EBUSY a read or write is in progress; the CIO_ETLS* codes; -ECONNRESET, CIO_ETLSTRUNCATED the peer
  *         hung up mid-handshake; -ETIMEDOUT, -ECANCELED.
  */

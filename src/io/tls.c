@@ -18,8 +18,9 @@
 #include "io/stream.h"
 
 #define TLS_CTX_MAGIC 0x746c7363u /* "tlsc" */
-/* Client sessions kept per context, one per host name and port; the oldest goes first. */
+/* Client sessions kept per context, and per host name and port; the oldest go first. */
 #define SESSION_CACHE_MAX 256
+#define SESSIONS_PER_KEY  4
 /* The session id context a server stamps on its sessions (OpenSSL refuses to resume without one when client
    certificates are verified). */
 #define SID_CTX "cio"
@@ -348,7 +349,21 @@ static void keylog_cb(const SSL *ssl, const char *line)
     (void)w; /* a debugging aid: a failed write loses a line, nothing else */
 }
 
-/* Keep the client's new session under its host and port, the newest first. */
+/* Unlink and free the entry *pp. */
+static void session_drop(cio_tls_ctx *c, struct session_entry **pp)
+{
+    struct session_entry *e = *pp;
+    *pp = e->next;
+    c->nsessions--;
+    SSL_SESSION_free(e->sess);
+    cio__free(e);
+}
+
+/*
+ * Keep the client's new session under its host and port, the newest first, a few per key: a TLS 1.3 ticket is
+ * used once (OpenSSL will not offer it again, RFC 8446 section C.4), and the server sends two per handshake so
+ * that two connections can resume at once.
+ */
 static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 {
     struct cio__tls *t = SSL_get_ex_data(ssl, ssl_index);
@@ -362,43 +377,46 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
     e->sess = sess;
     memcpy(e->key, t->key, klen);
     pthread_mutex_lock(&c->mu);
-    /* Drop an older session for the same key, and the oldest if the cache is full. */
-    struct session_entry **pp = &c->sessions, *old = NULL, **last = NULL;
-    for (; *pp; pp = &(*pp)->next) {
-        if (strcmp((*pp)->key, e->key) == 0) {
-            old = *pp;
-            *pp = old->next;
-            c->nsessions--;
-            break;
-        }
-    }
-    if (!old && c->nsessions >= SESSION_CACHE_MAX) {
-        for (pp = &c->sessions; *pp; pp = &(*pp)->next)
-            last = pp;
-        old = *last;
-        *last = NULL;
-        c->nsessions--;
-    }
     e->next = c->sessions;
     c->sessions = e;
     c->nsessions++;
-    pthread_mutex_unlock(&c->mu);
-    if (old) {
-        SSL_SESSION_free(old->sess);
-        cio__free(old);
+    /* Past the limits, the key's oldest goes, then the cache's oldest. */
+    size_t same = 0;
+    struct session_entry **pp = &c->sessions, **last = NULL;
+    while (*pp) {
+        if (strcmp((*pp)->key, e->key) == 0 && ++same > SESSIONS_PER_KEY) {
+            session_drop(c, pp);
+            continue;
+        }
+        last = pp;
+        pp = &(*pp)->next;
     }
+    if (c->nsessions > SESSION_CACHE_MAX && last)
+        session_drop(c, last);
+    pthread_mutex_unlock(&c->mu);
     return 1; /* the cache owns the reference */
 }
 
-/* A resumable session for `key` (its reference is the caller's), or NULL. */
+/* A session to resume for `key` (its reference is the caller's), or NULL. A TLS 1.3 one leaves the cache. */
 static SSL_SESSION *session_find(cio_tls_ctx *c, const char *key)
 {
     SSL_SESSION *sess = NULL;
     pthread_mutex_lock(&c->mu);
-    for (struct session_entry *e = c->sessions; e; e = e->next) {
-        if (strcmp(e->key, key) == 0) {
-            if (SSL_SESSION_is_resumable(e->sess) && SSL_SESSION_up_ref(e->sess))
-                sess = e->sess;
+    struct session_entry **pp = &c->sessions;
+    while (*pp && !sess) {
+        struct session_entry *e = *pp;
+        if (strcmp(e->key, key) != 0) {
+            pp = &e->next;
+        } else if (!SSL_SESSION_is_resumable(e->sess)) {
+            session_drop(c, pp);
+        } else if (SSL_SESSION_get_protocol_version(e->sess) >= TLS1_3_VERSION) {
+            sess = e->sess; /* the cache's reference passes to the caller */
+            *pp = e->next;
+            c->nsessions--;
+            cio__free(e);
+        } else if (SSL_SESSION_up_ref(e->sess)) {
+            sess = e->sess; /* TLS 1.2 sessions may be resumed many times */
+        } else {
             break;
         }
     }

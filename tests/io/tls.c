@@ -568,6 +568,44 @@ Test(resumption, a_server_can_refuse_it, .init = kit_up, .fini = kit_down)
     tst_run(server_no_resumption_body, NULL);
 }
 
+struct resumer {
+    cio_addr a;
+    cio_tls_ctx *cc;
+    int resumed;
+};
+
+static int resumer(void *arg)
+{
+    struct resumer *r = arg;
+    for (int i = 0; i < 10; i++)
+        r->resumed += one_session(&r->a, r->cc);
+    return 0;
+}
+
+/* A TLS 1.3 ticket is used once: tasks resuming at the same time each need one of their own. */
+static int concurrent_resumption_body(void *arg)
+{
+    (void)arg;
+    cio_tls_ctx *sc = server_ctx("server");
+    struct resumer r = {.cc = client_ctx()};
+    cio_server *srv = tls_server(sc, nk_echo, NULL, &r.a);
+    cio_task *t[3];
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(cio_spawn(&t[i], resumer, &r, NULL), 0);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(cio_join(t[i]), 0);
+    cr_assert_eq(r.resumed, 27, "only each task's first handshake is full: %d resumed", r.resumed);
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
+    cio_tls_ctx_free(sc);
+    cio_tls_ctx_free(r.cc);
+    return 0;
+}
+
+Test(resumption, connections_resuming_at_once_each_get_a_ticket, .init = kit_up, .fini = kit_down)
+{
+    tst_run(concurrent_resumption_body, NULL);
+}
+
 /* ------------------------------------------------------------------------------------------------ many handshakes */
 
 static int sequential_body(void *arg)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # run.sh: builds a benchmark suite and runs cio beside its peers, pinned, printing one Markdown table per workload.
 #
-# Usage: bench/run.sh runtime|sync|echo [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]
+# Usage: bench/run.sh runtime|sync|echo|tls [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]
 #   runtime        the runtime suite: switch, yield, spawn, idle, sleep1m, timers (bench/runtime, bench/peers)
 #   sync           the sync suite: lock, queue, queue1, to_thread (bench/sync, bench/peers/sync*)
 #   echo           the echo suite: 1k_10, 1k_100, 100k_10, 100k_100 (size_conns), idle (bench/echo, peers/echo*)
+#   tls            the tls suite: 1k_10, 100k_10 (TLS echo), handshake; also 1k_100, 100k_100 with --only
+#                  (bench/tls, bench/peers/tls_echo*)
 #   --smoke        run each cio binary once with a tiny N and check it prints its metrics (for CI; no peers)
 #   --runs K       measured runs per system after the warm-up (default 3)
 #   --only LIST    run only these workloads
@@ -13,6 +15,7 @@
 #   CIO_BENCH_WORKER_CPU (default 1: the core left to the worker threads of sync's to_thread).
 #   echo: CIO_BENCH_CLIENT_CPU (default 1: the load client's core), CIO_BENCH_ECHO_SECS (default 1: seconds
 #   counted per run), CIO_BENCH_ECHO_PORT (default 19100: the first server port); idle=N connections (10000).
+#   tls: the same client CPU and seconds, CIO_BENCH_TLS_PORT (default 19200); handshake=N concurrent (20).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -75,6 +78,7 @@ run_one() {
         [ "$keep" = 1 ] && echo "$workload $system - FAILED" >>"$RESULTS"
         return 0
     fi
+    printf '%s\n' "$out" >"$BUILD/last-stdout" # for lines other than metrics (tls: what was negotiated)
     if [ "$keep" = 1 ]; then
         echo "$out" | sed -n "s/^metric=\([a-z0-9_]*\) value=\([-0-9.e+]*\)$/$workload $system \1 \2/p" >>"$RESULTS"
     fi
@@ -420,6 +424,9 @@ declare -A EC_PID=() EC_PORT_OF=()
 ec_size() { case "$1" in 1k_*) echo 1024 ;; 100k_*) echo 102400 ;; esac; }
 ec_conns() { echo "${1#*_}"; }
 
+# The function giving a system's server command line (ec_server_cmd; the tls suite sets tl_server_cmd).
+EC_SERVER_CMD=ec_server_cmd
+
 # The command line of a system's server on a port, or nothing if it is not available.
 ec_server_cmd() {
     local s=$1 port=$2
@@ -439,8 +446,8 @@ ec_server_cmd() {
 # ec_start SYSTEM: start its server pinned to $CPU on the next free port and wait for "listening". The pinning
 # and env wrappers exec, so $! is the server itself (the PID whose /proc figures the client reads).
 ec_start() {
-    local s=$1 cmd out=$BUILD/echo-server-$1.log
-    cmd=$(ec_server_cmd "$s" "$EC_PORT")
+    local s=$1 cmd out=$BUILD/$SUITE-server-$1.log
+    cmd=$("$EC_SERVER_CMD" "$s" "$EC_PORT")
     [ -n "$cmd" ] || return 1
     : >"$out" # an earlier server's "listening" must not pass for this one's
     # shellcheck disable=SC2086
@@ -581,13 +588,17 @@ ec_run() {
     ec_report "$RESULTS" "$runs" "$p"
 }
 
-# ec_report RESULTS RUNS IDLE_N: one Markdown table per load point, the client's ceiling, the idle RSS table.
+# ec_report RESULTS RUNS N [SUITE NEGOTIATED]: one Markdown table per load point, the client's ceiling, the idle
+# RSS table. SUITE is echo (the default; N: the idle connections) or tls (N: the concurrent handshakes);
+# NEGOTIATED (tls) holds lines "SYSTEM what the client negotiated".
 ec_report() {
     "$PY" - "$@" <<'PYEOF'
 import statistics, sys
 from collections import defaultdict
 
-path, runs, idle_n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+path, runs, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+suite = sys.argv[4] if len(sys.argv) > 4 else "echo"
+idle_n = n
 vals, failed = defaultdict(list), set()
 for line in open(path):
     w, s, m, v = line.split()
@@ -596,14 +607,42 @@ for line in open(path):
     else:
         vals[(w, s, m)].append(float(v))
 
-SYSTEMS = ["cio", "libuv", "go", "node", "uvloop", "uvloop_streams", "asyncio"]
-NAMES = {"cio": "cio (streams)", "libuv": "libuv C, fixed buffer", "go": "Go net (GOMAXPROCS=1)", "node": "Node net",
-         "uvloop": "uvloop protocol", "uvloop_streams": "uvloop streams", "asyncio": "asyncio streams",
-         "epoll": "trivial epoll server"}
 POINTS = [("1k_10", "1 KiB messages, 10 connections"), ("1k_100", "1 KiB messages, 100 connections"),
           ("100k_10", "100 KiB messages, 10 connections"), ("100k_100", "100 KiB messages, 100 connections")]
-# (point prefix, peer, minimum cio/peer in msgs/s)
-TARGETS = [("1k", "uvloop", 1.3), ("1k", "libuv", 1.0), ("1k", "go", 1.2), ("100k", "go", 1.2)]
+if suite == "echo":
+    SYSTEMS = ["cio", "libuv", "go", "node", "uvloop", "uvloop_streams", "asyncio"]
+    NAMES = {"cio": "cio (streams)", "libuv": "libuv C, fixed buffer", "go": "Go net (GOMAXPROCS=1)",
+             "node": "Node net", "uvloop": "uvloop protocol", "uvloop_streams": "uvloop streams",
+             "asyncio": "asyncio streams", "epoll": "trivial epoll server"}
+    # (point prefix, peer, minimum cio/peer in msgs/s)
+    TARGETS = [("1k", "uvloop", 1.3), ("1k", "libuv", 1.0), ("1k", "go", 1.2), ("100k", "go", 1.2)]
+    KIND, CEILING = "TCP echo", "echo_client against the trivial epoll server (bench/echo)"
+else:
+    SYSTEMS = ["cio", "go", "uvloop", "uvloop_streams", "asyncio"]
+    NAMES = {"cio": "cio (streams)", "go": "Go crypto/tls (GOMAXPROCS=1)", "uvloop": "uvloop protocol + ssl",
+             "uvloop_streams": "uvloop streams + ssl", "asyncio": "asyncio streams + ssl",
+             "epoll": "trivial OpenSSL epoll server"}
+    POINTS.append(("handshake", f"{n} connections at a time: connect, full handshake, 16-byte round trip, close"))
+    # (workload or point prefix, peer, minimum cio/peer in msgs or handshakes/s, and in server CPU per operation)
+    TARGETS = [("handshake", "go", 1.0), ("1k", "go", 1.2), ("100k", "go", 1.2), ("1k", "uvloop", 2.0),
+               ("100k", "uvloop", 2.0)]
+    KIND, CEILING = "TLS echo", "tls_client against the trivial OpenSSL epoll server (bench/tls)"
+    neg = defaultdict(list)
+    if len(sys.argv) > 5:
+        for line in open(sys.argv[5]):
+            s, _, what = line.strip().partition(" ")
+            neg[what].append(NAMES.get(s, s))
+    if neg:
+        print("\nNegotiated (as the client saw it): " +
+              "; ".join(f"{what} ({', '.join(who)})" for what, who in neg.items()) + ".")
+
+
+def rate(w):
+    return "handshakes_per_s" if w == "handshake" else "msgs_per_s"
+
+
+def cpu(w):
+    return "cpu_us_per_hs" if w == "handshake" else "cpu_us_per_msg"
 
 
 def fmt(x):
@@ -627,41 +666,62 @@ def ratio(a, b):
     return "" if a is None or not b else f"{a / b:.2f}x"
 
 
-ceil = [w for w, _ in POINTS if med(w, "epoll", "msgs_per_s") is not None]
+ceil = [w for w, _ in POINTS if med(w, "epoll", rate(w)) is not None]
 if ceil:
-    print("\n### Client ceiling: echo_client against the trivial epoll server (bench/echo), one run each\n")
-    print("| point | msgs/s | client CPU % | server CPU % | server µs/msg |")
+    print(f"\n### Client ceiling: {CEILING}, one run each\n")
+    if suite == "echo":
+        print("| point | msgs/s | client CPU % | server CPU % | server µs/msg |")
+    else:
+        print("| point | msgs/s or handshakes/s | client CPU % | server CPU % | server µs/msg or µs/handshake |")
     print("|---|---|---|---|---|")
     for w, title in POINTS:
         if w in ceil:
-            print(f"| {title} | {fmt(med(w, 'epoll', 'msgs_per_s'))} | {fmt(med(w, 'epoll', 'client_cpu_pct'))} | "
-                  f"{fmt(med(w, 'epoll', 'server_cpu_pct'))} | {fmt(med(w, 'epoll', 'cpu_us_per_msg'))} |")
+            print(f"| {title} | {fmt(med(w, 'epoll', rate(w)))} | {fmt(med(w, 'epoll', 'client_cpu_pct'))} | "
+                  f"{fmt(med(w, 'epoll', 'server_cpu_pct'))} | {fmt(med(w, 'epoll', cpu(w)))} |")
 
 for w, title in POINTS:
-    present = [s for s in SYSTEMS if vals.get((w, s, "msgs_per_s")) or (w, s) in failed]
+    present = [s for s in SYSTEMS if vals.get((w, s, rate(w))) or (w, s) in failed]
     if not present:
         continue
-    print(f"\n### TCP echo, {title} (ping-pong)\n")
-    print("| server | msgs/s median (min-max) | cio/peer | p50 µs | p99 µs | server CPU µs/msg | cio/peer | "
-          "server CPU % | client CPU % |")
+    if suite == "tls" and "cio" not in present:
+        present.insert(0, "cio")  # shown as n/a: not built
+    if w == "handshake":
+        print(f"\n### Full TLS handshakes, {title}\n")
+        print("| server | handshakes/s median (min-max) | cio/peer | p50 µs | p99 µs | server CPU µs/handshake | "
+              "cio/peer | server CPU % | client CPU % |")
+    else:
+        print(f"\n### {KIND}, {title} (ping-pong)\n")
+        print("| server | msgs/s median (min-max) | cio/peer | p50 µs | p99 µs | server CPU µs/msg | cio/peer | "
+              "server CPU % | client CPU % |")
     print("|---|---|---|---|---|---|---|---|---|")
-    c_tp, c_cpu = med(w, "cio", "msgs_per_s"), med(w, "cio", "cpu_us_per_msg")
+    c_tp, c_cpu = med(w, "cio", rate(w)), med(w, "cio", cpu(w))
     for s in present:
-        tp, cpu = med(w, s, "msgs_per_s"), med(w, s, "cpu_us_per_msg")
+        tp, sc = med(w, s, rate(w)), med(w, s, cpu(w))
         r1 = "" if s == "cio" else ratio(c_tp, tp)
-        r2 = "" if s == "cio" else ratio(c_cpu, cpu)
-        print(f"| {NAMES[s]} | {cell(w, s, 'msgs_per_s')} | {r1} | {fmt(med(w, s, 'p50_us') or 0)} | "
-              f"{fmt(med(w, s, 'p99_us') or 0)} | {cell(w, s, 'cpu_us_per_msg')} | {r2} | "
+        r2 = "" if s == "cio" else ratio(c_cpu, sc)
+        print(f"| {NAMES[s]} | {cell(w, s, rate(w))} | {r1} | {fmt(med(w, s, 'p50_us') or 0)} | "
+              f"{fmt(med(w, s, 'p99_us') or 0)} | {cell(w, s, cpu(w))} | {r2} | "
               f"{fmt(med(w, s, 'server_cpu_pct') or 0)} | {fmt(med(w, s, 'client_cpu_pct') or 0)} |")
     goals = []
     for prefix, peer, limit in TARGETS:
-        if w.startswith(prefix + "_"):
-            p = med(w, peer, "msgs_per_s")
+        if w == prefix or w.startswith(prefix + "_"):
+            p = med(w, peer, rate(w))
             got = "not measured" if c_tp is None or p is None else \
                 ("met" if c_tp / p >= limit else "not met") + f" ({c_tp / p:.2f}x)"
-            goals.append(f"cio >= {limit}x {NAMES[peer]}: **{got}**")
+            goal = f"cio >= {limit}x {NAMES[peer]}: **{got}**"
+            if suite == "tls":
+                # The same target by server CPU per operation: the peer's over cio's.
+                pc = med(w, peer, cpu(w))
+                got = "not measured" if c_cpu is None or pc is None else \
+                    ("met" if pc / c_cpu >= limit else "not met") + f" (the peer spends {pc / c_cpu:.2f}x cio's)"
+                goal += f", by server CPU per {'handshake' if w == 'handshake' else 'message'} **{got}**"
+            goals.append(goal)
     if goals:
-        print("\nTargets (msgs/s): " + "; ".join(goals) + ".")
+        print(f"\nTargets ({'handshakes' if w == 'handshake' else 'msgs'}/s): " + "; ".join(goals) + ".")
+    bound = [NAMES[s] for s in present if (med(w, s, "client_cpu_pct") or 0) >= 90]
+    if suite == "tls" and bound:
+        print(f"\nThe client ran at 90% or more of its core against {', '.join(bound)}: there the rate is the "
+              "client's ceiling as much as the server's, and server CPU per operation is the fairer figure.")
 
 present = [s for s in SYSTEMS if vals.get(("idle", s, "idle_kib_per_conn")) or ("idle", s) in failed]
 if present:
@@ -685,9 +745,140 @@ if present:
 PYEOF
 }
 
+# ------------------------------------------------------------------------------------------------ tls
+
+# Load points as in echo (size_conns) and the handshake workload; the servers, the system under test first.
+TL_POINTS=(1k_10 1k_100 100k_10 100k_100)
+TL_WORKLOADS=(1k_10 100k_10 handshake)
+TL_SYSTEMS=(cio go uvloop uvloop_streams asyncio)
+TL_PORT=${CIO_BENCH_TLS_PORT:-19200}
+TL_DIR=$BUILD/tls
+
+# The command line of a system's TLS server on a port, or nothing if it is not available.
+tl_server_cmd() {
+    local s=$1 port=$2 keys="$TL_DIR/cert.pem $TL_DIR/key.pem"
+    case "$s" in
+    cio) [ -x "$BUILD/bench/tls/cio_tls_echo_server" ] && echo "$BUILD/bench/tls/cio_tls_echo_server $port $keys" ;;
+    epoll) [ -x "$BUILD/bench/tls/tls_epoll_server" ] && echo "$BUILD/bench/tls/tls_epoll_server $port $keys" ;;
+    go) [ -x "$BUILD/peers/tls_echo_go" ] && echo "env GOMAXPROCS=1 $BUILD/peers/tls_echo_go $port $keys" ;;
+    uvloop) [ -n "$HAVE_UVLOOP" ] && echo "$PY $ROOT/bench/peers/tls_echo_uvloop.py $port $keys" ;;
+    uvloop_streams) [ -n "$HAVE_UVLOOP" ] && echo "$PY $ROOT/bench/peers/tls_echo_uvloop.py --streams $port $keys" ;;
+    asyncio) [ -n "$HAVE_PY" ] && echo "$PY $ROOT/bench/peers/tls_echo_uvloop.py --asyncio $port $keys" ;;
+    esac
+    return 0
+}
+
+# A throwaway EC P-256 key and self-signed certificate for localhost, made afresh each run, for every server.
+tl_certs() {
+    mkdir -p "$TL_DIR"
+    if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 -subj /CN=localhost \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$TL_DIR/key.pem" -out "$TL_DIR/cert.pem" \
+        >"$TL_DIR/openssl.log" 2>&1; then
+        note "openssl could not make the certificate: $(tail -n 3 "$TL_DIR/openssl.log" | tr '\n' ' ')"
+        return 1
+    fi
+}
+
+# tl_client WORKLOAD SYSTEM KEEP SECS: one tls_client run against a running server, pinned to the client CPU.
+# The first run against each server records what it negotiated in $TL_NEG.
+tl_client() {
+    local w=$1 s=$2 keep=$3 secs=$4 args line
+    if [ "$w" = handshake ]; then
+        args="-m handshake -c ${RT_N[handshake]:-20}"
+    else
+        args="-m echo -c $(ec_conns "$w") -s $(ec_size "$w")"
+    fi
+    PIN_NOW="taskset -c $EC_CLIENT_CPU"
+    : >"$BUILD/last-stdout"
+    # shellcheck disable=SC2086
+    run_one "$w" "$s" "$keep" "$BUILD/bench/tls/tls_client" $args -w 0.2 -d "$secs" -p "${EC_PID[$s]}" \
+        127.0.0.1 "${EC_PORT_OF[$s]}"
+    PIN_NOW=
+    line=$(sed -n 's/^# tls: //p' "$BUILD/last-stdout" | head -n 1)
+    if [ -n "$line" ] && [ -n "${TL_NEG:-}" ] && ! grep -q "^$s " "$TL_NEG"; then
+        echo "$s $line" >>"$TL_NEG"
+    fi
+}
+
+tl_smoke() {
+    local out fail=0 w m v
+    build_cio tls_client cio_tls_echo_server || true
+    [ -x "$BUILD/bench/tls/tls_client" ] || { note "smoke: tls_client not built (see $BUILD/build.log)"; return 1; }
+    if [ ! -x "$BUILD/bench/tls/cio_tls_echo_server" ]; then
+        note "smoke: tls skipped: cio_tls_echo_server not built (no cio_tls_ctx_new in src/ yet, or see" \
+            "$BUILD/build.log)"
+        return 0
+    fi
+    tl_certs || return 1
+    EC_SERVER_CMD=tl_server_cmd
+    EC_PORT=$TL_PORT
+    trap ec_stop_all EXIT
+    ec_start cio || exit 1
+    RESULTS=$BUILD/tls-smoke.txt
+    : >"$RESULTS"
+    for w in 1k_10 handshake; do
+        tl_client "$w" cio 1 0.2
+    done
+    ec_stop_all
+    out=$(cat "$RESULTS")
+    for w in 1k_10:msgs_per_s handshake:handshakes_per_s; do
+        grep -q "^${w%%:*} cio ${w#*:} [-0-9.]*$" <<<"$out" || { note "smoke: tls ${w%%:*} failed"; fail=1; }
+    done
+    while read -r w _ m v; do echo "$w: metric=$m value=$v"; done <<<"$out"
+    return $fail
+}
+
+tl_run() {
+    local runs=$1 w s r
+    local -a up=()
+    HAVE_PY=
+    HAVE_UVLOOP=
+    mkdir -p "$BUILD/peers"
+    build_cio tls_client tls_epoll_server cio_tls_echo_server || true
+    [ -x "$BUILD/bench/tls/tls_client" ] || die "the TLS client failed to build (see $BUILD/build.log)"
+    [ -x "$BUILD/bench/tls/cio_tls_echo_server" ] ||
+        note "cio_tls_echo_server not built (no cio_tls_ctx_new in src/ yet, or see $BUILD/build.log): cio is n/a"
+    build_go "$ROOT/bench/peers/tls_echo.go" "$BUILD/peers/tls_echo_go" || true
+    [ -x "$PY" ] && HAVE_PY=1
+    [ -n "$HAVE_PY" ] && "$PY" -c 'import uvloop' 2>/dev/null && HAVE_UVLOOP=1
+    [ -n "$HAVE_UVLOOP" ] || note "python3-uvloop missing: uvloop peers skipped"
+    tl_certs || die "no certificate"
+    EC_SERVER_CMD=tl_server_cmd
+    EC_PORT=$TL_PORT
+    trap ec_stop_all EXIT
+
+    RESULTS=$BUILD/tls-results.txt
+    TL_NEG=$BUILD/tls-negotiated.txt
+    : >"$RESULTS"
+    : >"$TL_NEG"
+    # The client's ceiling: each workload once against the trivial OpenSSL server.
+    if ec_start epoll; then
+        for w in "${ONLY[@]}"; do
+            note "$w: client ceiling (trivial OpenSSL epoll server)"
+            tl_client "$w" epoll 1 "$EC_SECS"
+        done
+        ec_stop epoll
+    fi
+    # Every server up at once, then round-robin per workload as in ec_run: the warm-up (r=0, short) of every
+    # system, then run 1 of each, and so on.
+    for s in "${TL_SYSTEMS[@]}"; do ec_start "$s" && up+=("$s"); done
+    for w in "${ONLY[@]}"; do
+        for r in $(seq 0 "$runs"); do
+            for s in "${up[@]}"; do
+                note "$w: $s run $r/$runs"
+                if [ "$r" = 0 ]; then tl_client "$w" "$s" 0 0.3; else tl_client "$w" "$s" 1 "$EC_SECS"; fi
+                kill -0 "${EC_PID[$s]}" 2>/dev/null || { note "$s server died"; ec_start "$s" || true; }
+            done
+        done
+    done
+    ec_stop_all
+    trap - EXIT
+    ec_report "$RESULTS" "$runs" "${RT_N[handshake]:-20}" tls "$TL_NEG"
+}
+
 # ------------------------------------------------------------------------------------------------ main
 
-[ $# -ge 1 ] || die "usage: bench/run.sh runtime|sync|echo [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]"
+[ $# -ge 1 ] || die "usage: bench/run.sh runtime|sync|echo|tls [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]"
 SUITE=$1
 shift
 ARGS="$*"
@@ -759,5 +950,29 @@ echo)
     echo
     echo "Suite time: $((SECONDS - start)) s."
     ;;
-*) die "unknown suite '$SUITE' (known: runtime, sync, echo)" ;;
+tls)
+    [ ${#ONLY[@]} -gt 0 ] || ONLY=("${TL_WORKLOADS[@]}")
+    for w in "${ONLY[@]}"; do
+        [[ " ${TL_POINTS[*]} handshake " == *" $w "* ]] || die "unknown tls workload '$w'"
+    done
+    if [ -n "$SMOKE" ]; then
+        tl_smoke
+        exit $?
+    fi
+    echo "## cio tls suite"
+    echo
+    echo "$(date -u +%Y-%m-%d), $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)," \
+        "Linux $(uname -r), $(openssl version | cut -d' ' -f1-2); servers pinned to CPU $CPU, tls_client to CPU" \
+        "$EC_CLIENT_CPU, loopback; median of $RUNS runs of ${EC_SECS} s after one warm-up (min-max). cio/peer:" \
+        "rate ratio (> 1: cio faster), CPU ratio (< 1: cio cheaper). TLS 1.3, the client offering only" \
+        "TLS_AES_128_GCM_SHA256 and X25519 so that every server runs the same algorithms; a self-signed EC P-256" \
+        "certificate (ECDSA signatures), not verified by the client; no server issues session tickets or caches" \
+        "sessions, and the client resumes none: every handshake is a full one."
+    echo "Command: \`bench/run.sh tls${ARGS:+ $ARGS}\`"
+    start=$SECONDS
+    tl_run "$RUNS"
+    echo
+    echo "Suite time: $((SECONDS - start)) s."
+    ;;
+*) die "unknown suite '$SUITE' (known: runtime, sync, echo, tls)" ;;
 esac

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -23,24 +24,27 @@
 
 /* ------------------------------------------------------------------------------------------------ kit */
 
-/* Live SSL objects, counted through an ex_data index whose callbacks run on SSL_new and SSL_free. */
-static atomic_long live_ssl;
+/* Live OpenSSL objects (SSL, SSL_CTX, SSL_SESSION), counted through ex_data indexes whose callbacks run when
+   one is made and freed: a leak of any of them fails the test that made it. */
+static atomic_long live_ssl, live_ctx, live_sess;
 
-static void ssl_born(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+static void born(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
-    (void)parent, (void)ptr, (void)ad, (void)idx, (void)argl, (void)argp;
-    live_ssl++;
+    (void)parent, (void)ptr, (void)ad, (void)idx, (void)argl;
+    (*(atomic_long *)argp)++;
 }
 
-static void ssl_died(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+static void died(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
-    (void)parent, (void)ptr, (void)ad, (void)idx, (void)argl, (void)argp;
-    live_ssl--;
+    (void)parent, (void)ptr, (void)ad, (void)idx, (void)argl;
+    (*(atomic_long *)argp)--;
 }
 
-__attribute__((constructor)) static void count_ssl_objects(void)
+__attribute__((constructor)) static void count_openssl_objects(void)
 {
-    SSL_get_ex_new_index(0, NULL, ssl_born, NULL, ssl_died);
+    SSL_get_ex_new_index(0, &live_ssl, born, NULL, died);
+    SSL_CTX_get_ex_new_index(0, &live_ctx, born, NULL, died);
+    SSL_SESSION_get_ex_new_index(0, &live_sess, born, NULL, died);
 }
 
 static char kit[256];
@@ -55,6 +59,8 @@ static void kit_down(void)
 {
     tlskit_remove(kit);
     cr_assert_eq(live_ssl, 0, "every SSL object was freed");
+    cr_assert_eq(live_ctx, 0, "every SSL_CTX was freed");
+    cr_assert_eq(live_sess, 0, "every session was freed");
 }
 
 /* A file of the kit (a few at once: each call has its own slot). */
@@ -160,13 +166,17 @@ static int valid_body(void *arg)
 {
     (void)arg;
     cio_tls_ctx *sc = server_ctx("server"), *cc = client_ctx();
+    cr_assert_eq(live_ctx, 2, "the counters see OpenSSL's objects");
     cio_addr a;
     cio_server *srv = tls_server(sc, nk_echo, NULL, &a);
     cio_tls_ctx_free(sc); /* the server keeps its own reference */
+    cr_assert_eq(live_ctx, 2);
     cio_stream *s;
     int rc = cio_open_connection(&s, "localhost", cio_addr_port(&a), &(cio_connect_opts){.tls = cc});
     cr_assert_eq(rc, 0, "%s: %s", cio_err_name(rc), cio_tls_last_error());
     nk_roundtrip(s, "hello over TLS");
+    cr_assert_gt(live_sess, 0, "the client keeps a session to resume");
+    cr_assert_eq(live_ssl, 2, "one SSL at each end");
 
     cio_tls_info info;
     cr_assert_eq(cio_stream_tls_info(s, &info), 0);
@@ -338,8 +348,78 @@ Test(certs, clients_verify_by_default_and_skipping_is_explicit, .init = kit_up, 
     tst_run(default_store_body, NULL);
 }
 
-/* ------------------------------------------------------------------------------------------------ client certificates
- */
+static int ca_dir_body(void *arg)
+{
+    (void)arg;
+    /* A hashed directory as c_rehash makes it: "<subject hash>.0" naming the CA. */
+    char dir[400], link[480];
+    snprintf(dir, sizeof dir, "%s/cadir", kit);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    FILE *f = fopen(kp("ca.pem"), "r");
+    cr_assert_not_null(f);
+    X509 *ca = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    cr_assert_not_null(ca);
+    snprintf(link, sizeof link, "%s/%08lx.0", dir, X509_subject_name_hash(ca));
+    X509_free(ca);
+    cr_assert_eq(symlink(kp("ca.pem"), link), 0);
+
+    cio_tls_ctx *sc = server_ctx("server"), *cc = client_ctx_with((cio_tls_opts){.ca_dir = dir});
+    cio_addr a;
+    cio_server *srv = tls_server(sc, nk_echo, NULL, &a);
+    cio_stream *s;
+    int rc = tls_connect(&s, &a, cc, "localhost");
+    cr_assert_eq(rc, 0, "trusted through the directory: %s (%s)", cio_err_name(rc), cio_tls_last_error());
+    nk_roundtrip(s, "hashed dir");
+    cio_stream_close(s);
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
+    cio_tls_ctx_free(sc);
+    cio_tls_ctx_free(cc);
+    unlink(link);
+    rmdir(dir);
+    return 0;
+}
+
+Test(certs, a_hashed_ca_directory_is_a_trust_store, .init = kit_up, .fini = kit_down)
+{
+    tst_run(ca_dir_body, NULL);
+}
+
+static int suites_body(void *arg)
+{
+    (void)arg;
+    cio_tls_ctx *sc = server_ctx("server");
+    cio_tls_ctx *c13 = client_ctx_with((cio_tls_opts){.ciphersuites = "TLS_CHACHA20_POLY1305_SHA256"});
+    cio_tls_ctx *c12 =
+        client_ctx_with((cio_tls_opts){.max_version = CIO_TLS_1_2, .ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256"});
+    cio_addr a;
+    cio_server *srv = tls_server(sc, nk_echo, NULL, &a);
+    cio_stream *s;
+    cio_tls_info info;
+    cr_assert_eq(tls_connect(&s, &a, c13, "localhost"), 0);
+    cr_assert_eq(cio_stream_tls_info(s, &info), 0);
+    cr_assert_str_eq(info.cipher, "TLS_CHACHA20_POLY1305_SHA256");
+    nk_roundtrip(s, "chacha");
+    cio_stream_close(s);
+    cr_assert_eq(tls_connect(&s, &a, c12, "localhost"), 0);
+    cr_assert_eq(cio_stream_tls_info(s, &info), 0);
+    cr_assert_str_eq(info.cipher, "ECDHE-ECDSA-AES128-GCM-SHA256");
+    cr_assert_str_eq(info.version, "TLSv1.2");
+    nk_roundtrip(s, "aes-gcm on 1.2");
+    cio_stream_close(s);
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
+    cio_tls_ctx_free(sc);
+    cio_tls_ctx_free(c13);
+    cio_tls_ctx_free(c12);
+    return 0;
+}
+
+Test(certs, cipher_settings_decide_what_is_negotiated, .init = kit_up, .fini = kit_down)
+{
+    tst_run(suites_body, NULL);
+}
+
+/* ------------------------------------------------------------------------------------------------ client certs */
 
 struct client_auth_case {
     int mode;
@@ -1269,6 +1349,41 @@ Test(keylog, sslkeylogfile_from_the_environment, .init = kit_up, .fini = kit_dow
     setenv("SSLKEYLOGFILE", file, 1);
     tst_run(keylog_body, file);
     unsetenv("SSLKEYLOGFILE");
+}
+
+static int keylog_option_body(void *arg)
+{
+    const char *file = arg;
+    cio_tls_ctx *sc = server_ctx("server"), *cc = client_ctx_with((cio_tls_opts){.keylog_file = file});
+    cio_addr a;
+    cio_server *srv = tls_server(sc, nk_echo, NULL, &a);
+    cio_stream *s;
+    cr_assert_eq(tls_connect(&s, &a, cc, "localhost"), 0);
+    nk_roundtrip(s, "secrets");
+    cio_stream_close(s);
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
+    cio_tls_ctx_free(sc);
+    cio_tls_ctx_free(cc);
+    FILE *f = fopen(file, "r");
+    cr_assert_not_null(f);
+    char line[512];
+    int lines = 0, secrets = 0;
+    while (fgets(line, sizeof line, f)) {
+        lines++;
+        secrets += strncmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24) == 0;
+    }
+    fclose(f);
+    cr_assert_eq(secrets, 1, "only the client's context logs");
+    cr_assert_eq(lines, 5, "TLS 1.3 has five secrets per handshake");
+    return 0;
+}
+
+Test(keylog, the_option_names_the_file, .init = kit_up, .fini = kit_down)
+{
+    char file[400];
+    snprintf(file, sizeof file, "%s/opt-keys.log", kit);
+    unsetenv("SSLKEYLOGFILE");
+    tst_run(keylog_option_body, file);
 }
 
 static int no_keylog_body(void *arg)

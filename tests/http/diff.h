@@ -198,7 +198,8 @@ static inline bool diff_llhttp_method(cio_http_str m)
  * still waiting for more bytes (ll == 0) when cio has already refused the byte. Each is a documented deviation
  * (docs/http-parser.md); anything else is a bug in one of the two.
  */
-/* Whether the request target is in absolute form with '+', '-' or '.' in its scheme. */
+/* Whether the request target is in absolute form with a digit, '+', '-' or '.' in its scheme (after the first
+   letter, where RFC 3986 allows them). */
 static inline bool diff_scheme_punct(const char *wire, size_t len)
 {
     const char *end = wire + len, *sp = memchr(wire, ' ', len);
@@ -209,8 +210,8 @@ static inline bool diff_scheme_punct(const char *wire, size_t len)
         q++;
     if (q + 2 >= end || q[0] != ':' || q[1] != '/' || q[2] != '/')
         return false;
-    for (const char *c = scheme; c < q; c++)
-        if (*c == '+' || *c == '-' || *c == '.')
+    for (const char *c = scheme + 1; c < q; c++)
+        if (*c == '+' || *c == '-' || *c == '.' || (*c >= '0' && *c <= '9'))
             return true;
     return false;
 }
@@ -225,8 +226,9 @@ static inline const char *diff_excuse(const char *wire, size_t len, bool respons
     wire += eol, len -= eol, eol = 0; /* the start line's own checks begin after them */
     while (eol < len && wire[eol] != '\r' && wire[eol] != '\n')
         spaces += wire[eol++] == ' ';
-    if (rc > 0 && ll < 0 && !response && llhttp_get_errno(p) == HPE_INVALID_URL && diff_scheme_punct(wire, len))
-        return "RFC 3986 3.1: a scheme may hold '+', '-' and '.' (llhttp 8.1 takes letters only)";
+    if ((rc > 0 || rc == -EAGAIN) && ll < 0 && !response && llhttp_get_errno(p) == HPE_INVALID_URL &&
+        diff_scheme_punct(wire, len))
+        return "RFC 3986 3.1: a scheme may hold digits, '+', '-' and '.' (llhttp 8.1 takes letters only)";
     if (rc == CIO_EHTTP_BAD_REQUEST_LINE && ll >= 0 && !response && spaces == 1 && eol < len)
         return "RFC 9112 3: a request line has a version (llhttp 8.1 takes \"GET /\" as HTTP/0.9)";
     if (rc == CIO_EHTTP_BAD_VERSION && ll == 0 && !response)
@@ -257,6 +259,8 @@ static inline const char *diff_excuse(const char *wire, size_t len, bool respons
         return "RFC 9112 7: chunked at most once, codings are tokens (llhttp does not check)";
     if (rc == CIO_EHTTP_TE_NOT_CHUNKED && ll >= 0)
         return "RFC 9112 6.3: an empty Transfer-Encoding does not end in chunked (llhttp lets it through)";
+    if (rc == CIO_EHTTP_CL_AND_TE && ll >= 0)
+        return "RFC 9112 6.1: Content-Length with any Transfer-Encoding is refused (llhttp lets an empty one through)";
     if (rc == CIO_EHTTP_BODY_TOO_LARGE && ll >= 0)
         return "Content-Length above 2^63-1 (llhttp allows up to 2^64-1)";
     if ((rc == CIO_EHTTP_BAD_VERSION || rc == CIO_EHTTP_BAD_REQUEST_LINE) && ll >= 0 && !response &&

@@ -711,6 +711,8 @@ static int client_setup(struct cio__tls *t, const char *name)
         int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), bare) : SSL_set1_host(t->ssl, name);
         if (!ok)
             return -EINVAL;
+        /* "*" matches a whole left-most label only ("f*.example.com" matches nothing), as browsers and curl. */
+        SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     }
     /* SNI carries names only (RFC 6066). */
     if (!ip && !SSL_set_tlsext_host_name(t->ssl, name))

@@ -348,6 +348,43 @@ Test(certs, clients_verify_by_default_and_skipping_is_explicit, .init = kit_up, 
     tst_run(default_store_body, NULL);
 }
 
+static int wildcard_body(void *arg)
+{
+    (void)arg;
+    cio_tls_ctx *sc = server_ctx("wildcard"), *cc = client_ctx();
+    cio_addr a;
+    cio_server *srv = tls_server(sc, nk_echo, NULL, &a);
+    struct {
+        const char *name;
+        int want;
+    } cases[] = {
+        {"a.test.localhost", 0},
+        {"A.TEST.LOCALHOST", 0},
+        {"a.b.test.localhost", CIO_ETLSHOSTNAME}, /* "*" is one label */
+        {"test.localhost", CIO_ETLSHOSTNAME},     /* and not none */
+        {"foo.part.localhost", CIO_ETLSHOSTNAME}, /* partial wildcards are refused */
+        {"localhost", CIO_ETLSHOSTNAME},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cio_stream *s;
+        int rc = tls_connect(&s, &a, cc, cases[i].name);
+        cr_assert_eq(rc, cases[i].want, "%s: %s (%s)", cases[i].name, cio_err_name(rc), cio_tls_last_error());
+        if (rc == 0) {
+            nk_roundtrip(s, cases[i].name);
+            cio_stream_close(s);
+        }
+    }
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
+    cio_tls_ctx_free(sc);
+    cio_tls_ctx_free(cc);
+    return 0;
+}
+
+Test(certs, a_wildcard_matches_one_whole_label, .init = kit_up, .fini = kit_down)
+{
+    tst_run(wildcard_body, NULL);
+}
+
 static int ca_dir_body(void *arg)
 {
     (void)arg;

@@ -56,6 +56,7 @@ enum {
     I_UNTRUSTED,
     I_CLIENT,
     I_OTHER_CLIENT,
+    I_WILDCARD,
     NSPECS
 };
 
@@ -88,6 +89,8 @@ static const struct spec specs[NSPECS] = {
     [I_UNTRUSTED] = {"untrusted", "localhost", LOCAL_SAN, SERVER, I_OTHER_CA, -HOUR, DAY, false},
     [I_CLIENT] = {"client", "cio test client", NULL, CLIENT, I_CA, -HOUR, DAY, false},
     [I_OTHER_CLIENT] = {"other-client", "cio other client", NULL, CLIENT, I_OTHER_CA, -HOUR, DAY, false},
+    [I_WILDCARD] = {"wildcard", "*.test.localhost", "DNS:*.test.localhost,DNS:f*.part.localhost", SERVER, I_CA, -HOUR,
+                    DAY, false},
 };
 
 /* ------------------------------------------------------------------------------------------------ certificates */

@@ -23,6 +23,8 @@
  *   untrusted.pem, untrusted.key    a server leaf for localhost and 127.0.0.1 signed by other-ca
  *   client.pem, client.key          CN "cio test client", EKU clientAuth, signed by ca
  *   other-client.pem, .key          CN "cio other client", EKU clientAuth, signed by other-ca
+ *   wildcard.pem, wildcard.key      a server leaf signed by ca for DNS:*.test.localhost and the partial
+ *                                   wildcard DNS:f*.part.localhost (which verifiers should refuse)
  *
  * The kit uses only libcrypto and no Criterion, so helper threads and forked children may call it too.
  */

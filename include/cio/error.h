@@ -85,7 +85,7 @@ extern "C" {
 
 /* TLS (4200-4299). cio_tls_last_error gives OpenSSL's reason for the last one. */
 #define CIO_ERRORS_TLS(X)                                                                              \
-    X(ETLS,            4200,            "TLS handshake failed")                                    \
+    X(ETLS,            4200,            "TLS connection failed")                                   \
     X(ETLSCONFIG,      4201,            "TLS configuration refused (certificate, key or setting)") \
     X(ETLSEXPIRED,     4202,            "TLS certificate has expired or is not yet valid")         \
     X(ETLSSELFSIGNED,  4203,            "TLS certificate is self-signed")                          \

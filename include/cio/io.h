@@ -225,8 +225,8 @@ typedef struct cio_tls_opts {
     int client_auth;
     /* Client: skip the chain and host-name checks. Only for tests and for peers checked some other way. */
     bool insecure_skip_verify;
-    /* Client: a connection that ends without close_notify reads as a clean end of stream instead of
-       CIO_ETLSTRUNCATED (some servers never send it; the protocol above must then frame its own messages). */
+    /* A connection that ends without close_notify reads as a clean end of stream instead of CIO_ETLSTRUNCATED
+       (some peers never send it; the protocol above must then frame its own messages). */
     bool allow_truncation;
     /* Turn off session resumption: the client's session cache, or the server's session cache and tickets. */
     bool no_resumption;
@@ -237,9 +237,12 @@ typedef struct cio_tls_opts {
 
 /*
  * A TLS configuration for many connections (an SSL_CTX), usable from any loop and thread. A client context
- * keeps a session cache keyed by host name and port, so a second connection to the same server resumes.
- * Errors: -EINVAL bad role, version bounds, or a server without cert_file/key_file; -ENOENT (and other file
- *         errors) for a file that cannot be read; CIO_ETLSCONFIG a certificate, key, cipher string or ALPN list
+ * keeps a session cache keyed by the name verified and the port (by the address, for a connection without a
+ * name), so a second connection to the same server resumes.
+ * Errors: -EINVAL bad role or version bounds, a server without cert_file and key_file, one of them without the
+ *         other, client_auth on a client, an empty string for a path, an ALPN name empty or over 255 bytes;
+ *         -ENOENT (and other file errors) for a file that cannot be read, keylog_file included (a key log from
+ *         SSLKEYLOGFILE that cannot be opened is skipped); CIO_ETLSCONFIG a certificate, key or cipher string
  *         OpenSSL refuses, or a key that does not match the certificate (see cio_tls_last_error); -ENOMEM.
  */
 int cio_tls_ctx_new(cio_tls_ctx **out, int role, const cio_tls_opts *opts);
@@ -255,8 +258,11 @@ void *cio_tls_ctx_native(cio_tls_ctx *ctx);
  * `server_name` (a DNS name or an IP address to check the certificate against, and the SNI; NULL only with
  * insecure_skip_verify), or as a server. Bytes already buffered on the stream are the first of the handshake,
  * so a client that sent its ClientHello right after the STARTTLS command loses nothing. On success the stream
- * speaks TLS from then on; on failure it is left unusable (close it) and the error says why.
- * Output buffered before the call is sent first, in the clear.
+ * speaks TLS from then on. Once the handshake has begun, a failure (or a cancel) leaves the stream unusable:
+ * every call returns that error; close it. A call refused before (-EINVAL, -EBUSY, -ENOMEM, or a failure
+ * sending the output buffered before the call, which goes first, in the clear) leaves it as it was.
+ * With client certificates required, a TLS 1.3 client learns that the server refused its certificate (or the
+ * lack of one) on its first read, not from the handshake: the server decides after the client has finished.
  * Errors: -EINVAL bad arguments, the stream speaks TLS already, is a pipe, or has ended (write_eof, end of stream);
  *         -EBUSY a read or write is in progress; the CIO_ETLS* codes; -ECONNRESET, CIO_ETLSTRUNCATED the peer
  *         hung up mid-handshake; -ETIMEDOUT, -ECANCELED.

@@ -70,12 +70,12 @@ int cio__fd_wait(struct cio__fd *f, uint32_t dir)
     if (!f->loop)
         return -EBADF;
     bool read = dir == CIO__IO_READ;
+    struct cio_task **slot = read ? &f->reader : &f->writer;
+    if (*slot)
+        return -EBUSY; /* the bits stay: they are the waiting task's */
     /* The caller just saw EAGAIN, so an error edge seen before has been reported (or was transient, like an ICMP
        error on UDP): it is cleared with the direction, or the next wait would return at once, forever. */
     f->ready &= ~(dir | CIO__IO_ERROR);
-    struct cio_task **slot = read ? &f->reader : &f->writer;
-    if (*slot)
-        return -EBUSY;
     *slot = t;
     return cio__park(t, read ? unlink_reader : unlink_writer, f);
 }

@@ -68,7 +68,7 @@ static void release_fd(cio_stream *s)
 /* Enter a read (`flag` = &s->reading) or write call: one task at a time in each direction. */
 static int op_begin(cio_stream *s, bool *flag)
 {
-    if (s->closed)
+    if (s->closed || s->closing)
         return -EBADF;
     if (*flag)
         return -EBUSY;
@@ -97,6 +97,19 @@ static int wait_dir(cio_stream *s, uint32_t dir)
     int rc = cio__fd_wait(&s->io, dir);
     if (s->closed)
         return -EBADF;
+    return rc;
+}
+
+/*
+ * wait_dir for a TLS call, which may need the other direction: a read that must write (a post-handshake message
+ * answered), a write that must read. Another task may already wait for that direction (one waiter each); then
+ * this one polls every millisecond instead of failing. Rare: renegotiation is off.
+ */
+static int wait_tls(cio_stream *s, uint32_t dir)
+{
+    int rc = wait_dir(s, dir);
+    if (rc == -EBUSY && s->tls)
+        rc = cio_sleep(CIO_MS(1));
     return rc;
 }
 
@@ -167,7 +180,7 @@ static int flush_until(cio_stream *s, size_t target)
     while (wbuffered(s) > target) {
         int rc = flush_now(s);
         if (rc == -EAGAIN)
-            rc = wait_dir(s, s->owant);
+            rc = wait_tls(s, s->owant);
         if (rc < 0)
             return rc;
     }
@@ -281,7 +294,7 @@ static int write_iov(cio_stream *s, const struct iovec *iov, int cnt)
         if (have >= s->high) {
             rc = flush_now(s);
             if (rc == -EAGAIN)
-                rc = wait_dir(s, s->owant);
+                rc = wait_tls(s, s->owant);
             if (rc < 0)
                 return rc;
             continue;
@@ -341,7 +354,7 @@ static int send_close_notify(cio_stream *s)
 {
     int rc;
     while ((rc = cio__tls_close_notify(s, &s->owant)) == -EAGAIN) {
-        if ((rc = wait_dir(s, s->owant)) < 0)
+        if ((rc = wait_tls(s, s->owant)) < 0)
             return rc;
     }
     return rc;
@@ -353,10 +366,12 @@ static int shut_write(cio_stream *s)
     if (rc < 0)
         return rc;
     if (s->tls) {
-        /* TLS's end of output is close_notify; the socket stays open for the peer's remaining bytes. */
-        if ((rc = send_close_notify(s)) < 0)
-            return rc;
-    } else if (s->kind == CIO__STREAM_SOCKET) {
+        /* TLS's end of output is close_notify; the socket stays open for the peer's remaining bytes. No write
+           may follow it, even if sending it is cut short: close finishes sending it. */
+        s->wshut = true;
+        return send_close_notify(s);
+    }
+    if (s->kind == CIO__STREAM_SOCKET) {
         if (shutdown(s->fd, SHUT_WR) < 0)
             return -errno;
     } else {
@@ -375,6 +390,8 @@ int cio_stream_write_eof(cio_stream *s)
         return rc;
     if (!s->wshut)
         rc = s->fd < 0 ? -EBADF : shut_write(s);
+    else if (s->tls && s->fd >= 0)
+        rc = send_close_notify(s); /* an earlier write_eof was cut short */
     return (int)op_end(s, &s->writing, rc);
 }
 
@@ -489,11 +506,7 @@ static ssize_t tls_read_into(cio_stream *s, void *dst, size_t len)
             s->rerr = (int)n;
             return n;
         }
-        int err = wait_dir(s, want);
-        /* A read that must first write (rare: TLS sends alerts and key updates from reads) may find a writer
-           waiting for the same edge; it lets the writer go first. */
-        if (err == -EBUSY && want == CIO__IO_WRITE)
-            err = cio_yield();
+        int err = wait_tls(s, want);
         if (err < 0)
             return err;
     }
@@ -853,10 +866,11 @@ int cio_stream_close(cio_stream *s)
         return 0;
     if (!valid(s))
         return -EINVAL;
-    if (s->closed)
+    if (s->closed || s->closing)
         return -EBADF;
+    s->closing = true;
     int rc = s->werr;
-    if (!rc && !s->wshut && s->fd >= 0 && (wbuffered(s) > 0 || cio__tls_established(s))) {
+    if (!rc && s->fd >= 0 && ((!s->wshut && wbuffered(s) > 0) || cio__tls_close_owed(s))) {
         /* With another task suspended writing, the bytes it had queued are dropped: say so rather than 0. */
         rc = s->writing ? -EBUSY : close_flush(s);
         /* A peer that has ended the stream may be gone before our close_notify: nothing was lost. */

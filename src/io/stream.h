@@ -41,6 +41,8 @@ struct cio_stream {
     bool reading, writing;
     /* Closed while a read or write call was suspended: the last of them to return frees the stream. */
     bool closed;
+    /* cio_stream_close is under way (flushing, or waiting for the peer's close_notify): no new call may start. */
+    bool closing;
     /* Sticky errors of the descriptor: a read failure (after the buffered bytes), a write failure. */
     int rerr, werr;
     struct cio__fd io;
@@ -86,8 +88,8 @@ int cio__tls_close_notify(cio_stream *s, uint32_t *want);
    unread bytes of the read buffer become the first the session reads. Errors: -EINVAL, -ENOMEM, CIO_ETLS. */
 int cio__tls_attach(cio_stream *s, cio_tls_ctx *ctx, const char *server_name);
 
-/* Whether the handshake has completed, so that close owes the peer a close_notify. */
-bool cio__tls_established(const cio_stream *s);
+/* Whether close has TLS work to do: the handshake completed and no fatal error ended the session since. */
+bool cio__tls_close_owed(const cio_stream *s);
 
 /* Free the session (without a close_notify). */
 void cio__tls_free(struct cio__tls *t);

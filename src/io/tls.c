@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -62,8 +63,9 @@ struct cio__tls {
     bool rd_eof;
     /* Our close_notify has gone out; SSL_shutdown must not run again (a second call reads, for the peer's). */
     bool notified;
-    /* A fatal error ended the session: OpenSSL forbids SSL_shutdown after one. */
-    bool fatal;
+    /* The first fatal error, which ended the session: every later call returns it without asking OpenSSL (which
+       would report its error state as a bare syscall failure), and no close_notify follows (OpenSSL forbids it). */
+    int fatal;
     /* The session cache key ("name:port") of a client. */
     char *key;
 };
@@ -162,15 +164,23 @@ static int ssl_code(const struct cio__tls *t, unsigned long e)
     }
 }
 
+static int fail_code(struct cio__tls *t, int r, const char *op, uint32_t *want);
+
 /*
  * Turn SSL_*'s failure `r` into the transport's result: -EAGAIN with the direction, 0 for a clean end, or an
- * error with the thread's last error set. `op` names the step for the message.
+ * error with the thread's last error set (and remembered as the session's fatal error). `op` names the step.
  */
 static int fail(struct cio__tls *t, int r, const char *op, uint32_t *want)
 {
+    int code = fail_code(t, r, op, want);
+    if (code < 0 && code != -EAGAIN && !t->fatal)
+        t->fatal = code;
+    return code;
+}
+
+static int fail_code(struct cio__tls *t, int r, const char *op, uint32_t *want)
+{
     int code, e = SSL_get_error(t->ssl, r);
-    if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_SSL)
-        t->fatal = true;
     switch (e) {
     case SSL_ERROR_WANT_READ:
         *want = CIO__IO_READ;
@@ -407,8 +417,9 @@ static SSL_SESSION *session_find(cio_tls_ctx *c, const char *key)
         struct session_entry *e = *pp;
         if (strcmp(e->key, key) != 0) {
             pp = &e->next;
-        } else if (!SSL_SESSION_is_resumable(e->sess)) {
-            session_drop(c, pp);
+        } else if (!SSL_SESSION_is_resumable(e->sess) ||
+                   (long)time(NULL) > SSL_SESSION_get_time(e->sess) + SSL_SESSION_get_timeout(e->sess)) {
+            session_drop(c, pp); /* used up, or expired */
         } else if (SSL_SESSION_get_protocol_version(e->sess) >= TLS1_3_VERSION) {
             sess = e->sess; /* the cache's reference passes to the caller */
             *pp = e->next;
@@ -575,9 +586,12 @@ static int configure(cio_tls_ctx *c, const cio_tls_opts *o)
     const char *keylog = o->keylog_file ? o->keylog_file : getenv("SSLKEYLOGFILE");
     if (keylog && *keylog) {
         c->keylog_fd = open(keylog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-        if (c->keylog_fd < 0)
+        /* A file the caller named must open; one from the environment is a debugging aid that must not stop a
+           program from running (it then logs nothing). */
+        if (c->keylog_fd < 0 && o->keylog_file)
             return -errno;
-        SSL_CTX_set_keylog_callback(ssl, keylog_cb);
+        if (c->keylog_fd >= 0)
+            SSL_CTX_set_keylog_callback(ssl, keylog_cb);
     }
     return 0;
 }
@@ -699,11 +713,40 @@ static char *session_key(const cio_stream *s, const char *name)
     return k;
 }
 
+/* The key of a client without a name to check (verification off): the peer's address. */
+static char *address_key(const cio_stream *s)
+{
+    cio_addr a;
+    char text[128];
+    if (cio_stream_peer_addr(s, &a) < 0 || cio_addr_format(&a, text, sizeof text) < 0)
+        return NULL;
+    size_t n = strlen(text) + 1;
+    char *k = cio__malloc(n);
+    if (k)
+        memcpy(k, text, n);
+    return k;
+}
+
+/* Offer the cached session for t->key, if there is one. */
+static void offer_session(struct cio__tls *t)
+{
+    SSL_SESSION *sess = session_find(t->ctx, t->key);
+    if (sess) {
+        (void)SSL_set_session(t->ssl, sess); /* it takes its own reference */
+        SSL_SESSION_free(sess);
+    }
+}
+
 static int client_setup(struct cio__tls *t, const char *name)
 {
     char bare[64];
-    if (!name)
-        return t->ctx->skip_verify ? 0 : -EINVAL;
+    if (!name) {
+        if (!t->ctx->skip_verify)
+            return -EINVAL;
+        if (!t->ctx->no_resumption && (t->key = address_key(t->s)))
+            offer_session(t);
+        return 0;
+    }
     if (!*name || strlen(name) > 253)
         return -EINVAL;
     bool ip = is_ip(name, bare, sizeof bare);
@@ -720,11 +763,7 @@ static int client_setup(struct cio__tls *t, const char *name)
     if (!t->ctx->no_resumption) {
         if (!(t->key = session_key(t->s, ip ? bare : name)))
             return -ENOMEM;
-        SSL_SESSION *sess = session_find(t->ctx, t->key);
-        if (sess) {
-            (void)SSL_set_session(t->ssl, sess); /* it takes its own reference */
-            SSL_SESSION_free(sess);
-        }
+        offer_session(t);
     }
     return 0;
 }
@@ -756,6 +795,7 @@ int cio__tls_attach(cio_stream *s, cio_tls_ctx *ctx, const char *server_name)
     /* What the stream read but nobody consumed (a ClientHello that came right after STARTTLS) comes first. */
     size_t unread = s->rend - s->rstart;
     if (unread > 0) {
+        rc = -ENOMEM;
         if (!(t->pre = cio__malloc(unread)))
             goto fail;
         memcpy(t->pre, s->rbuf + s->rstart, unread);
@@ -785,9 +825,9 @@ void cio__tls_free(struct cio__tls *t)
     cio__free(t);
 }
 
-bool cio__tls_established(const cio_stream *s)
+bool cio__tls_close_owed(const cio_stream *s)
 {
-    return s->tls && s->tls->established;
+    return s->tls && s->tls->established && !s->tls->fatal;
 }
 
 /* ------------------------------------------------------------------------------------------------ transport */
@@ -795,6 +835,8 @@ bool cio__tls_established(const cio_stream *s)
 int cio__tls_handshake(cio_stream *s, uint32_t *want)
 {
     struct cio__tls *t = s->tls;
+    if (t->fatal)
+        return t->fatal;
     ERR_clear_error();
     t->syserr = 0; /* only this call's failures count */
     int r = SSL_do_handshake(t->ssl);
@@ -806,7 +848,7 @@ int cio__tls_handshake(cio_stream *s, uint32_t *want)
     /* A clean close_notify during the handshake is still a handshake that did not happen. */
     if (rc == 0) {
         set_error("TLS handshake", "the peer closed the connection");
-        rc = CIO_ETLSTRUNCATED;
+        rc = t->fatal = CIO_ETLSTRUNCATED;
     }
     return rc;
 }
@@ -814,6 +856,8 @@ int cio__tls_handshake(cio_stream *s, uint32_t *want)
 ssize_t cio__tls_read(cio_stream *s, void *dst, size_t len, uint32_t *want)
 {
     struct cio__tls *t = s->tls;
+    if (t->fatal)
+        return t->fatal;
     size_t n = 0;
     ERR_clear_error();
     t->syserr = 0; /* only this call's failures count */
@@ -826,6 +870,8 @@ ssize_t cio__tls_read(cio_stream *s, void *dst, size_t len, uint32_t *want)
 ssize_t cio__tls_write(cio_stream *s, const void *src, size_t len, uint32_t *want)
 {
     struct cio__tls *t = s->tls;
+    if (t->fatal)
+        return t->fatal;
     size_t n = 0;
     ERR_clear_error();
     t->syserr = 0; /* only this call's failures count */
@@ -834,13 +880,17 @@ ssize_t cio__tls_write(cio_stream *s, const void *src, size_t len, uint32_t *wan
         return (ssize_t)n;
     int rc = fail(t, r, "TLS write", want);
     /* SSL_write never ends cleanly: the peer's close_notify makes a write fail as on a closed socket. */
-    return rc == 0 ? -EPIPE : rc;
+    if (rc == 0)
+        rc = t->fatal = -EPIPE;
+    return rc;
 }
 
 int cio__tls_close_notify(cio_stream *s, uint32_t *want)
 {
     struct cio__tls *t = s->tls;
-    if (!t->established || t->notified || t->fatal)
+    if (t->fatal)
+        return t->fatal;
+    if (!t->established || t->notified)
         return 0;
     ERR_clear_error();
     t->syserr = 0; /* only this call's failures count */

@@ -1575,3 +1575,182 @@ Test(errors, every_tls_code_has_a_name_and_a_message)
     cr_assert_eq(CIO_ETLS, -4200);
     cr_assert_eq(CIO_ETLSTRUNCATED, -4212);
 }
+
+/* ------------------------------------------------------------------------------------------------ regressions */
+
+struct held {
+    int go;
+    size_t got;
+};
+
+/* Reads nothing until told to, then everything to the end. */
+static int held_reader(cio_stream *s, void *arg)
+{
+    struct held *h = arg;
+    while (!h->go)
+        cr_assert_eq(cio_sleep(CIO_MS(1)), 0);
+    char buf[16384];
+    ssize_t n;
+    while ((n = cio_stream_read(s, buf, sizeof buf)) > 0)
+        h->got += (size_t)n;
+    return 0;
+}
+
+struct call {
+    cio_stream *s;
+    int started, done;
+    ssize_t rc;
+};
+
+static int closer(void *arg)
+{
+    struct call *c = arg;
+    c->started = 1;
+    c->rc = cio_stream_close(c->s);
+    c->done = 1;
+    return 0;
+}
+
+static int late_reader(void *arg)
+{
+    struct call *c = arg;
+    char b[16];
+    c->started = 1;
+    c->rc = cio_stream_read(c->s, b, sizeof b);
+    c->done = 1;
+    return 0;
+}
+
+/* A read that starts while close is flushing (or waiting for close_notify) used to get in, and close then freed
+   the stream under it. */
+static int read_during_close_body(void *arg)
+{
+    (void)arg;
+    cio_tls_ctx *sc = server_ctx("server"), *cc = client_ctx();
+    struct held h = {0};
+    cio_addr a;
+    cio_server *srv = tls_server(sc, held_reader, &h, &a);
+    cio_stream *s;
+    cr_assert_eq(tls_connect(&s, &a, cc, "localhost"), 0);
+    static char block[16384];
+    memset(block, 'x', sizeof block);
+    size_t sent = 0;
+    for (int rc = 0; rc == 0;) { /* until the peer's socket and ours are full and the buffer holds the rest */
+        cio_scope t;
+        cr_assert_eq(cio_timeout_begin(&t, CIO_MS(20)), 0);
+        rc = cio_stream_write(s, block, sizeof block);
+        (void)cio_scope_end(&t);
+        cr_assert(rc == 0 || rc == -ETIMEDOUT, "%s", cio_err_name(rc));
+        sent += sizeof block;
+    }
+    struct call c = {.s = s}, r = {.s = s};
+    cio_task *ct, *rt;
+    cr_assert_eq(cio_spawn(&ct, closer, &c, NULL), 0);
+    cr_assert_eq(cio_spawn(&rt, late_reader, &r, NULL), 0);
+    cr_assert_eq(nk_turn_until(&r.done, 1), 0);
+    cr_assert_eq(c.done, 0, "close is still flushing");
+    cr_assert_eq(r.rc, -EBADF, "no call starts once close has: %s", cio_err_name((int)r.rc));
+    h.go = 1;
+    cr_assert_eq(cio_join(ct), 0);
+    cr_assert_eq(c.rc, 0, "%s", cio_err_name((int)c.rc));
+    cr_assert_eq(cio_join(rt), 0);
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
+    cr_assert_gt(h.got, 0);
+    cio_tls_ctx_free(sc);
+    cio_tls_ctx_free(cc);
+    return 0;
+}
+
+Test(regress, a_read_cannot_start_while_close_is_under_way, .init = kit_up, .fini = kit_down)
+{
+    tst_run(read_during_close_body, NULL);
+}
+
+/* Sends a line in the clear with more bytes behind it, so the client's buffer holds unread bytes at start_tls. */
+static int line_and_more(cio_stream *s, void *arg)
+{
+    (void)arg;
+    cr_assert_eq(cio_stream_write(s, "OK\r\nmore", 8), 0);
+    char c;
+    (void)cio_stream_read(s, &c, 1);
+    return 0;
+}
+
+/* start_tls with every one of its allocations failing in turn: a clear error, never a half-made session. */
+static int attach_alloc_body(void *arg)
+{
+    (void)arg;
+    cio_tls_ctx *cc = client_ctx();
+    cio_server *srv;
+    cio_addr a;
+    cr_assert_eq(cio_start_server(&srv, line_and_more, NULL, "127.0.0.1", 0, NULL), 0);
+    cr_assert_eq(cio_server_addr(srv, &a), 0);
+    bool reached_handshake = false;
+    for (long n = 1; n <= 8; n++) {
+        cio_stream *s;
+        cr_assert_eq(cio_connect_addr(&s, &a, NULL), 0);
+        char line[8];
+        cr_assert_eq(cio_stream_read_line(s, line, sizeof line), 4);
+        tst_fail_alloc_at(n);
+        int rc = cio_stream_start_tls(s, cc, "localhost");
+        tst_fail_alloc_at(0);
+        cr_assert(rc == -ENOMEM || rc == CIO_ETLSPROTO || rc == CIO_ETLSTRUNCATED, "allocation %ld: %s", n,
+                  cio_err_name(rc));
+        reached_handshake |= rc != -ENOMEM;
+        cio_stream_abort(s);
+    }
+    cr_assert(reached_handshake, "past every allocation, the handshake ran (and refused \"more\")");
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
+    cio_tls_ctx_free(cc);
+    return 0;
+}
+
+Test(regress, start_tls_survives_each_allocation_failing, .init = kit_up, .fini = kit_down)
+{
+    tst_run(attach_alloc_body, NULL);
+}
+
+struct broken {
+    ssize_t read_rc;
+    int write_rc, close_rc;
+    int done;
+};
+
+static int broken_handler(cio_stream *s, void *arg)
+{
+    struct broken *b = arg;
+    char buf[64];
+    b->read_rc = cio_stream_read(s, buf, sizeof buf);
+    b->write_rc = cio_stream_write(s, "late", 4);
+    b->done = 1;
+    return 0;
+}
+
+/* After a fatal error reading, writing reports the same error (it said "truncated" before). */
+static int fatal_both_ways_body(void *arg)
+{
+    (void)arg;
+    cio_tls_ctx *sc = server_ctx("server"), *cc = client_ctx();
+    struct broken b = {0};
+    cio_addr a;
+    cio_server *srv = tls_server(sc, broken_handler, &b, &a);
+    cio_stream *s;
+    cr_assert_eq(tls_connect(&s, &a, cc, "localhost"), 0);
+    /* An application-data record whose contents are not what the keys make: its MAC cannot verify. */
+    char bad[5 + 32] = {0x17, 0x03, 0x03, 0x00, 0x20};
+    memset(bad + 5, 0xa5, 32);
+    cr_assert_eq(write(cio_stream_fd(s), bad, sizeof bad), (ssize_t)sizeof bad);
+    cr_assert_eq(nk_turn_until(&b.done, 1), 0);
+    cr_assert_eq(b.read_rc, CIO_ETLSPROTO, "%s", cio_err_name((int)b.read_rc));
+    cr_assert_eq(b.write_rc, CIO_ETLSPROTO, "%s", cio_err_name(b.write_rc));
+    cio_stream_abort(s);
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
+    cio_tls_ctx_free(sc);
+    cio_tls_ctx_free(cc);
+    return 0;
+}
+
+Test(regress, a_fatal_error_is_reported_the_same_both_ways, .init = kit_up, .fini = kit_down)
+{
+    tst_run(fatal_both_ways_body, NULL);
+}

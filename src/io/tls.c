@@ -83,6 +83,14 @@ const char *cio_tls_last_error(void)
     return last_error;
 }
 
+/* SSL_get_error needs the thread's error queue empty before the call. cio empties it after every failure, but
+   other code in the thread may not: look first, since clearing walks all sixteen slots (2% of a 1 KiB echo). */
+static inline void clear_errors(void)
+{
+    if (ERR_peek_error())
+        ERR_clear_error();
+}
+
 /* Set the thread's last error text from `what` and the OpenSSL error queue (which it empties). */
 static void set_error(const char *what, const char *detail)
 {
@@ -837,7 +845,7 @@ int cio__tls_handshake(cio_stream *s, uint32_t *want)
     struct cio__tls *t = s->tls;
     if (t->fatal)
         return t->fatal;
-    ERR_clear_error();
+    clear_errors();
     t->syserr = 0; /* only this call's failures count */
     int r = SSL_do_handshake(t->ssl);
     if (r == 1) {
@@ -859,7 +867,7 @@ ssize_t cio__tls_read(cio_stream *s, void *dst, size_t len, uint32_t *want)
     if (t->fatal)
         return t->fatal;
     size_t n = 0;
-    ERR_clear_error();
+    clear_errors();
     t->syserr = 0; /* only this call's failures count */
     int r = SSL_read_ex(t->ssl, dst, len, &n);
     if (r == 1)
@@ -873,7 +881,7 @@ ssize_t cio__tls_write(cio_stream *s, const void *src, size_t len, uint32_t *wan
     if (t->fatal)
         return t->fatal;
     size_t n = 0;
-    ERR_clear_error();
+    clear_errors();
     t->syserr = 0; /* only this call's failures count */
     int r = SSL_write_ex(t->ssl, src, len, &n);
     if (r == 1)
@@ -892,7 +900,7 @@ int cio__tls_close_notify(cio_stream *s, uint32_t *want)
         return t->fatal;
     if (!t->established || t->notified)
         return 0;
-    ERR_clear_error();
+    clear_errors();
     t->syserr = 0; /* only this call's failures count */
     int r = SSL_shutdown(t->ssl);
     if (r >= 0) {

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/loadkit.h"
+
 /*
  * Load mode: each of N connections sends an S-byte message and waits for all S bytes to come back before it
  * sends the next. After a warm-up, messages completed during the next D seconds are counted; the latency of
@@ -59,35 +61,6 @@ static void die(const char *what)
     exit(1);
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The server's utime+stime in seconds, or -1. */
-static double proc_cpu(int pid)
-{
-    char path[64], buf[1024], *p;
-    unsigned long ut, st;
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')'); /* the command name may hold spaces */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"), or -1. */
 static long proc_status_kib(int pid, const char *key)
 {
@@ -108,20 +81,6 @@ static long proc_status_kib(int pid, const char *key)
     }
     fclose(f);
     return kib;
-}
-
-static double self_cpu(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static void metric(const char *name, double value)
-{
-    printf("metric=%s value=%.3f\n", name, value);
 }
 
 static void set_events(struct conn *c, uint32_t ev)
@@ -196,7 +155,7 @@ static void on_readable(struct conn *c)
             exit(1);
         }
         if (c->got == msg_size) {
-            int64_t t = now_ns();
+            int64_t t = lk_now_ns();
             if (counting) {
                 int64_t us = (t - c->t_send) / 1000;
                 hist[us < HIST_US ? us : HIST_US]++;
@@ -210,23 +169,10 @@ static void on_readable(struct conn *c)
     }
 }
 
-/* The latency (us) below which `q` of the counted messages fall. */
-static double percentile(double q)
-{
-    uint64_t want = (uint64_t)(q * (double)done_msgs), seen = 0;
-
-    for (int i = 0; i <= HIST_US; i++) {
-        seen += hist[i];
-        if (seen > want)
-            return i + 0.5;
-    }
-    return HIST_US;
-}
-
 static void run_load(const struct sockaddr_in *sa)
 {
     struct epoll_event evs[MAX_EVENTS];
-    int64_t t0 = now_ns(), t_count = t0 + (int64_t)(warmup * 1e9), t_end = t_count + (int64_t)(duration * 1e9);
+    int64_t t0 = lk_now_ns(), t_count = t0 + (int64_t)(warmup * 1e9), t_end = t_count + (int64_t)(duration * 1e9);
     int64_t t_start = 0;
     double srv0 = 0, srv1, self0 = 0;
 
@@ -243,7 +189,7 @@ static void run_load(const struct sockaddr_in *sa)
             die("epoll_ctl");
     }
     for (int i = 0; i < nconns; i++)
-        start_message(&conns[i], now_ns());
+        start_message(&conns[i], lk_now_ns());
     for (;;) {
         int n = epoll_wait(epfd, evs, MAX_EVENTS, 5);
         if (n < 0 && errno != EINTR)
@@ -255,23 +201,23 @@ static void run_load(const struct sockaddr_in *sa)
             if ((evs[i].events & EPOLLOUT) && c->sent < msg_size)
                 push(c);
         }
-        int64_t t = now_ns();
+        int64_t t = lk_now_ns();
         if (!counting && t >= t_count && t < t_end) {
             counting = true;
             t_start = t;
-            srv0 = server_pid ? proc_cpu(server_pid) : 0;
-            self0 = self_cpu();
+            srv0 = server_pid ? lk_proc_cpu(server_pid) : 0;
+            self0 = lk_self_cpu();
         } else if (counting && t >= t_end) {
-            double secs = (double)(t - t_start) / 1e9, self1 = self_cpu();
-            srv1 = server_pid ? proc_cpu(server_pid) : 0;
-            metric("msgs_per_s", (double)done_msgs / secs);
-            metric("p50_us", percentile(0.50));
-            metric("p99_us", percentile(0.99));
-            metric("mib_per_s", (double)done_msgs * (double)msg_size / secs / 1048576.0);
-            metric("client_cpu_pct", 100.0 * (self1 - self0) / secs);
+            double secs = (double)(t - t_start) / 1e9, self1 = lk_self_cpu();
+            srv1 = server_pid ? lk_proc_cpu(server_pid) : 0;
+            lk_metric("msgs_per_s", (double)done_msgs / secs);
+            lk_metric("p50_us", lk_percentile(hist, HIST_US, done_msgs, 0.50));
+            lk_metric("p99_us", lk_percentile(hist, HIST_US, done_msgs, 0.99));
+            lk_metric("mib_per_s", (double)done_msgs * (double)msg_size / secs / 1048576.0);
+            lk_metric("client_cpu_pct", 100.0 * (self1 - self0) / secs);
             if (server_pid && srv0 >= 0 && srv1 >= 0 && done_msgs > 0) {
-                metric("server_cpu_pct", 100.0 * (srv1 - srv0) / secs);
-                metric("cpu_us_per_msg", 1e6 * (srv1 - srv0) / (double)done_msgs);
+                lk_metric("server_cpu_pct", 100.0 * (srv1 - srv0) / secs);
+                lk_metric("cpu_us_per_msg", 1e6 * (srv1 - srv0) / (double)done_msgs);
             }
             break;
         }
@@ -287,7 +233,7 @@ static void run_idle(const struct sockaddr_in *sa)
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
     long rss0 = proc_status_kib(server_pid, "VmRSS"), rss1;
     int opened = 0, done = 0, inflight = 0;
-    int64_t t0 = now_ns();
+    int64_t t0 = lk_now_ns();
 
     while (done < nconns) {
         while (opened < nconns && inflight < IDLE_INFLIGHT) {
@@ -302,7 +248,7 @@ static void run_idle(const struct sockaddr_in *sa)
         int n = epoll_wait(epfd, evs, MAX_EVENTS, 1000);
         if (n < 0 && errno != EINTR)
             die("epoll_wait");
-        if (now_ns() - t0 > 60 * (int64_t)1000000000) {
+        if (lk_now_ns() - t0 > 60 * (int64_t)1000000000) {
             fprintf(stderr, "echo_client: only %d of %d idle connections set up in 60 s\n", done, nconns);
             exit(1);
         }
@@ -336,13 +282,13 @@ static void run_idle(const struct sockaddr_in *sa)
             }
         }
     }
-    metric("setup_ms", (double)(now_ns() - t0) / 1e6);
+    lk_metric("setup_ms", (double)(lk_now_ns() - t0) / 1e6);
     usleep((useconds_t)(warmup * 1e6)); /* let the server settle */
     rss1 = proc_status_kib(server_pid, "VmRSS");
     if (rss0 >= 0 && rss1 >= 0) {
-        metric("idle_rss_mib", (double)(rss1 - rss0) / 1024.0);
-        metric("idle_kib_per_conn", (double)(rss1 - rss0) / nconns);
-        metric("server_hwm_mib", (double)proc_status_kib(server_pid, "VmHWM") / 1024.0);
+        lk_metric("idle_rss_mib", (double)(rss1 - rss0) / 1024.0);
+        lk_metric("idle_kib_per_conn", (double)(rss1 - rss0) / nconns);
+        lk_metric("server_hwm_mib", (double)proc_status_kib(server_pid, "VmHWM") / 1024.0);
     }
     if (duration > 0)
         usleep((useconds_t)(duration * 1e6));

@@ -19,6 +19,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "../common/loadkit.h"
+
 /*
  * Echo mode (-m echo): each of N connections does one TLS handshake, then sends an S-byte message and waits for
  * all S bytes to come back before it sends the next, as bench/echo/echo_client.c does over plain TCP. After a
@@ -94,49 +96,6 @@ static void die_tls(const char *what, SSL *ssl, int rc)
         fprintf(stderr, "tls_client: %s failed (SSL error %d)\n", what, err);
     ERR_print_errors_fp(stderr);
     exit(1);
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The server's utime+stime in seconds, or -1. */
-static double proc_cpu(int pid)
-{
-    char path[64], buf[1024], *p;
-    unsigned long ut, st;
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')'); /* the command name may hold spaces */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static double self_cpu(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static void metric(const char *name, double value)
-{
-    printf("metric=%s value=%.3f\n", name, value);
 }
 
 /* Set the epoll interest of `c` to `ev`, with a system call only when it changes. */
@@ -270,7 +229,7 @@ static void record(int64_t t0, int64_t t)
 /* A message came back whole: count it; the connection goes on (echo) or starts over (handshake mode). */
 static void message_done(struct conn *c)
 {
-    int64_t t = now_ns();
+    int64_t t = lk_now_ns();
 
     record(c->t_start, t);
     if (mode == MODE_ECHO) {
@@ -335,7 +294,7 @@ static void advance(struct conn *c, uint32_t ev)
         c->phase = P_ECHO;
         c->sent = c->got = 0;
         if (mode == MODE_ECHO)
-            c->t_start = now_ns();
+            c->t_start = lk_now_ns();
         push(c);
         return;
     }
@@ -347,39 +306,26 @@ static void advance(struct conn *c, uint32_t ev)
         pull(c);
 }
 
-/* The latency (us) below which `q` of the counted operations fall. */
-static double percentile(double q)
-{
-    uint64_t target = (uint64_t)(q * (double)done_ops), seen = 0;
-
-    for (int i = 0; i <= HIST_US; i++) {
-        seen += hist[i];
-        if (seen > target)
-            return i + 0.5;
-    }
-    return HIST_US;
-}
-
 static void report(double secs, double srv0, double srv1, double self0, double self1)
 {
     bool hs = mode == MODE_HANDSHAKE;
 
-    metric(hs ? "handshakes_per_s" : "msgs_per_s", (double)done_ops / secs);
-    metric("p50_us", percentile(0.50));
-    metric("p99_us", percentile(0.99));
+    lk_metric(hs ? "handshakes_per_s" : "msgs_per_s", (double)done_ops / secs);
+    lk_metric("p50_us", lk_percentile(hist, HIST_US, done_ops, 0.50));
+    lk_metric("p99_us", lk_percentile(hist, HIST_US, done_ops, 0.99));
     if (!hs)
-        metric("mib_per_s", (double)done_ops * (double)msg_size / secs / 1048576.0);
-    metric("client_cpu_pct", 100.0 * (self1 - self0) / secs);
+        lk_metric("mib_per_s", (double)done_ops * (double)msg_size / secs / 1048576.0);
+    lk_metric("client_cpu_pct", 100.0 * (self1 - self0) / secs);
     if (server_pid && srv0 >= 0 && srv1 >= 0 && done_ops > 0) {
-        metric("server_cpu_pct", 100.0 * (srv1 - srv0) / secs);
-        metric(hs ? "cpu_us_per_hs" : "cpu_us_per_msg", 1e6 * (srv1 - srv0) / (double)done_ops);
+        lk_metric("server_cpu_pct", 100.0 * (srv1 - srv0) / secs);
+        lk_metric(hs ? "cpu_us_per_hs" : "cpu_us_per_msg", 1e6 * (srv1 - srv0) / (double)done_ops);
     }
 }
 
 static void run(void)
 {
     struct epoll_event evs[MAX_EVENTS];
-    int64_t t0 = now_ns(), t_count = t0 + (int64_t)(warmup * 1e9), t_end = t_count + (int64_t)(duration * 1e9);
+    int64_t t0 = lk_now_ns(), t_count = t0 + (int64_t)(warmup * 1e9), t_end = t_count + (int64_t)(duration * 1e9);
     int64_t t_start = 0;
     double srv0 = 0, self0 = 0;
 
@@ -393,14 +339,14 @@ static void run(void)
             die("epoll_wait");
         for (int i = 0; i < n; i++)
             advance(evs[i].data.ptr, evs[i].events);
-        int64_t t = now_ns();
+        int64_t t = lk_now_ns();
         if (!counting && t >= t_count && t < t_end) {
             counting = true;
             t_start = t;
-            srv0 = server_pid ? proc_cpu(server_pid) : 0;
-            self0 = self_cpu();
+            srv0 = server_pid ? lk_proc_cpu(server_pid) : 0;
+            self0 = lk_self_cpu();
         } else if (counting && t >= t_end) {
-            double self1 = self_cpu(), srv1 = server_pid ? proc_cpu(server_pid) : 0;
+            double self1 = lk_self_cpu(), srv1 = server_pid ? lk_proc_cpu(server_pid) : 0;
             report((double)(t - t_start) / 1e9, srv0, srv1, self0, self1);
             break;
         }

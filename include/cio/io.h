@@ -85,6 +85,10 @@ int cio_resolve(const char *host, int port, cio_addr *addrs, size_t cap, const c
  */
 typedef struct cio_stream cio_stream;
 
+/*
+ * With both sizes left at their defaults, a stream's buffers are 64 KiB ones the loop lends while they hold bytes
+ * (an idle connection holds none); with sizes of its own, a stream owns its buffers until it is closed.
+ */
 typedef struct cio_stream_opts {
     /* The longest line (or read_until match) accepted, and the read buffer's size cap. 0 means 64 KiB. */
     size_t limit;

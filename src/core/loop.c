@@ -573,12 +573,43 @@ int cio_loop_close(cio_loop *l)
     cio__remote_close(l);
     l->backend.ops->close(&l->backend);
     cio__stack_pool_fini(&l->stacks);
+    while (l->iobufs) {
+        void *b = l->iobufs;
+        l->iobufs = *(void **)b;
+        cio__free(b);
+    }
     cio__free(l->timers.v);
     l->magic = CIO__DEAD_MAGIC;
     cio__tls_loop = NULL;
     atomic_fetch_sub(&cio__open_loops, 1);
     cio__free(l);
     return 0;
+}
+
+void *cio__iobuf_get(void)
+{
+    cio_loop *l = cio__tls_loop;
+    if (l && l->iobufs) {
+        void *b = l->iobufs;
+        l->iobufs = *(void **)b;
+        l->n_iobufs--;
+        return b;
+    }
+    return cio__malloc(CIO__IOBUF_SIZE);
+}
+
+void cio__iobuf_put(void *buf)
+{
+    cio_loop *l = cio__tls_loop;
+    if (!buf)
+        return;
+    if (l && l->n_iobufs < CIO__IOBUF_KEEP) {
+        *(void **)buf = l->iobufs;
+        l->iobufs = buf;
+        l->n_iobufs++;
+        return;
+    }
+    cio__free(buf);
 }
 
 int cio_run_opts(cio_fn main, void *arg, const cio_loop_opts *opts)

@@ -315,6 +315,9 @@ struct cio_loop {
     pthread_t thread;
     void *tsan_sched_fiber;
     struct cio__stack_pool stacks;
+    /* I/O buffers that streams gave back while they wait (cio__iobuf_get/put), linked through their first bytes. */
+    void *iobufs;
+    unsigned n_iobufs;
     size_t stack_size;
     size_t page;
     int64_t slow_threshold;
@@ -326,6 +329,17 @@ struct cio_loop {
     void *asan_main_bottom;
     size_t asan_main_size;
 };
+
+/*
+ * I/O buffers of CIO__IOBUF_SIZE bytes, shared by the streams of this thread's loop: a stream takes one when bytes
+ * arrive or must be queued and gives it back once it is empty, so idle connections hold no buffer and busy ones
+ * reuse warm memory. The loop keeps up to CIO__IOBUF_KEEP of them; the rest are freed. Without a loop the calls
+ * are plain malloc and free, so a buffer may outlive the loop it came from.
+ */
+#define CIO__IOBUF_SIZE ((size_t)64 * 1024)
+#define CIO__IOBUF_KEEP 16u
+void *cio__iobuf_get(void);
+void cio__iobuf_put(void *buf);
 
 /* The loop of this thread. Initial-exec: one %fs-relative load, even from the shared library. */
 extern _Thread_local cio_loop *cio__tls_loop __attribute__((tls_model("initial-exec")));

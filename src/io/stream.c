@@ -11,11 +11,12 @@
 #include <unistd.h>
 
 #include "core/fd.h"
+#include "core/runtime.h"
 #include "internal.h"
 
 #define DEFAULT_LIMIT ((size_t)64 * 1024)
 #define DEFAULT_HIGH  ((size_t)64 * 1024)
-/* First sizes of the buffers, made on first use: an idle connection costs only the struct. */
+/* First sizes of buffers that are not the loop's, made on first use. */
 #define RBUF_FIRST ((size_t)16 * 1024)
 #define WBUF_FIRST ((size_t)16 * 1024)
 /* The most a close waits to send what is buffered. */
@@ -43,12 +44,37 @@ static size_t min_size(size_t a, size_t b)
     return a < b ? a : b;
 }
 
+/* Give an empty loop buffer back (see struct cio_stream). */
+static void rbuf_release(cio_stream *s)
+{
+    if (s->rpool && s->rbuf && rbuffered(s) == 0) {
+        cio__iobuf_put(s->rbuf);
+        s->rbuf = NULL;
+        s->rcap = s->rstart = s->rend = 0;
+    }
+}
+
+static void wbuf_release(cio_stream *s)
+{
+    if (s->wpool && s->wbuf && wbuffered(s) == 0) {
+        cio__iobuf_put(s->wbuf);
+        s->wbuf = NULL;
+        s->wcap = s->wstart = s->wend = 0;
+    }
+}
+
 static void stream_free(cio_stream *s)
 {
     s->magic = CIO__STREAM_DEAD;
     cio__tls_free(s->tls);
-    cio__free(s->rbuf);
-    cio__free(s->wbuf);
+    if (s->rpool)
+        cio__iobuf_put(s->rbuf);
+    else
+        cio__free(s->rbuf);
+    if (s->wpool)
+        cio__iobuf_put(s->wbuf);
+    else
+        cio__free(s->wbuf);
     cio__free(s);
 }
 
@@ -119,6 +145,7 @@ static void set_werr(cio_stream *s, int err)
 {
     s->werr = err;
     s->wstart = s->wend = 0; /* unsendable now: drop it */
+    wbuf_release(s);
 }
 
 /* One writev (sendmsg on sockets, so a gone peer gives -EPIPE rather than SIGPIPE). */
@@ -171,6 +198,7 @@ static int flush_now(cio_stream *s)
         s->wstart += (size_t)n;
     }
     s->wstart = s->wend = 0;
+    wbuf_release(s);
     return s->werr;
 }
 
@@ -203,8 +231,14 @@ static int wbuf_append(cio_stream *s, const char *p, size_t n)
     size_t have = wbuffered(s);
     if (have == 0)
         s->wstart = s->wend = 0;
+    if (s->wpool && !s->wbuf) {
+        if (!(s->wbuf = cio__iobuf_get()))
+            return -ENOMEM;
+        s->wcap = CIO__IOBUF_SIZE;
+    }
     if (s->wcap - s->wend < n) {
         if (s->wcap < have + n) {
+            CIO_ASSERT(!s->wpool); /* the loop's buffer is `high` bytes, the most ever queued */
             size_t cap = s->wcap ? s->wcap : min_size(WBUF_FIRST, s->high);
             while (cap < have + n)
                 cap *= 2;
@@ -469,7 +503,13 @@ static int rbuf_reserve(cio_stream *s, size_t want)
         s->rstart = s->rend = 0;
     if (want <= have)
         want = have + 1;
+    if (s->rpool && !s->rbuf) {
+        if (!(s->rbuf = cio__iobuf_get()))
+            return -ENOMEM;
+        s->rcap = CIO__IOBUF_SIZE;
+    }
     if (s->rcap < want) {
+        CIO_ASSERT(!s->rpool); /* the loop's buffer is `limit` bytes, the most ever wanted */
         size_t cap = s->rcap ? s->rcap : min_size(RBUF_FIRST, s->limit);
         while (cap < want)
             cap *= 2;
@@ -490,8 +530,25 @@ static int rbuf_reserve(cio_stream *s, size_t want)
     return 0;
 }
 
+/*
+ * Wait for `dir` in the middle of a read into `*dst` (`*len` bytes). When that is the loop's buffer, empty, it goes
+ * back to the loop for the wait, which is what keeps idle connections cheap, and a buffer is taken again after.
+ */
+static int wait_input(cio_stream *s, uint32_t dir, char **dst, size_t *len)
+{
+    bool ours = s->rpool && *dst == s->rbuf && rbuffered(s) == 0;
+    if (ours)
+        rbuf_release(s);
+    int err = s->tls ? wait_tls(s, dir) : wait_dir(s, dir);
+    if (ours && err == 0 && (err = rbuf_reserve(s, 0)) == 0) {
+        *dst = s->rbuf;
+        *len = s->rcap;
+    }
+    return err;
+}
+
 /* read_into over TLS: the session may hold decrypted bytes while the socket has none, so it is always asked. */
-static ssize_t tls_read_into(cio_stream *s, void *dst, size_t len)
+static ssize_t tls_read_into(cio_stream *s, char *dst, size_t len)
 {
     for (;;) {
         uint32_t want = CIO__IO_READ;
@@ -506,14 +563,14 @@ static ssize_t tls_read_into(cio_stream *s, void *dst, size_t len)
             s->rerr = (int)n;
             return n;
         }
-        int err = wait_tls(s, want);
+        int err = wait_input(s, want, &dst, &len);
         if (err < 0)
             return err;
     }
 }
 
 /* One read into `dst`, waiting while there is nothing: the count, 0 at end of stream, or an error. */
-static ssize_t read_into(cio_stream *s, void *dst, size_t len)
+static ssize_t read_into(cio_stream *s, char *dst, size_t len)
 {
     if (s->rerr)
         return s->rerr;
@@ -527,7 +584,7 @@ static ssize_t read_into(cio_stream *s, void *dst, size_t len)
         /* No edge since the descriptor was last found empty: wait for one instead of asking the kernel to say
            EAGAIN (one read syscall in five was that, in the echo benchmark). */
         if (s->watched && !(s->io.ready & (CIO__IO_READ | CIO__IO_ERROR | CIO__IO_HUP))) {
-            int err = wait_dir(s, CIO__IO_READ);
+            int err = wait_input(s, CIO__IO_READ, &dst, &len);
             if (err < 0)
                 return err;
         }
@@ -550,7 +607,7 @@ static ssize_t read_into(cio_stream *s, void *dst, size_t len)
             s->rerr = err;
             return err;
         }
-        if ((err = wait_dir(s, CIO__IO_READ)) < 0)
+        if ((err = wait_input(s, CIO__IO_READ, &dst, &len)) < 0)
             return err;
     }
 }
@@ -569,9 +626,19 @@ static ssize_t fill(cio_stream *s, size_t want)
     return n;
 }
 
+/* Leave a read call that copied out what it took: a loop buffer left empty goes back at once, so a stream
+   nobody reads just now (its task busy elsewhere) holds none. Calls that hand out views keep it until the next. */
+static ssize_t read_end(cio_stream *s, ssize_t rc)
+{
+    rbuf_release(s);
+    return op_end(s, &s->reading, rc);
+}
+
 /* Copy `n` buffered bytes out and consume them. */
 static size_t take(cio_stream *s, void *dst, size_t n)
 {
+    if (n == 0)
+        return 0; /* the buffer may be the loop's, given back */
     memcpy(dst, s->rbuf + s->rstart, n);
     s->rstart += n;
     return n;
@@ -589,13 +656,13 @@ ssize_t cio_stream_read(cio_stream *s, void *buf, size_t cap)
     ssize_t n = (ssize_t)rbuffered(s);
     if (n == 0) {
         /* A caller's buffer at least as large as ours is filled directly, sparing a copy. */
-        if (cap >= (s->rcap ? s->rcap : RBUF_FIRST))
+        if (cap >= (s->rcap && !s->rpool ? s->rcap : RBUF_FIRST))
             return op_end(s, &s->reading, read_into(s, buf, cap));
         n = fill(s, 0);
     }
     if (n > 0)
         n = (ssize_t)take(s, buf, min_size(cap, rbuffered(s)));
-    return op_end(s, &s->reading, n);
+    return read_end(s, n);
 }
 
 /* read_exactly for n beyond the limit: copy as it comes; *done says how much was copied. */
@@ -642,7 +709,7 @@ ssize_t cio_stream_read_exactly(cio_stream *s, void *buf, size_t n, size_t *got)
     }
     if (got)
         *got = done;
-    return op_end(s, &s->reading, rc);
+    return read_end(s, rc);
 }
 
 /*
@@ -687,8 +754,8 @@ ssize_t cio_stream_read_until(cio_stream *s, const void *sep, size_t seplen, voi
     size_t max = min_size(min_size(cap, s->limit), SSIZE_MAX);
     rc = find_sep(s, sep, seplen, max, &len);
     if (rc < 0)
-        return op_end(s, &s->reading, rc);
-    return op_end(s, &s->reading, (ssize_t)take(s, buf, len));
+        return read_end(s, rc);
+    return read_end(s, (ssize_t)take(s, buf, len));
 }
 
 ssize_t cio_stream_read_line(cio_stream *s, char *buf, size_t cap)
@@ -770,8 +837,14 @@ int cio__stream_open(cio_stream **out, int fd, const cio_stream_opts *opts, enum
         rc = -ENOMEM;
         goto fail;
     }
-    *s = (cio_stream){
-        .magic = CIO__STREAM_MAGIC, .fd = fd, .kind = (uint8_t)kind, .limit = limit, .high = high, .low = low};
+    *s = (cio_stream){.magic = CIO__STREAM_MAGIC,
+                      .fd = fd,
+                      .kind = (uint8_t)kind,
+                      .limit = limit,
+                      .high = high,
+                      .low = low,
+                      .rpool = limit == CIO__IOBUF_SIZE,
+                      .wpool = high == CIO__IOBUF_SIZE};
     rc = cio__fd_open(&s->io, fd);
     if (rc == 0) {
         s->watched = true;

@@ -23,9 +23,11 @@ enum cio__stream_kind {
 
 /*
  * Both buffers are compacting arrays, not rings: a ring would spare a memmove of the unread bytes now and then,
- * but it splits lines and views across its end, and next_line must hand out one contiguous span. The read
- * buffer grows by doubling up to `limit` and the write buffer up to `high`; neither shrinks before close, so a
- * busy stream allocates nothing once warm.
+ * but it splits lines and views across its end, and next_line must hand out one contiguous span. With the
+ * default limit and high-water mark both buffers are the loop's shared 64 KiB I/O buffers, taken when bytes come
+ * in or must be queued and given back as soon as they are empty (the read buffer before its task waits for
+ * input), so an idle connection holds only this struct. Otherwise the read buffer grows by doubling up to
+ * `limit` and the write buffer up to `high`, and neither shrinks before close.
  */
 struct cio_stream {
     uint32_t magic;
@@ -57,6 +59,9 @@ struct cio_stream {
     struct cio__tls *tls;
     /* The direction the last output attempt that got -EAGAIN must wait for (a TLS write may need input). */
     uint32_t owant;
+    /* The read / write buffer is the loop's (cio__iobuf_get), given back whenever it is empty: the limit / high
+       water mark is the default, which is that buffer's size. */
+    bool rpool, wpool;
 };
 
 static inline bool cio__stream_valid(const cio_stream *s)

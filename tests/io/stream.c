@@ -11,6 +11,7 @@
 
 #include "corekit.h"
 #include "harness.h"
+#include "netkit.h"
 #include "threadkit.h"
 
 /* Writing to a pipe whose reader is gone raises SIGPIPE; the tests want the -EPIPE that follows instead. */
@@ -384,6 +385,182 @@ static int chunks(void *arg)
 Test(stream, next_chunk_hands_out_every_byte_then_zero)
 {
     tst_run(chunks, NULL);
+}
+
+/* ------------------------------------------------------------------------------------------------ idle memory */
+
+/* More pairs than the loop keeps buffers (16): were idle streams to hold theirs, the counts below would show it. */
+#define IDLE_PAIRS 24
+
+struct idler {
+    cio_stream *s;
+    size_t got;
+    int chunks, rc;
+};
+
+/* An idle connection's reader: waits in next_chunk between chunks, until the end. */
+static int idler_main(void *arg)
+{
+    struct idler *d = arg;
+    const void *chunk;
+    size_t len;
+    int rc;
+    while ((rc = cio_stream_next_chunk(d->s, &chunk, &len)) == 1) {
+        d->got += len;
+        d->chunks++;
+    }
+    d->rc = rc;
+    return 0;
+}
+
+static int count_chunks(struct idler *d, int n)
+{
+    int total = 0;
+    for (int i = 0; i < n; i++)
+        total += d[i].chunks;
+    return total;
+}
+
+/* Every reader got its chunk and waits for the next: between them they hold one buffer, the loop's. */
+static int idle_readers_body(void *arg)
+{
+    (void)arg;
+    cio_stream *s[IDLE_PAIRS][2];
+    struct idler d[IDLE_PAIRS] = {{0}};
+    cio_task *t[IDLE_PAIRS];
+    char msg[1000];
+    memset(msg, 'i', sizeof msg);
+    for (int i = 0; i < IDLE_PAIRS; i++) {
+        int fds[2];
+        unix_pair(fds);
+        stream_pair(s[i], fds, NULL);
+        d[i].s = s[i][1];
+        cr_assert_eq(cio_spawn(&t[i], idler_main, &d[i], NULL), 0);
+    }
+    for (int round = 1; round <= 3; round++) {
+        for (int i = 0; i < IDLE_PAIRS; i++)
+            cr_assert_eq(cio_stream_write(s[i][0], msg, sizeof msg), 0);
+        int want = round * IDLE_PAIRS, total;
+        for (long k = 0; (total = count_chunks(d, IDLE_PAIRS)) < want; k++) {
+            cr_assert_lt(k, 100000L, "only %d of %d chunks came", total, want);
+            cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+        }
+        cr_assert_eq(total, want, "one chunk per message");
+        /* The readers ran one after another, each giving the buffer back before it waited again. */
+        cr_assert_eq(tst_live_big_blocks(), 1, "round %d: %ld I/O buffers held by %d idle streams", round,
+                     tst_live_big_blocks(), IDLE_PAIRS);
+    }
+    for (int i = 0; i < IDLE_PAIRS; i++) {
+        cr_assert_eq(cio_stream_close(s[i][0]), 0);
+        cr_assert_eq(cio_join(t[i]), 0);
+        cr_assert_eq(d[i].rc, 0);
+        cr_assert_eq(d[i].got, 3 * sizeof msg);
+        cr_assert_eq(cio_stream_close(s[i][1]), 0);
+    }
+    return 0;
+}
+
+Test(stream, idle_readers_hold_no_buffer_between_chunks)
+{
+    tst_run(idle_readers_body, NULL);
+}
+
+/* A reader that takes `want` bytes slowly (a few KiB a turn), so that the writer must queue. */
+struct slow_reader {
+    cio_stream *s;
+    size_t want, got;
+};
+
+static int slow_reader_main(void *arg)
+{
+    struct slow_reader *r = arg;
+    char buf[4096];
+    while (r->got < r->want) {
+        ssize_t n = cio_stream_read(r->s, buf, sizeof buf);
+        cr_assert_gt(n, 0, "%s", cio_err_name((int)n));
+        r->got += (size_t)n;
+        cr_assert_eq(cio_yield(), 0);
+    }
+    return 0;
+}
+
+/* Writers that had to queue output give their buffers back once it is all sent. */
+static int flushed_writers_body(void *arg)
+{
+    (void)arg;
+    enum { N = IDLE_PAIRS, SIZE = 512 * 1024 };
+    cio_stream *s[N][2];
+    struct slow_reader r[N];
+    cio_task *t[N];
+    char *block = malloc(SIZE);
+    cr_assert_not_null(block);
+    memset(block, 'w', SIZE);
+    for (int i = 0; i < N; i++) {
+        int fds[2];
+        unix_pair(fds);
+        stream_pair(s[i], fds, NULL);
+        r[i] = (struct slow_reader){.s = s[i][1], .want = SIZE};
+        cr_assert_eq(cio_spawn(&t[i], slow_reader_main, &r[i], NULL), 0);
+    }
+    long most = 0;
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(cio_stream_write(s[i][0], block, SIZE), 0);
+        long now = tst_live_big_blocks();
+        most = now > most ? now : most;
+    }
+    cr_assert_gt(most, 1, "writes of 512 KiB into a socket buffer had to queue");
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(cio_stream_drain(s[i][0]), 0);
+        cr_assert_eq(cio_join(t[i]), 0);
+        cr_assert_eq(r[i].got, (size_t)SIZE);
+    }
+    /* All sent and read: what is left is in the loop's keeping, at most the 16 it keeps, not one per stream. */
+    cr_assert_leq(tst_live_big_blocks(), 16, "%ld I/O buffers left for %d flushed streams", tst_live_big_blocks(),
+                  2 * N);
+    for (int i = 0; i < N; i++)
+        close_pair(s[i]);
+    free(block);
+    return 0;
+}
+
+Test(stream, flushed_writers_give_their_buffers_back)
+{
+    tst_run(flushed_writers_body, NULL);
+}
+
+/* Streams with a limit and high-water mark of their own keep their buffers (and grow them) as before. */
+static int own_buffers_body(void *arg)
+{
+    (void)arg;
+    int fds[2];
+    cio_stream *s[2];
+    cio_stream_opts o = {.limit = 256 * 1024, .high_water = 128 * 1024};
+    enum { BIG = 200 * 1024 };
+    char *big = malloc(BIG), *got = malloc(BIG), line[8];
+    cr_assert(big && got);
+    memset(big, 'b', BIG);
+    big[BIG - 1] = '\n';
+    unix_pair(fds);
+    stream_pair(s, fds, &o);
+    cr_assert_eq(tst_live_big_blocks(), 0);
+    cr_assert_eq(cio_stream_write(s[0], big, BIG), 0, "within the high-water mark: queued, no wait");
+    cr_assert_eq(cio_stream_read_line(s[1], got, BIG), BIG, "a 200 KiB line fits in the 256 KiB limit");
+    cr_assert_eq(memcmp(got, big, BIG), 0);
+    long held = tst_live_big_blocks();
+    cr_assert_geq(held, 1, "the read buffer grew past 64 KiB");
+    write_all(s[0], "x\n");
+    cr_assert_eq(cio_stream_read_line(s[1], line, sizeof line), 2);
+    cr_assert_eq(tst_live_big_blocks(), held, "emptied, the stream's own buffers stay with it");
+    free(got);
+    free(big);
+    close_pair(s);
+    cr_assert_eq(tst_live_big_blocks(), 0);
+    return 0;
+}
+
+Test(stream, streams_with_their_own_limits_keep_their_buffers)
+{
+    tst_run(own_buffers_body, NULL);
 }
 
 static int line_views(void *arg)

@@ -2,6 +2,7 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 static atomic_long live_blocks;
+static atomic_long live_big;
 static atomic_long alloc_calls;
 static atomic_long fail_at;
 static int allocator_installed;
@@ -22,6 +24,12 @@ static int should_fail(void)
     return n > 0 && c == n;
 }
 
+/* Whether a block counts as big (see tst_live_big_blocks): its usable size, the same when made and freed. */
+static int big(void *p)
+{
+    return p && malloc_usable_size(p) >= TST_BIG_BLOCK;
+}
+
 static void *tst_malloc(size_t n)
 {
     if (should_fail())
@@ -29,6 +37,8 @@ static void *tst_malloc(size_t n)
     void *p = malloc(n);
     if (p)
         atomic_fetch_add(&live_blocks, 1);
+    if (big(p))
+        atomic_fetch_add(&live_big, 1);
     return p;
 }
 
@@ -36,9 +46,12 @@ static void *tst_realloc(void *p, size_t n)
 {
     if (should_fail())
         return NULL;
+    int was_big = big(p);
     void *q = realloc(p, n);
     if (q && !p)
         atomic_fetch_add(&live_blocks, 1);
+    if (q)
+        atomic_fetch_add(&live_big, big(q) - was_big);
     return q;
 }
 
@@ -46,6 +59,8 @@ static void tst_free(void *p)
 {
     if (p)
         atomic_fetch_sub(&live_blocks, 1);
+    if (big(p))
+        atomic_fetch_sub(&live_big, 1);
     free(p);
 }
 
@@ -55,6 +70,11 @@ void tst_install_allocator(void)
         cr_assert_eq(cio_set_allocator(tst_malloc, tst_realloc, tst_free), 0);
         allocator_installed = 1;
     }
+}
+
+long tst_live_big_blocks(void)
+{
+    return atomic_load(&live_big);
 }
 
 long tst_live_blocks(void)

@@ -349,8 +349,23 @@ int cio_open_unix_connection(cio_stream **out, const char *path, const cio_conne
 /* A server: a listening socket, an accept loop, a task per connection. */
 typedef struct cio_server cio_server;
 
-/* Handles one connection in its own task; the server closes the stream after it returns. */
+/*
+ * Handles one connection in its own task; the server closes the stream after it returns, unless it returns
+ * CIO_CONN_KEEP. The handler must not close the stream itself.
+ */
 typedef int (*cio_conn_fn)(cio_stream *s, void *arg);
+
+/*
+ * A handler's return value that keeps its connection open without a task: the server watches the stream and calls
+ * the handler again, in a new task, when input, the end of the stream or an error arrives (at once if some is
+ * already there). Output the handler queued keeps draining meanwhile. A connection kept this way costs its
+ * stream's few hundred bytes instead of a task's stack page: for request/response protocols between requests
+ * (HTTP keep-alive) and for mostly idle connections. State that must outlive a call belongs in memory of the
+ * caller's own, not on the handler's stack; no other task may be using the stream. When the server closes,
+ * kept connections are closed, each in a task of its own under the grace, without a further call of the handler;
+ * they count toward max_connections like any other.
+ */
+#define CIO_CONN_KEEP 1
 
 typedef struct cio_server_opts {
     /* listen(2) backlog; 0 means 511. */

@@ -62,6 +62,10 @@ struct cio_stream {
     /* The read / write buffer is the loop's (cio__iobuf_get), given back whenever it is empty: the limit / high
        water mark is the default, which is that buffer's size. */
     bool rpool, wpool;
+    /* Called once (then cleared) when input, the end or an error arrives while no task reads: a parked server
+       connection (cio__stream_on_input). */
+    void (*on_input)(void *arg);
+    void *on_input_arg;
 };
 
 static inline bool cio__stream_valid(const cio_stream *s)
@@ -74,6 +78,22 @@ static inline bool cio__stream_valid(const cio_stream *s)
  * connect, pipe2). Same contract: the stream owns `fd` from then on, even on failure.
  */
 int cio__stream_open(cio_stream **out, int fd, const cio_stream_opts *opts, enum cio__stream_kind kind);
+
+/*
+ * Whether input is there to read now: 1 when bytes are buffered (by the stream or a TLS session), or the socket
+ * has had an edge since its last read came up short (bytes, the end or an error: almost always, a read would not
+ * wait), or the stream ended or failed; 0 when a read would wait; -EBADF when the stream is closing or has no
+ * descriptor. No system call.
+ */
+int cio__stream_input_ready(cio_stream *s);
+
+/* Give back the loop buffers the stream holds empty (views handed out earlier die with them): it is about to
+   wait with no task reading it. */
+void cio__stream_idle(cio_stream *s);
+
+/* Call fn(arg) from the loop, once, when the stream next gets input, an end or an error (see cio__stream_input_ready
+   for when that is already the case); NULL cancels. `fn` may free the stream. */
+void cio__stream_on_input(cio_stream *s, void (*fn)(void *arg), void *arg);
 
 /* -EINVAL when no stream could be opened with these options (low water above high water), else 0. */
 int cio__stream_opts_check(const cio_stream_opts *opts);
@@ -92,6 +112,9 @@ int cio__tls_close_notify(cio_stream *s, uint32_t *want);
 /* Put a TLS session on a socket stream (s->tls), client of `server_name` or server per the context's role. The
    unread bytes of the read buffer become the first the session reads. Errors: -EINVAL, -ENOMEM, CIO_ETLS. */
 int cio__tls_attach(cio_stream *s, cio_tls_ctx *ctx, const char *server_name);
+
+/* Whether the session holds input already read from the socket (decrypted or not). */
+bool cio__tls_pending(const cio_stream *s);
 
 /* Whether close has TLS work to do: the handshake completed and no fatal error ended the session since. */
 bool cio__tls_close_owed(const cio_stream *s);

@@ -833,6 +833,12 @@ void cio__tls_free(struct cio__tls *t)
     cio__free(t);
 }
 
+bool cio__tls_pending(const cio_stream *s)
+{
+    const struct cio__tls *t = s->tls;
+    return t && (t->pre_off < t->pre_len || SSL_has_pending(t->ssl));
+}
+
 bool cio__tls_close_owed(const cio_stream *s)
 {
     return s->tls && s->tls->established && !s->tls->fatal;

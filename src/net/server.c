@@ -23,13 +23,16 @@
 /* asyncio's ssl_handshake_timeout. */
 #define TLS_HANDSHAKE_DEFAULT CIO_SEC(60)
 
-/* One connection being handled; lives from accept until its task returns. */
+/* One connection; lives from accept until it is closed. */
 struct conn {
     struct cio_server *srv;
     cio_stream *stream;
-    /* The handler task (detached): valid while the conn is in srv->conns, which it leaves as its last act. */
+    /* The handler task (detached), valid while the conn is in srv->conns, which it leaves as its last act; NULL
+       while the connection is parked (its handler returned CIO_CONN_KEEP) and no task runs for it. */
     cio_task *task;
     struct cio__list link;
+    /* The TLS handshake is done and the handler has run: a task started for a parked connection skips them. */
+    bool started;
 };
 
 struct cio_server {
@@ -45,6 +48,8 @@ struct cio_server {
     /* Live connections, and their number. */
     struct cio__list conns;
     size_t count;
+    /* cio_server_close has begun: handlers are not called again, parked connections are closed. */
+    bool closing;
     /* Set each time a handler ends: wakes an accept loop at max_connections and a closing server. */
     cio_event changed;
     /* The descriptor shortage was reported already (once per server: a loaded server would repeat it). */
@@ -81,19 +86,65 @@ static int tls_accept(struct cio_server *srv, cio_stream *s)
     return rc;
 }
 
-static int conn_main(void *arg)
+static void conn_wake(void *arg);
+
+/* The connection is gone: forget it, and tell an accept loop at max_connections or a closing server. */
+static void conn_end(struct conn *c)
 {
-    struct conn *c = arg;
     struct cio_server *srv = c->srv;
-    if (!srv->opts.tls || tls_accept(srv, c->stream) == 0)
-        (void)srv->fn(c->stream, srv->arg);
-    /* A cancelled handler's close flushes nothing (its waits fail at once) and still closes the descriptor. */
-    (void)cio_stream_close(c->stream);
     cio__list_remove(&c->link);
     srv->count--;
     cio_event_set(&srv->changed);
     cio__free(c);
+}
+
+static int conn_main(void *arg)
+{
+    struct conn *c = arg;
+    struct cio_server *srv = c->srv;
+    bool handshake_ok = c->started || !srv->opts.tls || tls_accept(srv, c->stream) == 0;
+    c->started = true;
+    while (handshake_ok && !srv->closing) {
+        int rc = srv->fn(c->stream, srv->arg);
+        if (rc != CIO_CONN_KEEP || cio_check_cancel() < 0)
+            break;
+        int input = cio__stream_input_ready(c->stream);
+        if (input < 0)
+            break;
+        if (input == 0) {
+            /* Park: this task ends, the stream waits alone, and conn_wake starts another for the next input. */
+            c->task = NULL;
+            srv->stats.parked++;
+            cio__stream_idle(c->stream);
+            cio__stream_on_input(c->stream, conn_wake, c);
+            return 0;
+        }
+        /* Input is there already: call the handler again in this task. */
+    }
+    /* A cancelled handler's close flushes nothing (its waits fail at once) and still closes the descriptor. */
+    (void)cio_stream_close(c->stream);
+    conn_end(c);
     return 0;
+}
+
+static int conn_spawn(struct conn *c)
+{
+    int rc = cio_spawn(&c->task, conn_main, c, NULL);
+    if (rc == 0)
+        cio_detach(c->task);
+    return rc;
+}
+
+/* A parked connection's stream has input (or ended, or failed), or the server is closing: give it a task again. If
+   no task can be had, the connection is dropped, as one that could not be accepted would be. */
+static void conn_wake(void *arg)
+{
+    struct conn *c = arg;
+    if (conn_spawn(c) < 0) {
+        c->task = NULL;
+        cio_stream_abort(c->stream);
+        conn_end(c);
+    }
 }
 
 static void handle(struct cio_server *srv, int fd)
@@ -112,12 +163,11 @@ static void handle(struct cio_server *srv, int fd)
         cio__free(c);
         return;
     }
-    if (cio_spawn(&c->task, conn_main, c, NULL) < 0) {
+    if (conn_spawn(c) < 0) {
         cio_stream_abort(c->stream);
         cio__free(c);
         return;
     }
-    cio_detach(c->task);
     cio__list_insert_tail(&srv->conns, &c->link);
     srv->count++;
     srv->stats.accepted++;
@@ -360,10 +410,20 @@ int cio_server_close(cio_server *srv, int64_t grace)
         if (cio__container_of(p, struct conn, link)->task == (cio_task *)self)
             return -EDEADLK; /* a handler would wait for itself */
     srv->magic = CIO__DEAD_MAGIC;
+    srv->closing = true;
     /* Stop accepting first: the accept task ends at its next wait, then the listener goes. */
     cio_cancel(srv->acceptor, NULL);
     (void)cio_join(srv->acceptor);
     stop_listening(srv);
+    /* Parked connections get a task again, which sees the server closing and closes them (flushing their output). */
+    for (struct cio__list *p = srv->conns.next, *next; p != &srv->conns; p = next) {
+        struct conn *c = cio__container_of(p, struct conn, link);
+        next = p->next; /* conn_wake may drop this one */
+        if (!c->task) {
+            cio__stream_on_input(c->stream, NULL, NULL);
+            conn_wake(c);
+        }
+    }
 
     cio_scope s;
     int rc = cio_timeout_begin(&s, grace < 0 && grace != CIO_INFINITE ? 0 : grace);
@@ -372,7 +432,8 @@ int cio_server_close(cio_server *srv, int64_t grace)
     (void)cio_scope_end(&s);
     if (rc < 0) {
         for (struct cio__list *p = srv->conns.next; p != &srv->conns; p = p->next)
-            cio_cancel(cio__container_of(p, struct conn, link)->task, "server closing");
+            if (cio__container_of(p, struct conn, link)->task)
+                cio_cancel(cio__container_of(p, struct conn, link)->task, "server closing");
         /* Their cleanup may wait (a close flushing); a shield lets us see it through even if we are cancelled. */
         cio_scope shield;
         cio_shield_begin(&shield, CIO_INFINITE);

@@ -549,3 +549,242 @@ Test(server, running_out_of_descriptors_backs_off_logs_once_and_recovers)
     cr_assert_leq(st.accept_nofd, 4 * (uint64_t)nclients + 64, "%llu retries: the accept loop spins",
                   (unsigned long long)st.accept_nofd);
 }
+
+/* ------------------------------------------------------------------------------------------------ kept connections */
+
+struct keeper {
+    int calls, ends;
+    /* Send this many bytes back with each line's answer (to queue output that drains while parked). */
+    size_t extra;
+};
+
+/* One line per call: answers it and asks to be called again for the next (CIO_CONN_KEEP); at the end, 0. */
+static int line_keeper(cio_stream *s, void *arg)
+{
+    struct keeper *k = arg;
+    char line[64];
+    k->calls++;
+    ssize_t n = cio_stream_read_line(s, line, sizeof line);
+    if (n <= 0) {
+        k->ends++;
+        return (int)n;
+    }
+    int rc = cio_stream_write(s, line, (size_t)n);
+    if (rc == 0 && k->extra) {
+        char *big = malloc(k->extra);
+        cr_assert_not_null(big);
+        memset(big, 'x', k->extra);
+        rc = cio_stream_write(s, big, k->extra);
+        free(big);
+    }
+    return rc < 0 ? rc : CIO_CONN_KEEP;
+}
+
+static cio_server *keeper_server(struct keeper *k, cio_addr *a, const cio_server_opts *o)
+{
+    cio_server *srv;
+    cr_assert_eq(cio_start_server(&srv, line_keeper, k, "127.0.0.1", 0, o), 0);
+    cr_assert_eq(cio_server_addr(srv, a), 0);
+    return srv;
+}
+
+static struct cio__server_stats stats_of(cio_server *srv)
+{
+    struct cio__server_stats st;
+    cio__server_stats(srv, &st);
+    return st;
+}
+
+/* Between requests the connection waits with no task; each request gets a task of its own. */
+static int keep_parks_body(void *arg)
+{
+    (void)arg;
+    struct keeper k = {0};
+    cio_addr a;
+    cio_server *srv = keeper_server(&k, &a, NULL);
+    cio_stream *c;
+    cr_assert_eq(cio_connect_addr(&c, &a, NULL), 0);
+    for (int i = 0; i < 5; i++) {
+        char msg[16];
+        snprintf(msg, sizeof msg, "req %d\n", i);
+        nk_roundtrip(c, msg);
+        for (int t = 0; t < 10; t++)
+            cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+        cr_assert_eq(stats_of(srv).parked, (uint64_t)i + 1, "parked after each answer");
+        cr_assert_eq(cio_server_connections(srv), 1, "a parked connection is still a connection");
+    }
+    cr_assert_eq(k.calls, 5);
+    cr_assert_eq(cio_stream_close(c), 0);
+    int want = 1;
+    cr_assert_eq(nk_turn_until(&k.ends, want), 0, "the end wakes the parked connection; the handler sees it");
+    for (int t = 0; t < 10 && cio_server_connections(srv) > 0; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(cio_server_connections(srv), 0, "then the server closes it");
+    cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0);
+    return 0;
+}
+
+Test(server, a_kept_connection_waits_without_a_task_between_requests)
+{
+    tst_run(keep_parks_body, NULL);
+}
+
+/* Requests that came together are answered in one task, without parking in between. */
+static int keep_pipelined_body(void *arg)
+{
+    (void)arg;
+    struct keeper k = {0};
+    cio_addr a;
+    cio_server *srv = keeper_server(&k, &a, NULL);
+    cio_stream *c;
+    char back[64];
+    cr_assert_eq(cio_connect_addr(&c, &a, NULL), 0);
+    cr_assert_eq(cio_stream_write(c, "one\ntwo\nthree\n", 14), 0);
+    cr_assert_eq(cio_stream_read_exactly(c, back, 14, NULL), 14);
+    cr_assert_eq(memcmp(back, "one\ntwo\nthree\n", 14), 0);
+    cr_assert_eq(k.calls, 3);
+    for (int t = 0; t < 10; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(stats_of(srv).parked, 1, "parked once, after the third");
+    cr_assert_eq(cio_stream_close(c), 0);
+    cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0);
+    return 0;
+}
+
+Test(server, kept_connections_answer_pipelined_requests_before_parking)
+{
+    tst_run(keep_pipelined_body, NULL);
+}
+
+static int close_server_task(void *arg)
+{
+    return cio_server_close(arg, CIO_INFINITE);
+}
+
+/* A handler's queued output keeps draining while its connection is parked, and closing the server flushes it. */
+static int keep_drains_body(void *arg)
+{
+    (void)arg;
+    enum { EXTRA = 4 << 20 };
+    struct keeper k = {.extra = EXTRA};
+    cio_addr a;
+    cio_server *srv = keeper_server(&k, &a, &(cio_server_opts){.stream.high_water = 8 << 20});
+    cio_stream *c;
+    cr_assert_eq(cio_connect_addr(&c, &a, NULL), 0);
+    cr_assert_eq(cio_stream_write(c, "big\n", 4), 0);
+    for (int t = 0; t < 100 && stats_of(srv).parked == 0; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(stats_of(srv).parked, 1, "parked with megabytes still queued");
+    char *got = malloc(EXTRA + 4);
+    cr_assert_not_null(got);
+    cr_assert_eq(cio_stream_read_exactly(c, got, EXTRA + 4, NULL), EXTRA + 4, "all of it came while parked");
+    cr_assert_eq(memcmp(got, "big\n", 4), 0);
+    /* Again, and this time the server closes while the output is queued: close flushes it, then ends. */
+    cr_assert_eq(cio_stream_write(c, "big\n", 4), 0);
+    for (int t = 0; t < 100 && stats_of(srv).parked == 1; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(stats_of(srv).parked, 2);
+    cio_task *closer;
+    cr_assert_eq(cio_spawn(&closer, close_server_task, srv, NULL), 0);
+    cr_assert_eq(cio_stream_read_exactly(c, got, EXTRA + 4, NULL), EXTRA + 4, "closing flushed what was queued");
+    char end;
+    cr_assert_eq(cio_stream_read(c, &end, 1), 0, "then closed the connection");
+    cr_assert_eq(cio_join(closer), 0);
+    cr_assert_eq(k.calls, 2, "a closing server does not call the handler again");
+    free(got);
+    cr_assert_eq(cio_stream_close(c), 0);
+    return 0;
+}
+
+Test(server, a_parked_connection_drains_its_output_and_closing_flushes_it)
+{
+    tst_run(keep_drains_body, NULL);
+}
+
+/* Parked connections count toward max_connections: a further one waits in the backlog until one goes. */
+static int keep_limit_body(void *arg)
+{
+    (void)arg;
+    struct keeper k = {0};
+    cio_addr a;
+    cio_server *srv = keeper_server(&k, &a, &(cio_server_opts){.max_connections = 1});
+    cio_stream *c1, *c2;
+    cr_assert_eq(cio_connect_addr(&c1, &a, NULL), 0);
+    nk_roundtrip(c1, "first\n");
+    cr_assert_eq(cio_connect_addr(&c2, &a, NULL), 0, "the backlog takes it");
+    cr_assert_eq(cio_stream_write(c2, "second\n", 7), 0);
+    for (int t = 0; t < 20; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(k.calls, 1, "the second is not served while the first is parked");
+    cr_assert_eq(cio_server_connections(srv), 1);
+    cr_assert_eq(cio_stream_close(c1), 0);
+    char back[8];
+    cr_assert_eq(cio_stream_read_exactly(c2, back, 7, NULL), 7, "the first gone, the second is served");
+    cr_assert_eq(memcmp(back, "second\n", 7), 0);
+    cr_assert_eq(cio_stream_close(c2), 0);
+    cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0);
+    return 0;
+}
+
+Test(server, parked_connections_count_toward_max_connections)
+{
+    tst_run(keep_limit_body, NULL);
+}
+
+/* A peer that resets a parked connection: the handler is called, learns it, and the connection goes. */
+static int keep_reset_body(void *arg)
+{
+    (void)arg;
+    struct keeper k = {0};
+    cio_addr a;
+    cio_server *srv = keeper_server(&k, &a, NULL);
+    cio_stream *c;
+    cr_assert_eq(cio_connect_addr(&c, &a, NULL), 0);
+    nk_roundtrip(c, "hello\n");
+    for (int t = 0; t < 10; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(stats_of(srv).parked, 1);
+    cio_stream_abort(c); /* a TCP reset */
+    cr_assert_eq(nk_turn_until(&k.ends, 1), 0);
+    for (int t = 0; t < 10 && cio_server_connections(srv) > 0; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(cio_server_connections(srv), 0);
+    cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0);
+    return 0;
+}
+
+Test(server, a_reset_wakes_a_parked_connection_and_it_goes)
+{
+    tst_run(keep_reset_body, NULL);
+}
+
+/* Closing a server with parked connections closes them (the peers see the end), each in a task of its own. */
+static int keep_close_body(void *arg)
+{
+    (void)arg;
+    enum { N = 50 };
+    struct keeper k = {0};
+    cio_addr a;
+    cio_server *srv = keeper_server(&k, &a, NULL);
+    cio_stream *c[N];
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(cio_connect_addr(&c[i], &a, NULL), 0);
+        nk_roundtrip(c[i], "hi\n");
+    }
+    for (int t = 0; t < 10; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(stats_of(srv).parked, N);
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0, "closed within the grace, nothing cancelled");
+    for (int i = 0; i < N; i++) {
+        char b;
+        cr_assert_eq(cio_stream_read(c[i], &b, 1), 0);
+        cr_assert_eq(cio_stream_close(c[i]), 0);
+    }
+    cr_assert_eq(k.calls, N);
+    return 0;
+}
+
+Test(server, closing_the_server_closes_parked_connections)
+{
+    tst_run(keep_close_body, NULL);
+}

@@ -839,6 +839,57 @@ Test(handshakes, idle_connections_hold_no_io_buffer, .init = kit_up, .fini = kit
     tst_run(idle_tls_body, NULL);
 }
 
+/* A TLS connection kept between requests (CIO_CONN_KEEP): one handshake, then each request in a task of its own,
+   the session carried across. */
+struct tls_keeper {
+    int calls;
+};
+
+static int tls_line_keeper(cio_stream *s, void *arg)
+{
+    struct tls_keeper *k = arg;
+    char line[64];
+    k->calls++;
+    ssize_t n = cio_stream_read_line(s, line, sizeof line);
+    if (n <= 0)
+        return (int)n;
+    int rc = cio_stream_write(s, line, (size_t)n);
+    return rc < 0 ? rc : CIO_CONN_KEEP;
+}
+
+static int tls_keep_body(void *arg)
+{
+    (void)arg;
+    cio_tls_ctx *sc = server_ctx("server");
+    cio_tls_ctx *cc = client_ctx();
+    cio_addr a;
+    struct tls_keeper k = {0};
+    cio_server *srv = tls_server(sc, tls_line_keeper, &k, &a);
+    cio_stream *s;
+    cr_assert_eq(tls_connect(&s, &a, cc, "localhost"), 0);
+    for (int i = 0; i < 3; i++) {
+        nk_roundtrip(s, "over TLS\n");
+        for (int t = 0; t < 20; t++)
+            cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+        struct cio__server_stats st;
+        cio__server_stats(srv, &st);
+        cr_assert_eq(st.parked, (uint64_t)i + 1, "parked after answer %d", i);
+    }
+    cr_assert_eq(k.calls, 3);
+    cr_assert_eq(tst_live_big_blocks(), 1, "parked, the server's side holds no buffer either");
+    cr_assert_eq(cio_stream_close(s), 0, "close_notify answered by the parked side");
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
+    cr_assert_eq(live_ssl, 0);
+    cio_tls_ctx_free(sc);
+    cio_tls_ctx_free(cc);
+    return 0;
+}
+
+Test(handshakes, a_kept_tls_connection_parks_between_requests, .init = kit_up, .fini = kit_down)
+{
+    tst_run(tls_keep_body, NULL);
+}
+
 /* ------------------------------------------------------------------------------------------------ STARTTLS */
 
 struct starttls {

@@ -357,15 +357,17 @@ typedef int (*cio_conn_fn)(cio_stream *s, void *arg);
 
 /*
  * A handler's return value that keeps its connection open without a task: the server watches the stream and calls
- * the handler again, in a new task, when input, the end of the stream or an error arrives (at once if some is
- * already there). Output the handler queued keeps draining meanwhile. A connection kept this way costs its
- * stream's few hundred bytes instead of a task's stack page: for request/response protocols between requests
- * (HTTP keep-alive) and for mostly idle connections. State that must outlive a call belongs in memory of the
- * caller's own, not on the handler's stack; no other task may be using the stream. When the server closes,
- * kept connections are closed, each in a task of its own under the grace, without a further call of the handler;
- * they count toward max_connections like any other.
+ * the handler again, in a new task, when input, the end of the stream or an error arrives, or at once if input is
+ * already there (on a connection never read from, whose first bytes may be there, that is at once too: the handler
+ * then waits for them in its task). Output the handler queued keeps draining meanwhile. Returned after the stream
+ * ended or failed, it closes the connection like 0. A connection kept this way costs its stream's few hundred
+ * bytes instead of a task's stack page: for request/response protocols between requests (HTTP keep-alive) and
+ * for mostly idle connections. State that must outlive a call belongs in memory of the caller's own, not on the
+ * handler's stack; no other task may be using the stream. When the server closes, kept connections are closed,
+ * each in a task of its own under the grace, without a further call of the handler (a server left open when its
+ * loop ends leaks them, as it leaks itself); they count toward max_connections like any other.
  */
-#define CIO_CONN_KEEP 1
+#define CIO_CONN_KEEP 0x6b656570 /* "keep": no count or status a handler might return by accident */
 
 typedef struct cio_server_opts {
     /* listen(2) backlog; 0 means 511. */

@@ -576,6 +576,9 @@ int cio_loop_close(cio_loop *l)
     while (l->iobufs) {
         void *b = l->iobufs;
         l->iobufs = *(void **)b;
+#ifdef CIO_ASAN_FIBERS
+        ASAN_UNPOISON_MEMORY_REGION(b, CIO__IOBUF_SIZE);
+#endif
         cio__free(b);
     }
     cio__free(l->timers.v);
@@ -593,6 +596,9 @@ void *cio__iobuf_get(void)
         void *b = l->iobufs;
         l->iobufs = *(void **)b;
         l->n_iobufs--;
+#ifdef CIO_ASAN_FIBERS
+        ASAN_UNPOISON_MEMORY_REGION(b, CIO__IOBUF_SIZE);
+#endif
         return b;
     }
     return cio__malloc(CIO__IOBUF_SIZE);
@@ -607,6 +613,10 @@ void cio__iobuf_put(void *buf)
         *(void **)buf = l->iobufs;
         l->iobufs = buf;
         l->n_iobufs++;
+#ifdef CIO_ASAN_FIBERS
+        /* A view into a buffer given back (a stream's, used past its next call) is then caught. */
+        ASAN_POISON_MEMORY_REGION((char *)buf + sizeof(void *), CIO__IOBUF_SIZE - sizeof(void *));
+#endif
         return;
     }
     cio__free(buf);

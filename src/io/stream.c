@@ -664,9 +664,12 @@ ssize_t cio_stream_read(cio_stream *s, void *buf, size_t cap)
         cap = SSIZE_MAX;
     ssize_t n = (ssize_t)rbuffered(s);
     if (n == 0) {
-        /* A caller's buffer at least as large as ours is filled directly, sparing a copy. */
-        if (cap >= (s->rcap && !s->rpool ? s->rcap : RBUF_FIRST))
+        /* A caller's buffer at least as large as ours is filled directly, sparing a copy (and ours, if the loop's,
+           goes back first: it is empty, and this call may wait). */
+        if (cap >= (s->rcap && !s->rpool ? s->rcap : RBUF_FIRST)) {
+            rbuf_release(s);
             return op_end(s, &s->reading, read_into(s, buf, cap));
+        }
         n = fill(s, 0);
     }
     if (n > 0)
@@ -683,6 +686,7 @@ static ssize_t read_exactly_long(cio_stream *s, char *buf, size_t n, size_t *don
             *done += take(s, buf + *done, min_size(n - *done, rbuffered(s)));
             continue;
         }
+        rbuf_release(s);
         r = read_into(s, buf + *done, n - *done);
         if (r == 0)
             return CIO_EINCOMPLETE;
@@ -820,8 +824,10 @@ int cio__stream_input_ready(cio_stream *s)
 {
     if (s->closed || s->closing || s->fd < 0 || !s->watched)
         return -EBADF;
-    if (rbuffered(s) > 0 || s->eof || s->rerr || cio__tls_pending(s))
+    if (rbuffered(s) > 0 || cio__tls_pending(s))
         return 1;
+    if (s->eof || s->rerr)
+        return 2;
     /* The ready bit is cleared by a read that came up short (the socket emptied) or said EAGAIN; still set, the
        last read filled its buffer, and more is almost surely there. Asking the kernel (MSG_PEEK) would settle it
        but costs a system call per full read, which showed as 10% on 100 KiB echo. */

@@ -82,8 +82,8 @@ int cio__stream_open(cio_stream **out, int fd, const cio_stream_opts *opts, enum
 /*
  * Whether input is there to read now: 1 when bytes are buffered (by the stream or a TLS session), or the socket
  * has had an edge since its last read came up short (bytes, the end or an error: almost always, a read would not
- * wait), or the stream ended or failed; 0 when a read would wait; -EBADF when the stream is closing or has no
- * descriptor. No system call.
+ * wait); 2 when nothing is buffered and a read already returned the end or an error (nothing more will come);
+ * 0 when a read would wait; -EBADF when the stream is closing or has no descriptor. No system call.
  */
 int cio__stream_input_ready(cio_stream *s);
 

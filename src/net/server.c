@@ -102,15 +102,24 @@ static int conn_main(void *arg)
 {
     struct conn *c = arg;
     struct cio_server *srv = c->srv;
+    /* A connection accepted before the server began closing is served once, as it always was; a parked one that a
+       closing server wakes is only closed. */
+    bool first = !c->started;
     bool handshake_ok = c->started || !srv->opts.tls || tls_accept(srv, c->stream) == 0;
     c->started = true;
-    while (handshake_ok && !srv->closing) {
+    while (handshake_ok && (first || !srv->closing)) {
+        first = false;
         int rc = srv->fn(c->stream, srv->arg);
-        if (rc != CIO_CONN_KEEP || cio_check_cancel() < 0)
+        if (rc != CIO_CONN_KEEP || srv->closing || cio_check_cancel() < 0)
             break;
         int input = cio__stream_input_ready(c->stream);
         if (input < 0)
             break;
+        if (input == 2)
+            break; /* the end (or a read error) was reached with nothing left: there is no next request */
+        if (input == 1 && cio_yield() < 0)
+            break; /* input there already: call again, after the loop's other work (no spinning on a handler
+                      that leaves the bytes unread) */
         if (input == 0) {
             /* Park: this task ends, the stream waits alone, and conn_wake starts another for the next input. */
             c->task = NULL;

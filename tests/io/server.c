@@ -668,6 +668,7 @@ static int keep_drains_body(void *arg)
     enum { EXTRA = 4 << 20 };
     struct keeper k = {.extra = EXTRA};
     cio_addr a;
+    /* A high-water mark above the reply, so the handler queues all of it and parks at once. */
     cio_server *srv = keeper_server(&k, &a, &(cio_server_opts){.stream.high_water = 8 << 20});
     cio_stream *c;
     cr_assert_eq(cio_connect_addr(&c, &a, NULL), 0);
@@ -787,4 +788,101 @@ static int keep_close_body(void *arg)
 Test(server, closing_the_server_closes_parked_connections)
 {
     tst_run(keep_close_body, NULL);
+}
+
+/* Waits for the test to let it go, then answers one line and asks to be kept: a request under way at close. */
+struct slow_keeper {
+    cio_event go;
+    int started, calls;
+};
+
+static int slow_keeper_fn(cio_stream *s, void *arg)
+{
+    struct slow_keeper *k = arg;
+    char line[64];
+    k->calls++;
+    ssize_t n = cio_stream_read_line(s, line, sizeof line);
+    if (n <= 0)
+        return (int)n;
+    k->started++;
+    int rc = cio_event_wait(&k->go);
+    if (rc == 0)
+        rc = cio_stream_write(s, line, (size_t)n);
+    return rc < 0 ? rc : CIO_CONN_KEEP;
+}
+
+static int close_server_grace(void *arg)
+{
+    return cio_server_close(arg, CIO_SEC(30));
+}
+
+/* A handler that returns CIO_CONN_KEEP while the server closes is not parked: its connection closes, and close
+   returns (it used to wait forever for a connection with no task). */
+static int keep_during_close_body(void *arg)
+{
+    (void)arg;
+    struct slow_keeper k = {0};
+    cio_event_init(&k.go);
+    cio_server *srv;
+    cio_addr a;
+    cr_assert_eq(cio_start_server(&srv, slow_keeper_fn, &k, "127.0.0.1", 0, NULL), 0);
+    cr_assert_eq(cio_server_addr(srv, &a), 0);
+    cio_stream *c;
+    cr_assert_eq(cio_connect_addr(&c, &a, NULL), 0);
+    cr_assert_eq(cio_stream_write(c, "mid\n", 4), 0);
+    cr_assert_eq(nk_turn_until(&k.started, 1), 0);
+    cio_task *closer;
+    cr_assert_eq(cio_spawn(&closer, close_server_grace, srv, NULL), 0);
+    for (int t = 0; t < 10; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cio_event_set(&k.go);
+    char back[4], end;
+    cr_assert_eq(cio_stream_read_exactly(c, back, 4, NULL), 4, "the request under way was answered");
+    cr_assert_eq(cio_stream_read(c, &end, 1), 0, "then the connection closed instead of parking");
+    cr_assert_eq(cio_join(closer), 0, "within the grace");
+    cr_assert_eq(k.calls, 1);
+    cr_assert_eq(cio_stream_close(c), 0);
+    cio_event_fini(&k.go);
+    return 0;
+}
+
+Test(server, a_handler_keeping_its_connection_during_close_has_it_closed)
+{
+    tst_run(keep_during_close_body, NULL);
+}
+
+/* Asks to be kept whatever happened, even after the end: the server must close the connection, not call the
+   handler over and over. */
+static int stubborn_keeper(cio_stream *s, void *arg)
+{
+    int *calls = arg;
+    char line[64];
+    (*calls)++;
+    (void)cio_stream_read_line(s, line, sizeof line);
+    return CIO_CONN_KEEP;
+}
+
+static int keep_after_end_body(void *arg)
+{
+    (void)arg;
+    int calls = 0;
+    cio_server *srv;
+    cio_addr a;
+    cr_assert_eq(cio_start_server(&srv, stubborn_keeper, &calls, "127.0.0.1", 0, NULL), 0);
+    cr_assert_eq(cio_server_addr(srv, &a), 0);
+    cio_stream *c;
+    cr_assert_eq(cio_connect_addr(&c, &a, NULL), 0);
+    cr_assert_eq(cio_stream_write(c, "x\n", 2), 0);
+    cr_assert_eq(cio_stream_close(c), 0);
+    for (int t = 0; t < 1000 && (cio_server_connections(srv) > 0 || calls == 0); t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(cio_server_connections(srv), 0, "closed once the handler had seen the end");
+    cr_assert_leq(calls, 3, "%d calls: the line, the end, no more", calls);
+    cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0);
+    return 0;
+}
+
+Test(server, keeping_a_connection_that_ended_closes_it)
+{
+    tst_run(keep_after_end_body, NULL);
 }

@@ -465,6 +465,60 @@ Test(stream, idle_readers_hold_no_buffer_between_chunks)
     tst_run(idle_readers_body, NULL);
 }
 
+struct direct_reader {
+    cio_stream *s;
+    ssize_t rc;
+    int done;
+};
+
+/* A read into a buffer of 16 KiB or more goes straight into it, waiting for input. */
+static int direct_reader_main(void *arg)
+{
+    struct direct_reader *r = arg;
+    static char big[16 * 1024];
+    r->rc = cio_stream_read(r->s, big, sizeof big);
+    r->done = 1;
+    return 0;
+}
+
+/* A stream whose reader went from lines (views into the loop's buffer) to a direct read gives the empty buffer
+   back before it waits: a second stream then reuses it instead of taking another. */
+static int direct_read_body(void *arg)
+{
+    (void)arg;
+    int f1[2], f2[2];
+    cio_stream *a[2], *b[2];
+    const char *line;
+    size_t len;
+    unix_pair(f1);
+    unix_pair(f2);
+    stream_pair(a, f1, NULL);
+    stream_pair(b, f2, NULL);
+    write_all(a[0], "head\n");
+    cr_assert_eq(cio_stream_next_line(a[1], &line, &len), 1);
+    cr_assert_eq(tst_live_big_blocks(), 1, "the line's buffer");
+    struct direct_reader r = {.s = a[1]};
+    cio_task *t;
+    cr_assert_eq(cio_spawn(&t, direct_reader_main, &r, NULL), 0);
+    for (int i = 0; i < 10; i++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(r.done, 0, "waiting for the body");
+    write_all(b[0], "other\n");
+    cr_assert_eq(cio_stream_next_line(b[1], &line, &len), 1);
+    cr_assert_eq(tst_live_big_blocks(), 1, "the other stream took the same buffer back from the loop");
+    write_all(a[0], "body");
+    cr_assert_eq(cio_join(t), 0);
+    cr_assert_eq(r.rc, 4);
+    close_pair(a);
+    close_pair(b);
+    return 0;
+}
+
+Test(stream, a_direct_read_gives_the_loop_buffer_back_before_it_waits)
+{
+    tst_run(direct_read_body, NULL);
+}
+
 /* A reader that takes `want` bytes slowly (a few KiB a turn), so that the writer must queue. */
 struct slow_reader {
     cio_stream *s;

@@ -382,6 +382,9 @@ typedef struct cio_server_opts {
     cio_tls_ctx *tls;
     /* The most a TLS handshake may take; 0 means 60 s (asyncio's ssl_handshake_timeout). */
     int64_t tls_handshake_timeout;
+    /* A connection kept by CIO_CONN_KEEP that gets no input for this long is closed (aiohttp's keepalive_timeout,
+       nginx's keepalive_timeout); 0: kept until the peer ends it. */
+    int64_t keep_timeout;
 } cio_server_opts;
 
 /*

@@ -31,8 +31,10 @@ struct cio__server_stats {
     uint64_t accepted;
     /* TLS handshakes that failed (the handler was not called). */
     uint64_t tls_failed;
-    /* Times a handler returned CIO_CONN_KEEP and its connection was parked without a task. */
+    /* Times a handler returned CIO_CONN_KEEP and its connection was parked without a task; parked connections
+       closed by keep_timeout. */
     uint64_t parked;
+    uint64_t keep_expired;
 };
 void cio__server_stats(const cio_server *srv, struct cio__server_stats *out);
 

@@ -33,6 +33,11 @@ struct conn {
     struct cio__list link;
     /* The TLS handshake is done and the handler has run: a task started for a parked connection skips them. */
     bool started;
+    /* Parked past keep_timeout: the next task only closes it. */
+    bool expired;
+    /* keep_timeout's timer, armed while parked; allocated with the conn only when the server has a keep_timeout
+       (an idle connection's cost is the point of parking). */
+    struct cio__timer timer[];
 };
 
 struct cio_server {
@@ -88,6 +93,21 @@ static int tls_accept(struct cio_server *srv, cio_stream *s)
 
 static void conn_wake(void *arg);
 
+static struct conn *conn_of_timer(struct cio__timer *t)
+{
+    return (struct conn *)((char *)t - offsetof(struct conn, timer));
+}
+
+/* Parked for keep_timeout with no input: a task closes it (without calling the handler). */
+static void conn_expire(struct cio__timer *t)
+{
+    struct conn *c = conn_of_timer(t);
+    c->srv->stats.keep_expired++;
+    c->expired = true;
+    cio__stream_on_input(c->stream, NULL, NULL);
+    conn_wake(c);
+}
+
 /* The connection is gone: forget it, and tell an accept loop at max_connections or a closing server. */
 static void conn_end(struct conn *c)
 {
@@ -107,7 +127,7 @@ static int conn_main(void *arg)
     bool first = !c->started;
     bool handshake_ok = c->started || !srv->opts.tls || tls_accept(srv, c->stream) == 0;
     c->started = true;
-    while (handshake_ok && (first || !srv->closing)) {
+    while (handshake_ok && !c->expired && (first || !srv->closing)) {
         first = false;
         int rc = srv->fn(c->stream, srv->arg);
         if (rc != CIO_CONN_KEEP || srv->closing || cio_check_cancel() < 0)
@@ -122,6 +142,9 @@ static int conn_main(void *arg)
                       that leaves the bytes unread) */
         if (input == 0) {
             /* Park: this task ends, the stream waits alone, and conn_wake starts another for the next input. */
+            if (srv->opts.keep_timeout > 0 &&
+                cio__timer_arm(cio__tls_loop, c->timer, cio_now() + srv->opts.keep_timeout) < 0)
+                break; /* no memory for the timer: close rather than keep it forever */
             c->task = NULL;
             srv->stats.parked++;
             cio__stream_idle(c->stream);
@@ -149,6 +172,8 @@ static int conn_spawn(struct conn *c)
 static void conn_wake(void *arg)
 {
     struct conn *c = arg;
+    if (c->srv->opts.keep_timeout > 0)
+        cio__timer_disarm(cio__tls_loop, c->timer);
     if (conn_spawn(c) < 0) {
         c->task = NULL;
         cio_stream_abort(c->stream);
@@ -162,12 +187,15 @@ static void handle(struct cio_server *srv, int fd)
         int one = 1;
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    struct conn *c = cio__malloc(sizeof *c);
+    bool timed = srv->opts.keep_timeout > 0;
+    struct conn *c = cio__malloc(sizeof *c + (timed ? sizeof c->timer[0] : 0));
     if (!c) {
         close(fd);
         return;
     }
     *c = (struct conn){.srv = srv};
+    if (timed)
+        c->timer[0] = (struct cio__timer){.fire = conn_expire};
     if (cio__stream_open(&c->stream, fd, &srv->opts.stream, CIO__STREAM_SOCKET) < 0) {
         cio__free(c);
         return;
@@ -320,7 +348,7 @@ static int check_call(cio_server **out, cio_conn_fn fn, const cio_server_opts *o
 {
     if (!out || !fn ||
         (opts && (opts->backlog < 0 || cio__stream_opts_check(&opts->stream) < 0 || opts->tls_handshake_timeout < 0 ||
-                  (opts->tls && cio__tls_ctx_role(opts->tls) != CIO_TLS_SERVER))))
+                  opts->keep_timeout < 0 || (opts->tls && cio__tls_ctx_role(opts->tls) != CIO_TLS_SERVER))))
         return -EINVAL;
     *out = NULL;
     if (!cio__tls_loop)

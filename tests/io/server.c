@@ -84,6 +84,8 @@ static int bad_server_input(void *arg)
     cr_assert_eq(cio_start_server(&srv, nk_echo, NULL, "not-an-address", 0, NULL), -EINVAL);
     cr_assert_eq(cio_start_server(&srv, nk_echo, NULL, "", 0, NULL), -EINVAL);
     cr_assert_eq(cio_start_server(&srv, nk_echo, NULL, "127.0.0.1", 0, &(cio_server_opts){.backlog = -1}), -EINVAL);
+    cr_assert_eq(cio_start_server(&srv, nk_echo, NULL, "127.0.0.1", 0, &(cio_server_opts){.keep_timeout = -1}),
+                 -EINVAL);
     cr_assert_eq(cio_start_unix_server(&srv, nk_echo, NULL, NULL, NULL), -EINVAL);
     cr_assert_eq(cio_start_unix_server(&srv, nk_echo, NULL, "", NULL), -EINVAL);
     cr_assert_eq(cio_start_unix_server(NULL, nk_echo, NULL, "@x", NULL), -EINVAL);
@@ -885,4 +887,61 @@ static int keep_after_end_body(void *arg)
 Test(server, keeping_a_connection_that_ended_closes_it)
 {
     tst_run(keep_after_end_body, NULL);
+}
+
+/* keep_timeout closes a connection parked that long without input. */
+static int keep_timeout_body(void *arg)
+{
+    (void)arg;
+    struct keeper k = {0};
+    cio_addr a;
+    cio_server *srv = keeper_server(&k, &a, &(cio_server_opts){.keep_timeout = CIO_MS(50)});
+    cio_stream *c;
+    cr_assert_eq(cio_connect_addr(&c, &a, NULL), 0);
+    nk_roundtrip(c, "one\n");
+    char end;
+    cr_assert_eq(cio_stream_read(c, &end, 1), 0, "closed by the server once idle");
+    cr_assert_eq(k.calls, 1, "the handler was not called for the timeout");
+    cr_assert_eq(stats_of(srv).keep_expired, 1);
+    for (int t = 0; t < 100 && cio_server_connections(srv) > 0; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(cio_server_connections(srv), 0);
+    cr_assert_eq(cio_stream_close(c), 0);
+    cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0);
+    return 0;
+}
+
+Test(server, keep_timeout_closes_a_connection_parked_without_input)
+{
+    tst_run(keep_timeout_body, NULL);
+}
+
+/* Kept connections re-arm their timers each time they park, and closing the server while they wait on them
+   leaves none to fire later on freed memory. */
+static int keep_timeout_close_body(void *arg)
+{
+    (void)arg;
+    struct keeper k = {0};
+    cio_addr a;
+    cio_server *srv = keeper_server(&k, &a, &(cio_server_opts){.keep_timeout = CIO_SEC(3600)});
+    cio_stream *c[8];
+    for (int i = 0; i < 8; i++) {
+        cr_assert_eq(cio_connect_addr(&c[i], &a, NULL), 0);
+        nk_roundtrip(c[i], "hi\n");
+        nk_roundtrip(c[i], "again\n"); /* woken, disarmed, parked and armed again */
+    }
+    for (int t = 0; t < 10; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(stats_of(srv).parked, 16);
+    cr_assert_eq(stats_of(srv).keep_expired, 0);
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(cio_stream_close(c[i]), 0);
+    cr_assert_eq(cio_sleep(CIO_MS(1)), 0, "the loop's timers hold nothing of the server's");
+    return 0;
+}
+
+Test(server, closing_a_server_disarms_its_keep_timers)
+{
+    tst_run(keep_timeout_close_body, NULL);
 }

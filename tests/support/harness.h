@@ -22,7 +22,8 @@ int tst_open_fds(void);
 
 /* Blocks allocated through cio's allocator and not yet freed (the test allocator counts them). */
 long tst_live_blocks(void);
-/* Of those, the blocks of at least TST_BIG_BLOCK bytes (I/O buffers; task stacks are mapped, not allocated). */
+/* Of those, the blocks of at least TST_BIG_BLOCK bytes made since tst_run opened its loop (I/O buffers; task
+   stacks are mapped, not allocated; the loop's own are not counted). */
 #define TST_BIG_BLOCK ((size_t)64 * 1024)
 long tst_live_big_blocks(void);
 /* Make the nth allocation from now fail (1 = the next one); 0 turns failure off. */

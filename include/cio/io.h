@@ -86,11 +86,13 @@ int cio_resolve(const char *host, int port, cio_addr *addrs, size_t cap, const c
 typedef struct cio_stream cio_stream;
 
 /*
- * With both sizes left at their defaults, a stream's buffers are 64 KiB ones the loop lends while they hold bytes
- * (an idle connection holds none); with sizes of its own, a stream owns its buffers until it is closed.
+ * With both sizes at most 256 KiB (the defaults are 64 KiB), a stream's buffers are 256 KiB ones the loop lends
+ * while they hold bytes: an idle connection holds none, and one read or write moves up to 256 KiB. With a larger
+ * size, a stream owns its buffers, grown as needed, until it is closed.
  */
 typedef struct cio_stream_opts {
-    /* The longest line (or read_until match) accepted, and the read buffer's size cap. 0 means 64 KiB. */
+    /* The longest line (or read_until match) accepted, and what read_exactly gathers in the buffer before it
+       copies as it goes. 0 means 64 KiB. */
     size_t limit;
     /* cio_stream_write waits (like write + drain) once this many bytes are buffered; 0 means 64 KiB. */
     size_t high_water;

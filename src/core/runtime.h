@@ -336,7 +336,7 @@ struct cio_loop {
  * reuse warm memory. The loop keeps up to CIO__IOBUF_KEEP of them; the rest are freed. Without a loop the calls
  * are plain malloc and free, so a buffer may outlive the loop it came from.
  */
-#define CIO__IOBUF_SIZE ((size_t)64 * 1024)
+#define CIO__IOBUF_SIZE ((size_t)256 * 1024)
 #define CIO__IOBUF_KEEP 16u
 void *cio__iobuf_get(void);
 void cio__iobuf_put(void *buf);

@@ -23,11 +23,11 @@ enum cio__stream_kind {
 
 /*
  * Both buffers are compacting arrays, not rings: a ring would spare a memmove of the unread bytes now and then,
- * but it splits lines and views across its end, and next_line must hand out one contiguous span. With the
- * default limit and high-water mark both buffers are the loop's shared 64 KiB I/O buffers, taken when bytes come
- * in or must be queued and given back as soon as they are empty (the read buffer before its task waits for
- * input), so an idle connection holds only this struct. Otherwise the read buffer grows by doubling up to
- * `limit` and the write buffer up to `high`, and neither shrinks before close.
+ * but it splits lines and views across its end, and next_line must hand out one contiguous span. With a limit
+ * and high-water mark of at most CIO__IOBUF_SIZE (256 KiB) both buffers are the loop's shared I/O buffers, taken
+ * when bytes come in or must be queued and given back as soon as they are empty (the read buffer before its task
+ * waits for input), so an idle connection holds only this struct. Otherwise the read buffer grows by doubling up
+ * to `limit` and the write buffer up to `high`, and neither shrinks before close.
  */
 struct cio_stream {
     uint32_t magic;
@@ -60,7 +60,7 @@ struct cio_stream {
     /* The direction the last output attempt that got -EAGAIN must wait for (a TLS write may need input). */
     uint32_t owant;
     /* The read / write buffer is the loop's (cio__iobuf_get), given back whenever it is empty: the limit / high
-       water mark is the default, which is that buffer's size. */
+       water mark fits in that buffer's size. */
     bool rpool, wpool;
     /* Called once (then cleared) when input, the end or an error arrives while no task reads: a parked server
        connection (cio__stream_on_input). */
@@ -79,12 +79,21 @@ static inline bool cio__stream_valid(const cio_stream *s)
  */
 int cio__stream_open(cio_stream **out, int fd, const cio_stream_opts *opts, enum cio__stream_kind kind);
 
-/*
- * Whether input is there to read now: 1 when bytes are buffered (by the stream or a TLS session), or the socket
- * has had an edge since its last read came up short (bytes, the end or an error: almost always, a read would not
- * wait); 2 when nothing is buffered and a read already returned the end or an error (nothing more will come);
- * 0 when a read would wait; -EBADF when the stream is closing or has no descriptor. No system call.
- */
+/* What cio__stream_input_ready finds. */
+enum {
+    /* A read would wait. */
+    CIO__INPUT_NONE = 0,
+    /* Bytes are buffered, by the stream or its TLS session. */
+    CIO__INPUT_BUFFERED,
+    /* The socket had an edge since its last read came up short: bytes, the end or an error (almost always; in the
+       rare case the last read filled its buffer exactly and nothing followed, a read waits). */
+    CIO__INPUT_EDGE,
+    /* Nothing is buffered and a read already returned the end or an error: nothing more will come. */
+    CIO__INPUT_END,
+};
+
+/* Whether input is there to read now (CIO__INPUT_*), without a system call; -EBADF when the stream is closing or
+   has no descriptor. */
 int cio__stream_input_ready(cio_stream *s);
 
 /* Give back the loop buffers the stream holds empty (views handed out earlier die with them): it is about to

@@ -133,14 +133,12 @@ static int conn_main(void *arg)
         if (rc != CIO_CONN_KEEP || srv->closing || cio_check_cancel() < 0)
             break;
         int input = cio__stream_input_ready(c->stream);
-        if (input < 0)
-            break;
-        if (input == 2)
-            break; /* the end (or a read error) was reached with nothing left: there is no next request */
-        if (input == 1 && cio_yield() < 0)
-            break; /* input there already: call again, after the loop's other work (no spinning on a handler
-                      that leaves the bytes unread) */
-        if (input == 0) {
+        if (input < 0 || input == CIO__INPUT_END)
+            break; /* closing, or the end (or a read error) was reached with nothing left: no next request */
+        if (input == CIO__INPUT_BUFFERED && cio_yield() < 0)
+            break; /* bytes the handler left: call it again after the loop's other work, so that one which never
+                      consumes them cannot hold the loop */
+        if (input == CIO__INPUT_NONE) {
             /* Park: this task ends, the stream waits alone, and conn_wake starts another for the next input. */
             if (srv->opts.keep_timeout > 0 &&
                 cio__timer_arm(cio__tls_loop, c->timer, cio_now() + srv->opts.keep_timeout) < 0)
@@ -151,7 +149,8 @@ static int conn_main(void *arg)
             cio__stream_on_input(c->stream, conn_wake, c);
             return 0;
         }
-        /* Input is there already: call the handler again in this task. */
+        /* Input is there already: call the handler again in this task (after an edge, at once: its read makes
+           progress or clears the edge). */
     }
     /* A cancelled handler's close flushes nothing (its waits fail at once) and still closes the descriptor. */
     (void)cio_stream_close(c->stream);

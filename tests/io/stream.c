@@ -582,14 +582,14 @@ Test(stream, flushed_writers_give_their_buffers_back)
     tst_run(flushed_writers_body, NULL);
 }
 
-/* Streams with a limit and high-water mark of their own keep their buffers (and grow them) as before. */
+/* Streams with a limit and high-water mark above the loop buffers' 256 KiB keep their buffers (and grow them). */
 static int own_buffers_body(void *arg)
 {
     (void)arg;
     int fds[2];
     cio_stream *s[2];
-    cio_stream_opts o = {.limit = 256 * 1024, .high_water = 128 * 1024};
-    enum { BIG = 200 * 1024 };
+    cio_stream_opts o = {.limit = 1024 * 1024, .high_water = 512 * 1024};
+    enum { BIG = 300 * 1024 };
     char *big = malloc(BIG), *got = malloc(BIG), line[8];
     cr_assert(big && got);
     memset(big, 'b', BIG);
@@ -598,10 +598,10 @@ static int own_buffers_body(void *arg)
     stream_pair(s, fds, &o);
     cr_assert_eq(tst_live_big_blocks(), 0);
     cr_assert_eq(cio_stream_write(s[0], big, BIG), 0, "within the high-water mark: queued, no wait");
-    cr_assert_eq(cio_stream_read_line(s[1], got, BIG), BIG, "a 200 KiB line fits in the 256 KiB limit");
+    cr_assert_eq(cio_stream_read_line(s[1], got, BIG), BIG, "a 300 KiB line fits in the 1 MiB limit");
     cr_assert_eq(memcmp(got, big, BIG), 0);
     long held = tst_live_big_blocks();
-    cr_assert_geq(held, 1, "the read buffer grew past 64 KiB");
+    cr_assert_geq(held, 1, "the read buffer grew past 256 KiB");
     write_all(s[0], "x\n");
     cr_assert_eq(cio_stream_read_line(s[1], line, sizeof line), 2);
     cr_assert_eq(tst_live_big_blocks(), held, "emptied, the stream's own buffers stay with it");

@@ -597,6 +597,21 @@ static struct cio__server_stats stats_of(cio_server *srv)
     return st;
 }
 
+/* Let the loop go round `n` times (each a poll: parked connections and handlers settle). */
+static void turns(int n)
+{
+    for (int t = 0; t < n; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+}
+
+/* Go round until the server has no connection left (a bounded number of times). */
+static void until_no_connections(cio_server *srv, int most)
+{
+    for (int t = 0; t < most && cio_server_connections(srv) > 0; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(cio_server_connections(srv), 0, "the connection was closed");
+}
+
 /* Between requests the connection waits with no task; each request gets a task of its own. */
 static int keep_parks_body(void *arg)
 {
@@ -610,8 +625,7 @@ static int keep_parks_body(void *arg)
         char msg[16];
         snprintf(msg, sizeof msg, "req %d\n", i);
         nk_roundtrip(c, msg);
-        for (int t = 0; t < 10; t++)
-            cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+        turns(10);
         cr_assert_eq(stats_of(srv).parked, (uint64_t)i + 1, "parked after each answer");
         cr_assert_eq(cio_server_connections(srv), 1, "a parked connection is still a connection");
     }
@@ -619,9 +633,7 @@ static int keep_parks_body(void *arg)
     cr_assert_eq(cio_stream_close(c), 0);
     int want = 1;
     cr_assert_eq(nk_turn_until(&k.ends, want), 0, "the end wakes the parked connection; the handler sees it");
-    for (int t = 0; t < 10 && cio_server_connections(srv) > 0; t++)
-        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
-    cr_assert_eq(cio_server_connections(srv), 0, "then the server closes it");
+    until_no_connections(srv, 10);
     cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0);
     return 0;
 }
@@ -645,8 +657,7 @@ static int keep_pipelined_body(void *arg)
     cr_assert_eq(cio_stream_read_exactly(c, back, 14, NULL), 14);
     cr_assert_eq(memcmp(back, "one\ntwo\nthree\n", 14), 0);
     cr_assert_eq(k.calls, 3);
-    for (int t = 0; t < 10; t++)
-        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    turns(10);
     cr_assert_eq(stats_of(srv).parked, 1, "parked once, after the third");
     cr_assert_eq(cio_stream_close(c), 0);
     cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0);
@@ -716,8 +727,7 @@ static int keep_limit_body(void *arg)
     nk_roundtrip(c1, "first\n");
     cr_assert_eq(cio_connect_addr(&c2, &a, NULL), 0, "the backlog takes it");
     cr_assert_eq(cio_stream_write(c2, "second\n", 7), 0);
-    for (int t = 0; t < 20; t++)
-        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    turns(20);
     cr_assert_eq(k.calls, 1, "the second is not served while the first is parked");
     cr_assert_eq(cio_server_connections(srv), 1);
     cr_assert_eq(cio_stream_close(c1), 0);
@@ -744,14 +754,11 @@ static int keep_reset_body(void *arg)
     cio_stream *c;
     cr_assert_eq(cio_connect_addr(&c, &a, NULL), 0);
     nk_roundtrip(c, "hello\n");
-    for (int t = 0; t < 10; t++)
-        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    turns(10);
     cr_assert_eq(stats_of(srv).parked, 1);
     cio_stream_abort(c); /* a TCP reset */
     cr_assert_eq(nk_turn_until(&k.ends, 1), 0);
-    for (int t = 0; t < 10 && cio_server_connections(srv) > 0; t++)
-        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
-    cr_assert_eq(cio_server_connections(srv), 0);
+    until_no_connections(srv, 10);
     cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0);
     return 0;
 }
@@ -774,8 +781,7 @@ static int keep_close_body(void *arg)
         cr_assert_eq(cio_connect_addr(&c[i], &a, NULL), 0);
         nk_roundtrip(c[i], "hi\n");
     }
-    for (int t = 0; t < 10; t++)
-        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    turns(10);
     cr_assert_eq(stats_of(srv).parked, N);
     cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0, "closed within the grace, nothing cancelled");
     for (int i = 0; i < N; i++) {
@@ -835,8 +841,7 @@ static int keep_during_close_body(void *arg)
     cr_assert_eq(nk_turn_until(&k.started, 1), 0);
     cio_task *closer;
     cr_assert_eq(cio_spawn(&closer, close_server_grace, srv, NULL), 0);
-    for (int t = 0; t < 10; t++)
-        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    turns(10);
     cio_event_set(&k.go);
     char back[4], end;
     cr_assert_eq(cio_stream_read_exactly(c, back, 4, NULL), 4, "the request under way was answered");
@@ -903,9 +908,7 @@ static int keep_timeout_body(void *arg)
     cr_assert_eq(cio_stream_read(c, &end, 1), 0, "closed by the server once idle");
     cr_assert_eq(k.calls, 1, "the handler was not called for the timeout");
     cr_assert_eq(stats_of(srv).keep_expired, 1);
-    for (int t = 0; t < 100 && cio_server_connections(srv) > 0; t++)
-        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
-    cr_assert_eq(cio_server_connections(srv), 0);
+    until_no_connections(srv, 100);
     cr_assert_eq(cio_stream_close(c), 0);
     cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0);
     return 0;
@@ -930,8 +933,7 @@ static int keep_timeout_close_body(void *arg)
         nk_roundtrip(c[i], "hi\n");
         nk_roundtrip(c[i], "again\n"); /* woken, disarmed, parked and armed again */
     }
-    for (int t = 0; t < 10; t++)
-        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    turns(10);
     cr_assert_eq(stats_of(srv).parked, 16);
     cr_assert_eq(stats_of(srv).keep_expired, 0);
     cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);

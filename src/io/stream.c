@@ -246,7 +246,7 @@ static int wbuf_append(cio_stream *s, const char *p, size_t n)
     }
     if (s->wcap - s->wend < n) {
         if (s->wcap < have + n) {
-            CIO_ASSERT(!s->wpool); /* the loop's buffer is `high` bytes, the most ever queued */
+            CIO_ASSERT(!s->wpool); /* the loop's buffer holds `high` bytes, the most ever queued */
             size_t cap = s->wcap ? s->wcap : min_size(WBUF_FIRST, s->high);
             while (cap < have + n)
                 cap *= 2;
@@ -517,7 +517,7 @@ static int rbuf_reserve(cio_stream *s, size_t want)
         s->rcap = CIO__IOBUF_SIZE;
     }
     if (s->rcap < want) {
-        CIO_ASSERT(!s->rpool); /* the loop's buffer is `limit` bytes, the most ever wanted */
+        CIO_ASSERT(!s->rpool); /* the loop's buffer holds `limit` bytes, the most ever wanted */
         size_t cap = s->rcap ? s->rcap : min_size(RBUF_FIRST, s->limit);
         while (cap < want)
             cap *= 2;

@@ -734,8 +734,8 @@ static int find_sep(cio_stream *s, const void *sep, size_t seplen, size_t max, s
     size_t from = 0; /* every match starting before this was ruled out */
     for (;;) {
         size_t lim = min_size(rbuffered(s), max);
-        const char *base = s->rbuf + s->rstart;
         if (lim >= seplen) {
+            const char *base = s->rbuf + s->rstart; /* only with bytes: an empty stream may have no buffer */
             const char *hit = seplen == 1 ? memchr(base + from, *(const char *)sep, lim - from)
                                           : memmem(base + from, lim - from, sep, seplen);
             if (hit) {

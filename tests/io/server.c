@@ -554,38 +554,10 @@ Test(server, running_out_of_descriptors_backs_off_logs_once_and_recovers)
 
 /* ------------------------------------------------------------------------------------------------ kept connections */
 
-struct keeper {
-    int calls, ends;
-    /* Send this many bytes back with each line's answer (to queue output that drains while parked). */
-    size_t extra;
-};
-
-/* One line per call: answers it and asks to be called again for the next (CIO_CONN_KEEP); at the end, 0. */
-static int line_keeper(cio_stream *s, void *arg)
-{
-    struct keeper *k = arg;
-    char line[64];
-    k->calls++;
-    ssize_t n = cio_stream_read_line(s, line, sizeof line);
-    if (n <= 0) {
-        k->ends++;
-        return (int)n;
-    }
-    int rc = cio_stream_write(s, line, (size_t)n);
-    if (rc == 0 && k->extra) {
-        char *big = malloc(k->extra);
-        cr_assert_not_null(big);
-        memset(big, 'x', k->extra);
-        rc = cio_stream_write(s, big, k->extra);
-        free(big);
-    }
-    return rc < 0 ? rc : CIO_CONN_KEEP;
-}
-
-static cio_server *keeper_server(struct keeper *k, cio_addr *a, const cio_server_opts *o)
+static cio_server *keeper_server(struct nk_keeper *k, cio_addr *a, const cio_server_opts *o)
 {
     cio_server *srv;
-    cr_assert_eq(cio_start_server(&srv, line_keeper, k, "127.0.0.1", 0, o), 0);
+    cr_assert_eq(cio_start_server(&srv, nk_line_keeper, k, "127.0.0.1", 0, o), 0);
     cr_assert_eq(cio_server_addr(srv, a), 0);
     return srv;
 }
@@ -616,7 +588,7 @@ static void until_no_connections(cio_server *srv, int most)
 static int keep_parks_body(void *arg)
 {
     (void)arg;
-    struct keeper k = {0};
+    struct nk_keeper k = {0};
     cio_addr a;
     cio_server *srv = keeper_server(&k, &a, NULL);
     cio_stream *c;
@@ -647,7 +619,7 @@ Test(server, a_kept_connection_waits_without_a_task_between_requests)
 static int keep_pipelined_body(void *arg)
 {
     (void)arg;
-    struct keeper k = {0};
+    struct nk_keeper k = {0};
     cio_addr a;
     cio_server *srv = keeper_server(&k, &a, NULL);
     cio_stream *c;
@@ -679,7 +651,7 @@ static int keep_drains_body(void *arg)
 {
     (void)arg;
     enum { EXTRA = 4 << 20 };
-    struct keeper k = {.extra = EXTRA};
+    struct nk_keeper k = {.extra = EXTRA};
     cio_addr a;
     /* A high-water mark above the reply, so the handler queues all of it and parks at once. */
     cio_server *srv = keeper_server(&k, &a, &(cio_server_opts){.stream.high_water = 8 << 20});
@@ -719,7 +691,7 @@ Test(server, a_parked_connection_drains_its_output_and_closing_flushes_it)
 static int keep_limit_body(void *arg)
 {
     (void)arg;
-    struct keeper k = {0};
+    struct nk_keeper k = {0};
     cio_addr a;
     cio_server *srv = keeper_server(&k, &a, &(cio_server_opts){.max_connections = 1});
     cio_stream *c1, *c2;
@@ -748,7 +720,7 @@ Test(server, parked_connections_count_toward_max_connections)
 static int keep_reset_body(void *arg)
 {
     (void)arg;
-    struct keeper k = {0};
+    struct nk_keeper k = {0};
     cio_addr a;
     cio_server *srv = keeper_server(&k, &a, NULL);
     cio_stream *c;
@@ -773,7 +745,7 @@ static int keep_close_body(void *arg)
 {
     (void)arg;
     enum { N = 50 };
-    struct keeper k = {0};
+    struct nk_keeper k = {0};
     cio_addr a;
     cio_server *srv = keeper_server(&k, &a, NULL);
     cio_stream *c[N];
@@ -819,11 +791,6 @@ static int slow_keeper_fn(cio_stream *s, void *arg)
     return rc < 0 ? rc : CIO_CONN_KEEP;
 }
 
-static int close_server_grace(void *arg)
-{
-    return cio_server_close(arg, CIO_SEC(30));
-}
-
 /* A handler that returns CIO_CONN_KEEP while the server closes is not parked: its connection closes, and close
    returns (it used to wait forever for a connection with no task). */
 static int keep_during_close_body(void *arg)
@@ -840,7 +807,7 @@ static int keep_during_close_body(void *arg)
     cr_assert_eq(cio_stream_write(c, "mid\n", 4), 0);
     cr_assert_eq(nk_turn_until(&k.started, 1), 0);
     cio_task *closer;
-    cr_assert_eq(cio_spawn(&closer, close_server_grace, srv, NULL), 0);
+    cr_assert_eq(cio_spawn(&closer, close_server_task, srv, NULL), 0);
     turns(10);
     cio_event_set(&k.go);
     char back[4], end;
@@ -898,7 +865,7 @@ Test(server, keeping_a_connection_that_ended_closes_it)
 static int keep_timeout_body(void *arg)
 {
     (void)arg;
-    struct keeper k = {0};
+    struct nk_keeper k = {0};
     cio_addr a;
     cio_server *srv = keeper_server(&k, &a, &(cio_server_opts){.keep_timeout = CIO_MS(50)});
     cio_stream *c;
@@ -924,7 +891,7 @@ Test(server, keep_timeout_closes_a_connection_parked_without_input)
 static int keep_timeout_close_body(void *arg)
 {
     (void)arg;
-    struct keeper k = {0};
+    struct nk_keeper k = {0};
     cio_addr a;
     cio_server *srv = keeper_server(&k, &a, &(cio_server_opts){.keep_timeout = CIO_SEC(3600)});
     cio_stream *c[8];

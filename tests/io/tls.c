@@ -841,30 +841,14 @@ Test(handshakes, idle_connections_hold_no_io_buffer, .init = kit_up, .fini = kit
 
 /* A TLS connection kept between requests (CIO_CONN_KEEP): one handshake, then each request in a task of its own,
    the session carried across. */
-struct tls_keeper {
-    int calls;
-};
-
-static int tls_line_keeper(cio_stream *s, void *arg)
-{
-    struct tls_keeper *k = arg;
-    char line[64];
-    k->calls++;
-    ssize_t n = cio_stream_read_line(s, line, sizeof line);
-    if (n <= 0)
-        return (int)n;
-    int rc = cio_stream_write(s, line, (size_t)n);
-    return rc < 0 ? rc : CIO_CONN_KEEP;
-}
-
 static int tls_keep_body(void *arg)
 {
     (void)arg;
     cio_tls_ctx *sc = server_ctx("server");
     cio_tls_ctx *cc = client_ctx();
     cio_addr a;
-    struct tls_keeper k = {0};
-    cio_server *srv = tls_server(sc, tls_line_keeper, &k, &a);
+    struct nk_keeper k = {0};
+    cio_server *srv = tls_server(sc, nk_line_keeper, &k, &a);
     cio_stream *s;
     cr_assert_eq(tls_connect(&s, &a, cc, "localhost"), 0);
     for (int i = 0; i < 3; i++) {

@@ -24,6 +24,27 @@ int nk_echo(cio_stream *s, void *arg)
     }
 }
 
+int nk_line_keeper(cio_stream *s, void *arg)
+{
+    struct nk_keeper *k = arg;
+    char line[64];
+    k->calls++;
+    ssize_t n = cio_stream_read_line(s, line, sizeof line);
+    if (n <= 0) {
+        k->ends++;
+        return (int)n;
+    }
+    int rc = cio_stream_write(s, line, (size_t)n);
+    if (rc == 0 && k->extra) {
+        char *big = malloc(k->extra);
+        cr_assert_not_null(big);
+        memset(big, 'x', k->extra);
+        rc = cio_stream_write(s, big, k->extra);
+        free(big);
+    }
+    return rc < 0 ? rc : CIO_CONN_KEEP;
+}
+
 void nk_roundtrip(cio_stream *s, const char *msg)
 {
     size_t n = strlen(msg), got = 0;

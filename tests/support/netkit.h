@@ -9,6 +9,16 @@
 /* A connection handler that echoes every byte back until the peer ends its side. */
 int nk_echo(cio_stream *s, void *arg);
 
+/* What nk_line_keeper counts, and the extra bytes it sends with each answer (to queue output). */
+struct nk_keeper {
+    int calls, ends;
+    size_t extra;
+};
+
+/* A handler for kept connections: per call, answers one line (plus `extra` bytes of 'x') and returns
+   CIO_CONN_KEEP; at the end of the stream (or an error) counts it and returns that. `arg` is a struct nk_keeper. */
+int nk_line_keeper(cio_stream *s, void *arg);
+
 /* Write `msg` on `s`, read the same number of bytes back and require them equal (fails the test otherwise). */
 void nk_roundtrip(cio_stream *s, const char *msg);
 

@@ -31,8 +31,8 @@ note() { echo "run.sh: $*" >&2; }
 
 # ------------------------------------------------------------------------------------------------ building
 
-# Configure the Release tree and build the given cio targets one by one (a target that fails is left out and
-# its workload reported as n/a). Returns non-zero if none could be built.
+# Configure the Release tree and build the given cio targets one by one (a target that fails is removed, never
+# run stale). Returns non-zero unless every one was built.
 build_cio() {
     local t built=0
     note "building cio in $BUILD (log: $BUILD/build.log)"
@@ -50,7 +50,7 @@ build_cio() {
             rm -f "$BUILD"/bench/*/"$t" # never run a stale binary
         fi
     done
-    [ "$built" -gt 0 ]
+    [ "$built" -eq $# ] # every target: a benchmark that does not build is a failure, never a skip
 }
 
 # Go peers: plain stdlib, built file by file in GOPATH mode with a cache inside the build dir.
@@ -134,10 +134,6 @@ rt_smoke() {
     for w in "${RT_WORKLOADS[@]}"; do
         bin=$BUILD/bench/runtime/cio_rt_$w
         if [ ! -x "$bin" ]; then
-            if [ "$w" = switch ] && [ ! -f "$ROOT/src/core/switch.h" ]; then
-                note "smoke: switch skipped (no src/core/switch.h)"
-                continue
-            fi
             note "smoke: $w not built"
             fail=1
             continue
@@ -157,7 +153,7 @@ rt_run() {
     HAVE_PY=
     HAVE_UVLOOP=
     mkdir -p "$BUILD/peers"
-    build_cio "${ONLY[@]/#/cio_rt_}" || note "no cio benchmark built: continuing with the peers only"
+    build_cio "${ONLY[@]/#/cio_rt_}" || die "a cio benchmark failed to build (see $BUILD/build.log)"
     build_go "$ROOT/bench/peers/runtime.go" "$BUILD/peers/runtime_go" || true
     if command -v g++ >/dev/null && [ -f /usr/include/boost/context/detail/fcontext.hpp ]; then
         g++ -std=c++17 -O2 -Wall -Wextra -o "$BUILD/peers/runtime_fcontext" "$ROOT/bench/peers/runtime_fcontext.cpp" \
@@ -378,7 +374,7 @@ sy_run() {
         esac
         [[ " ${targets[*]} " == *" cio_sync_$b "* ]] || targets+=("cio_sync_$b")
     done
-    build_cio "${targets[@]}" || note "no cio benchmark built: continuing with the peers only"
+    build_cio "${targets[@]}" || die "a cio benchmark failed to build (see $BUILD/build.log)"
     build_go "$ROOT/bench/peers/sync.go" "$BUILD/peers/sync_go" || true
     if command -v cc >/dev/null && [ -f /usr/include/uv.h ]; then
         cc -std=c11 -O2 -Wall -Wextra -o "$BUILD/peers/sync_libuv" "$ROOT/bench/peers/sync_libuv.c" -luv ||
@@ -802,13 +798,7 @@ tl_client() {
 
 tl_smoke() {
     local out fail=0 w m v
-    build_cio tls_client cio_tls_echo_server || true
-    [ -x "$BUILD/bench/tls/tls_client" ] || { note "smoke: tls_client not built (see $BUILD/build.log)"; return 1; }
-    if [ ! -x "$BUILD/bench/tls/cio_tls_echo_server" ]; then
-        note "smoke: tls skipped: cio_tls_echo_server not built (no cio_tls_ctx_new in src/ yet, or see" \
-            "$BUILD/build.log)"
-        return 0
-    fi
+    build_cio tls_client cio_tls_echo_server || { note "smoke: the TLS benchmarks failed to build"; return 1; }
     tl_certs || return 1
     EC_SERVER_CMD=tl_server_cmd
     EC_PORT=$TL_PORT
@@ -834,10 +824,7 @@ tl_run() {
     HAVE_PY=
     HAVE_UVLOOP=
     mkdir -p "$BUILD/peers"
-    build_cio tls_client tls_epoll_server cio_tls_echo_server || true
-    [ -x "$BUILD/bench/tls/tls_client" ] || die "the TLS client failed to build (see $BUILD/build.log)"
-    [ -x "$BUILD/bench/tls/cio_tls_echo_server" ] ||
-        note "cio_tls_echo_server not built (no cio_tls_ctx_new in src/ yet, or see $BUILD/build.log): cio is n/a"
+    build_cio tls_client tls_epoll_server cio_tls_echo_server || die "the TLS benchmarks failed to build (see $BUILD/build.log)"
     build_go "$ROOT/bench/peers/tls_echo.go" "$BUILD/peers/tls_echo_go" || true
     [ -x "$PY" ] && HAVE_PY=1
     [ -n "$HAVE_PY" ] && "$PY" -c 'import uvloop' 2>/dev/null && HAVE_UVLOOP=1

@@ -543,7 +543,7 @@ static void deny_pidfd_open(void)
     cr_assert_eq(syscall(SYS_pidfd_open, getpid(), 0), -1);
     cr_assert_eq(errno, ENOSYS);
 #else
-    cr_skip_test("the seccomp filter is written for x86-64");
+    tst_skip("the seccomp filter is written for x86-64");
 #endif
 }
 

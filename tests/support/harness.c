@@ -151,6 +151,12 @@ const char *tst_log_text(void)
     return log_buf ? log_buf : "";
 }
 
+bool tst_in_ci(void)
+{
+    const char *ci = getenv("CI");
+    return ci && (strcmp(ci, "true") == 0 || strcmp(ci, "1") == 0);
+}
+
 void tst_run_expect(int (*body)(void *), void *arg, const cio_loop_opts *opts, int want)
 {
     tst_install_allocator();

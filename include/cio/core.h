@@ -23,7 +23,7 @@ extern "C" {
  *   expired deadline), so cleanup cannot block forever. Code outside the cancelled scope is unaffected. A shield
  *   scope lets cleanup wait again.
  * - Every function that waits is a suspension point and may return -ECANCELED or -ETIMEDOUT; it is called only
- *   from a task (else -ENOTASK / CIO_ENOLOOP).
+ *   from a task (else CIO_ENOLOOP when the thread has no loop, CIO_ENOTASK when it has one but no task runs).
  */
 
 /* Time: int64_t nanoseconds of CLOCK_MONOTONIC. Durations and absolute deadlines are distinct parameters. */
@@ -70,6 +70,14 @@ typedef struct cio_loop_opts {
     /* cio_run_opts: SIGINT and SIGTERM cancel the main task (reason "SIGINT" / "SIGTERM") instead of killing the
        process, so its cleanup runs; cio_exit_code then turns the result into the conventional exit status. */
     bool cancel_on_signals;
+    /* For tests: a mock clock (Trio's MockClock with autojump). cio_now() starts at the real monotonic time and
+       stands still while tasks run; whenever every task waits and no I/O is ready, it jumps at once to the next
+       timer, which fires. So a 30 s keep-alive expiry, a retry backoff or a slowloris cut-off takes microseconds
+       and happens in the same order on every run. A pool call, a cio_loop_ref or a thread-safe call still in
+       flight holds time still until it is done. Outside processes are not waited for: time may jump while one
+       is still working, so use it where the peers run on this loop. DNS lookups (c-ares keeps its own real-time
+       timeouts) do not belong on it. */
+    bool mock_clock;
 } cio_loop_opts;
 
 /* The default stack size of a task, and the limits on an explicit one. */
@@ -287,11 +295,12 @@ int cio_detach(cio_task *t);
  */
 int cio_cancel(cio_task *t, const char *reason);
 
-/* Let the other ready tasks run, then continue. Returns 0, or -ECANCELED / -ETIMEDOUT if cancelled. */
+/* Let the other ready tasks run, then continue. Returns 0, or -ECANCELED / -ETIMEDOUT if cancelled;
+   CIO_ENOLOOP / CIO_ENOTASK as cio_sleep. */
 int cio_yield(void);
 
 /* Suspend for `delay` ns (>= 0), or until the absolute time `deadline`. Returns 0, or a cancellation error;
-   -EINVAL negative delay; CIO_ENOTASK not in a task. */
+   -EINVAL negative delay; CIO_ENOLOOP no loop in this thread; CIO_ENOTASK a loop but not in a task. */
 int cio_sleep(int64_t delay);
 int cio_sleep_until(int64_t deadline);
 

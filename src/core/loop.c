@@ -48,6 +48,11 @@ static int64_t clock_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t cio__loop_clock(cio_loop *l)
+{
+    return l->mock_clock ? l->now : clock_ns();
+}
+
 int64_t cio_now(void)
 {
     cio_loop *l = cio__tls_loop;
@@ -99,6 +104,10 @@ static inline bool poll_due(cio_loop *l)
 {
     if (CIO_LIKELY((++l->turns & (CLOCK_EVERY - 1)) != 0))
         return false;
+    if (CIO_UNLIKELY(l->mock_clock)) { /* time stands still while tasks run: poll every CLOCK_EVERY switches */
+        l->poll_now = l->backend.nwatch > l->internal_watches || l->now >= cio__timers_next(l);
+        return l->poll_now;
+    }
     l->now = clock_ns();
     /* Remembered until the loop has polled: the scheduler must not ask again and get a different answer. */
     l->poll_now = l->now >= cio__timers_next(l) || (l->backend.nwatch > 0 && l->now - l->last_poll >= POLL_INTERVAL);
@@ -324,9 +333,26 @@ static int poll_once(cio_loop *l, int64_t timeout)
 {
     int rc = l->backend.ops->poll(&l->backend, timeout);
     l->poll_now = false;
-    l->now = l->last_poll = clock_ns();
+    l->now = l->last_poll = cio__loop_clock(l);
     cio__timers_run(l);
     return rc < 0 ? rc : 0;
+}
+
+/*
+ * The mock clock's step, when nothing is ready and the next timer is due at `next`: look for I/O without
+ * waiting, and if that readied nothing either, every task waits for a timer, so time jumps to it. While a pool
+ * call, another thread's reference or a posted callback is outstanding, something outside may still wake a task
+ * before that timer: the loop waits for it in real time and time stands still (as Trio's MockClock with autojump).
+ */
+static int mock_step(cio_loop *l, int64_t next)
+{
+    bool outside = atomic_load(&l->external) > 0 || cio__remote_pending(l);
+    int rc = poll_once(l, outside ? -1 : 0);
+    if (rc < 0 || outside || l->ready.head || cio__timers_next(l) != next)
+        return rc;
+    l->now = l->last_poll = next;
+    cio__timers_run(l);
+    return 0;
 }
 
 /* Run the loop until `done` holds. -EDEADLK when nothing is ready and nothing could ever make anything ready. */
@@ -351,6 +377,11 @@ static int drive(cio_loop *l, bool (*done)(cio_loop *))
                     !cio__remote_pending(l))
                     return -EDEADLK;
                 timeout = -1;
+            } else if (l->mock_clock) {
+                int rc = mock_step(l, next);
+                if (rc < 0)
+                    return rc;
+                continue;
             } else {
                 l->now = clock_ns();
                 timeout = next > l->now ? next - l->now : 0;
@@ -407,6 +438,7 @@ int cio_loop_open(cio_loop **out, const cio_loop_opts *opts)
         goto fail_guard;
     l->thread = pthread_self();
     l->cancel_on_signals = o.cancel_on_signals;
+    l->mock_clock = o.mock_clock;
 #ifdef CIO_TSAN_FIBERS
     l->tsan_sched_fiber = __tsan_get_current_fiber();
 #endif
@@ -469,7 +501,7 @@ int cio_loop_run(cio_loop *l, cio_fn main, void *arg)
     t->handle = CIO__H_MAIN; /* cio_loop_run joins it: user code can neither join nor detach it */
     l->main = t;
     l->running = true;
-    l->now = clock_ns();
+    l->now = cio__loop_clock(l);
     rc = drive(l, main_done);
     l->running = false;
     l->main = NULL;

@@ -198,6 +198,8 @@ int cio__spawn(cio_task **out, cio_fn fn, void *arg, const cio_spawn_opts *opts,
 const char *cio__task_name(struct cio_task *t);
 /* The running task of this thread, or NULL. */
 struct cio_task *cio__current(void);
+/* The loop's clock read afresh: the monotonic clock, or the mock clock's current time (which only jumps). */
+int64_t cio__loop_clock(cio_loop *l);
 /* The error for a wait attempted now by the current task: CIO_ENOLOOP, CIO_ENOTASK, or its cancellation. */
 int cio__enter_wait(struct cio_task **out);
 
@@ -290,6 +292,8 @@ struct cio_loop {
     uint32_t turns;
     /* A task found it time to poll and came back to the scheduler for it. */
     bool poll_now;
+    /* cio_loop_opts.mock_clock: `now` moves only when the loop jumps it to the next timer (see drive). */
+    bool mock_clock;
     /* Staggers where each new task's stack starts within its top page. */
     uint32_t color;
     struct cio__backend backend;

@@ -109,13 +109,6 @@ static void lib_init(void)
     lib_status = ares_library_init(ARES_LIB_INIT_ALL);
 }
 
-static int64_t clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int cio__dns_error(int st)
 {
     switch (st) {
@@ -478,7 +471,7 @@ static void timer_update(struct dns_state *d)
     }
     /* ares_timeout rounds down to the millisecond: one more keeps the timer from firing just too early and
        spinning until c-ares agrees that the time has come. */
-    int64_t when = clock_ns() + (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000 + CIO_MS(1);
+    int64_t when = cio__loop_clock(d->loop) + (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000 + CIO_MS(1);
     (void)cio__timer_arm(d->loop, &d->timer, when); /* -ENOMEM: each lookup's own deadline still ends it */
 }
 
@@ -719,7 +712,7 @@ static int lookup_dns(struct dns_state *d, struct cio_task *t, const char *host,
         return -ENOMEM;
     *q = (struct query){.lk = &lk, .d = d};
     lk.q = q;
-    int64_t now = clock_ns();
+    int64_t now = cio__loop_clock(d->loop);
     int rc = cio__timer_arm(d->loop, &lk.deadline, timeout > INT64_MAX - now ? INT64_MAX : now + timeout);
     if (rc < 0) {
         cio__free(q);

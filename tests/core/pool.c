@@ -1,5 +1,6 @@
 /* pool.c: tests of cio_to_thread and the thread pool: results, many calls, cancellation, the pool's size. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "corekit.h"
@@ -242,23 +243,38 @@ Test(pool, a_call_cancelled_before_a_worker_took_it_never_runs)
     thk_gate_destroy(&blk.release);
 }
 
+/* A task that calls the blocker under a 1 ms timeout; returns the call's status. */
+static int call_blocker_within_1ms(void *arg)
+{
+    cio_scope s;
+    cr_assert_eq(cio_timeout_begin(&s, CIO_MS(1)), 0);
+    int rc = cio_to_thread(blocker, arg);
+    int end = cio_scope_end(&s);
+    return rc == -ETIMEDOUT && end == -ETIMEDOUT ? rc : -EPROTO;
+}
+
+/* Hold the loop thread, without yielding, until the blocker has started `runs` times: no timer can fire before. */
+static void hold_loop_until_runs(int runs)
+{
+    while (atomic_load(&blk.runs) < runs)
+        sched_yield();
+}
+
 static int timeout_running(void *arg)
 {
     (void)arg;
-    blk.entered = tk_future();
-    cio_scope s;
-    cr_assert_eq(cio_timeout_begin(&s, CIO_MS(1)), 0);
-    int rc = cio_to_thread(blocker, (void *)(intptr_t)3);
-    cr_assert_eq(rc, -ETIMEDOUT, "%s", cio_err_name(rc));
-    cr_assert_eq(cio_scope_end(&s), -ETIMEDOUT);
-    cr_assert_eq(atomic_load(&blk.finished), 0, "the function, if it started, is still blocked");
+    cio_task *t;
+    cr_assert_eq(cio_spawn(&t, call_blocker_within_1ms, (void *)(intptr_t)3, NULL), 0);
+    cr_assert_eq(cio_yield(), 0); /* the task opened its scope and handed the call to the pool */
+    hold_loop_until_runs(1);
+    tk_spin_ns(CIO_MS(2)); /* the deadline has passed, while the call runs */
+    cr_assert_eq(cio_join(t), -ETIMEDOUT, "the deadline ended the wait of a running call");
+    cr_assert_eq(atomic_load(&blk.finished), 0, "the function is still blocked");
     thk_gate_open(&blk.release);
-    /* The deadline may have passed before the worker took the call (then it never runs) or after: either way,
-       once the single worker has run the next call, the first one is settled and its completion has arrived. */
+    /* The single worker runs the next call once the first has finished: its completion has come by then. */
     cr_assert_eq(cio_to_thread(count_call, NULL), 0);
-    cr_assert_eq(atomic_load(&blk.finished), atomic_load(&blk.runs));
-    cr_assert_eq(cio_future_close(blk.entered), 0);
-    blk.entered = NULL;
+    cr_assert_eq(atomic_load(&blk.finished), 1);
+    cr_assert_eq(atomic_load(&blk.runs), 1);
     return 0;
 }
 
@@ -267,6 +283,34 @@ Test(pool, a_deadline_cuts_a_running_call_short_with_etimedout)
     blk_init();
     cr_assert_eq(cio_pool_set_size(1), 0);
     tst_run(timeout_running, NULL);
+    thk_gate_destroy(&blk.release);
+}
+
+static int timeout_queued(void *arg)
+{
+    (void)arg;
+    cio_task *busy, *t;
+    cr_assert_eq(cio_spawn(&busy, call_blocker, (void *)(intptr_t)5, NULL), 0);
+    cr_assert_eq(cio_yield(), 0);
+    hold_loop_until_runs(1); /* the only worker is taken */
+    cr_assert_eq(cio_spawn(&t, call_blocker_within_1ms, (void *)(intptr_t)3, NULL), 0);
+    cr_assert_eq(cio_yield(), 0); /* its call waits in the queue */
+    tk_spin_ns(CIO_MS(2));
+    cr_assert_eq(cio_join(t), -ETIMEDOUT, "the deadline ended the wait of a queued call");
+    thk_gate_open(&blk.release);
+    cr_assert_eq(cio_join(busy), 5);
+    /* One worker takes calls in order: once this one has run, the timed-out call was taken off the queue. */
+    cr_assert_eq(cio_to_thread(count_call, NULL), 0);
+    cr_assert_eq(atomic_load(&blk.runs), 1, "the call whose deadline passed in the queue never ran");
+    cr_assert_eq(atomic_load(&blk.finished), 1);
+    return 0;
+}
+
+Test(pool, a_deadline_passing_before_a_worker_took_the_call_means_it_never_runs)
+{
+    blk_init();
+    cr_assert_eq(cio_pool_set_size(1), 0);
+    tst_run(timeout_queued, NULL);
     thk_gate_destroy(&blk.release);
 }
 

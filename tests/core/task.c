@@ -264,12 +264,12 @@ Test(task, waiting_from_a_callback_fails_with_enotask)
     tst_run(waits_outside_tasks, NULL);
 }
 
-Test(task, waiting_without_a_loop_fails)
+Test(task, waiting_without_a_loop_fails_with_enoloop)
 {
     int rc = cio_sleep(1);
-    cr_assert(rc == CIO_ENOTASK || rc == CIO_ENOLOOP, "%s", cio_err_name(rc));
+    cr_assert_eq(rc, CIO_ENOLOOP, "%s", cio_err_name(rc));
     rc = cio_yield();
-    cr_assert(rc == CIO_ENOTASK || rc == CIO_ENOLOOP, "%s", cio_err_name(rc));
+    cr_assert_eq(rc, CIO_ENOLOOP, "%s", cio_err_name(rc));
     cr_assert_null(cio_current());
 }
 
@@ -796,7 +796,7 @@ static size_t read_all(int fd, char *buf, size_t cap)
 Test(task, a_stack_overflow_is_reported_naming_the_task)
 {
     if (getenv("CIO_UNDER_VALGRIND"))
-        cr_skip_test("a stack overflow under Valgrind is Valgrind's to report");
+        tst_skip("a stack overflow under Valgrind is Valgrind's to report (the memcheck run leaves this test out)");
     int errp[2], infop[2];
     cr_assert_eq(pipe(errp), 0);
     cr_assert_eq(pipe(infop), 0);
@@ -808,6 +808,9 @@ Test(task, a_stack_overflow_is_reported_naming_the_task)
         close(infop[0]);
         dup2(errp[1], STDERR_FILENO);
         close(errp[1]);
+        /* The default action behind cio's handler, whatever the build installed (AddressSanitizer's handler
+           would report and exit instead): after its report, the fault kills the process with SIGSEGV. */
+        signal(SIGSEGV, SIG_DFL);
         struct overflow_arg o = {.info_fd = infop[1]};
         int rc = cio_run(overflow_main, &o);
         _exit(rc == 0 ? 0 : 3);
@@ -822,7 +825,7 @@ Test(task, a_stack_overflow_is_reported_naming_the_task)
     close(errp[0]);
     int st;
     cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert(WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0), "the process must not carry on");
+    cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "the fault ends the process: status %#x", st);
     cr_assert_neq(info[0], 0, "the task ran");
     cr_assert_not_null(strstr(err, "overflower"), "stderr names the task:\n%s", err);
     cr_assert_not_null(strstr(err, info), "stderr gives the task's id %s:\n%s", info, err);

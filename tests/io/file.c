@@ -214,7 +214,7 @@ static int concurrent(void *arg)
     cr_assert_eq(cio_gather(tasks, 4, NULL, CIO_GATHER_ALL), 0);
     for (int i = 0; i < 4; i++) {
         cr_assert_eq(r[i].rc, 20 - i * 5 < 16 ? 20 - i * 5 : 16);
-        cr_assert_eq(memcmp(r[i].buf, "0123456789abcdefghij" + i * 5, (size_t)r[i].rc), 0);
+        cr_assert_eq(memcmp(r[i].buf, &"0123456789abcdefghij"[i * 5], (size_t)r[i].rc), 0);
     }
     cr_assert_eq(cio_file_close(f), 0);
     rm_tmp(&t);

@@ -241,8 +241,10 @@ static int times_out(void *arg)
     cio_addr addr;
     cio_stream *filler, *s;
     int lfd = nk_full_listener("127.0.0.1", 0, &addr, &filler);
-    cio_connect_opts o = {.timeout = CIO_MS(20)};
+    cio_connect_opts o = {.timeout = CIO_SEC(10)};
+    int64_t t0 = cio_now();
     cr_assert_eq(cio_connect_addr(&s, &addr, &o), -ETIMEDOUT, "the listener's queue is full: no answer");
+    cr_assert_eq(cio_now() - t0, CIO_SEC(10), "given up when the timeout ran out (mock clock)");
     cr_assert_null(s);
     cr_assert_eq(cio_check_cancel(), 0, "the timeout ended with the call");
 
@@ -258,7 +260,7 @@ static int times_out(void *arg)
 
 Test(tcp, connect_times_out_against_a_full_backlog)
 {
-    tst_run(times_out, NULL);
+    tst_run_expect(times_out, NULL, &(cio_loop_opts){.mock_clock = true}, 0);
 }
 
 struct connecting {
@@ -659,7 +661,7 @@ Test(open_connection, fails_with_the_last_error_when_every_address_fails)
 
 struct race_cancel {
     int port;
-    int started;
+    int64_t delay;
     int rc;
 };
 
@@ -667,16 +669,25 @@ static int race_body(void *arg)
 {
     struct race_cancel *r = arg;
     cio_stream *s = NULL;
-    r->started = 1;
-    r->rc = cio_open_connection(&s, "both.cio.test", r->port, &(cio_connect_opts){.happy_eyeballs_delay = 1});
+    r->rc = cio_open_connection(&s, "both.cio.test", r->port, &(cio_connect_opts){.happy_eyeballs_delay = r->delay});
     if (s)
         cio_stream_close(s);
     return r->rc;
 }
 
+/* Let the loop turn until this process has `want` descriptors open: each connection attempt holds a socket. */
+static void turn_until_fds(int want)
+{
+    for (long i = 0; tst_open_fds() != want; i++) {
+        cr_assert_lt(i, 100000L, "%d descriptors open, waiting for %d", tst_open_fds(), want);
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    }
+}
+
+/* Both loopbacks have a listener whose queue is full, so every attempt hangs until it is cancelled. */
 static int eyeballs_cancel(void *arg)
 {
-    (void)arg;
+    int attempts = (int)(intptr_t)arg;
     cio_addr a4, a6;
     cio_stream *f4, *f6;
     int l4 = -1, l6 = -1;
@@ -693,13 +704,15 @@ static int eyeballs_cancel(void *arg)
     }
     cr_assert(l6 >= 0);
     cr_assert_eq(cio_connect_addr(&f6, &a6, NULL), 0);
-    struct race_cancel r = {.port = cio_addr_port(&a4)};
+    int before = tst_open_fds();
+    /* One attempt: a day-long delay never starts the second. Two: a 1 ns delay starts it at once. */
+    struct race_cancel r = {.port = cio_addr_port(&a4), .delay = attempts == 1 ? CIO_SEC(86400) : CIO_NS(1)};
     cio_task *t;
     cr_assert_eq(cio_spawn(&t, race_body, &r, NULL), 0);
-    cr_assert_eq(nk_turn_until(&r.started, 1), 0);
-    cr_assert_eq(cio_sleep(CIO_MS(2)), 0); /* whether or not the second attempt started, nothing may leak */
+    turn_until_fds(before + attempts);
     cr_assert_eq(cio_cancel(t, NULL), 0);
     cr_assert_eq(cio_join(t), -ECANCELED);
+    cr_assert_eq(tst_open_fds(), before, "every attempt's socket is closed");
     cio_stream_close(f4);
     cio_stream_close(f6);
     close(l4);
@@ -707,11 +720,20 @@ static int eyeballs_cancel(void *arg)
     return 0;
 }
 
-Test(open_connection, cancelling_the_race_closes_every_attempt)
+Test(open_connection, cancelling_the_race_during_the_first_attempt_closes_it)
 {
     char dir[256];
     nk_tmpdir(dir, sizeof dir);
     hosts_file(dir);
-    tst_run(eyeballs_cancel, NULL);
+    tst_run(eyeballs_cancel, (void *)(intptr_t)1);
+    nk_rmdir(dir);
+}
+
+Test(open_connection, cancelling_the_race_with_two_attempts_closes_both)
+{
+    char dir[256];
+    nk_tmpdir(dir, sizeof dir);
+    hosts_file(dir);
+    tst_run(eyeballs_cancel, (void *)(intptr_t)2);
     nk_rmdir(dir);
 }

@@ -861,18 +861,20 @@ Test(server, keeping_a_connection_that_ended_closes_it)
     tst_run(keep_after_end_body, NULL);
 }
 
-/* keep_timeout closes a connection parked that long without input. */
+/* keep_timeout closes a connection parked that long without input, on the mock clock: exactly then. */
 static int keep_timeout_body(void *arg)
 {
     (void)arg;
     struct nk_keeper k = {0};
     cio_addr a;
-    cio_server *srv = keeper_server(&k, &a, &(cio_server_opts){.keep_timeout = CIO_MS(50)});
+    cio_server *srv = keeper_server(&k, &a, &(cio_server_opts){.keep_timeout = CIO_SEC(30)});
     cio_stream *c;
     cr_assert_eq(cio_connect_addr(&c, &a, NULL), 0);
     nk_roundtrip(c, "one\n");
+    int64_t parked = cio_now();
     char end;
     cr_assert_eq(cio_stream_read(c, &end, 1), 0, "closed by the server once idle");
+    cr_assert_eq(cio_now() - parked, CIO_SEC(30), "closed when the keep timeout ran out, not before or after");
     cr_assert_eq(k.calls, 1, "the handler was not called for the timeout");
     cr_assert_eq(stats_of(srv).keep_expired, 1);
     until_no_connections(srv, 100);
@@ -883,7 +885,7 @@ static int keep_timeout_body(void *arg)
 
 Test(server, keep_timeout_closes_a_connection_parked_without_input)
 {
-    tst_run(keep_timeout_body, NULL);
+    tst_run_expect(keep_timeout_body, NULL, &(cio_loop_opts){.mock_clock = true}, 0);
 }
 
 /* Kept connections re-arm their timers each time they park, and closing the server while they wait on them

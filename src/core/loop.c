@@ -48,6 +48,23 @@ static int64_t clock_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+void cio__loop_hook_add(cio_loop *l, struct cio__loop_hook *h)
+{
+    h->next = l->close_hooks;
+    l->close_hooks = h;
+}
+
+void cio__loop_hook_remove(cio_loop *l, struct cio__loop_hook *h)
+{
+    for (struct cio__loop_hook **pp = &l->close_hooks; *pp; pp = &(*pp)->next) {
+        if (*pp == h) {
+            *pp = h->next;
+            h->next = NULL;
+            return;
+        }
+    }
+}
+
 int64_t cio__loop_clock(cio_loop *l)
 {
     return l->mock_clock ? l->now : clock_ns();
@@ -587,8 +604,12 @@ int cio_loop_close(cio_loop *l)
     }
     if (busy)
         return -EBUSY;
-    if (cio__dns_loop_close)
-        cio__dns_loop_close(l);
+    struct cio__loop_hook *hook;
+    while ((hook = l->close_hooks)) {
+        l->close_hooks = hook->next;
+        hook->next = NULL;
+        hook->fn(hook);
+    }
     /* Only cancelled callbacks are left in the queue: drop the loop's references to them. */
     struct cio__runnable *r;
     while ((r = cio__ready_pop(l)))

@@ -247,9 +247,17 @@ size_t cio__remote_drain(cio_loop *l);
 bool cio__remote_pending(cio_loop *l);
 /* Wait until no other thread is in the middle of posting to the loop (before the loop frees itself). */
 void cio__remote_quiesce(cio_loop *l);
-/* The resolver's per-loop state (src/io/dns.c), released when the loop closes; weak, so a build without the I/O
-   layer links. */
-void cio__dns_loop_close(cio_loop *l) __attribute__((weak));
+/*
+ * State of a higher layer kept per loop (the resolver's), released when the loop closes: core knows nothing of
+ * what it is. The hook is the owner's memory; `fn` runs once, from cio_loop_close, after the hook is unlinked.
+ */
+struct cio__loop_hook {
+    struct cio__loop_hook *next;
+    void (*fn)(struct cio__loop_hook *h);
+};
+void cio__loop_hook_add(cio_loop *l, struct cio__loop_hook *h);
+/* Unlink a hook that has not run (its state went away before the loop); one not linked is ignored. */
+void cio__loop_hook_remove(cio_loop *l, struct cio__loop_hook *h);
 /* Signals (signal.c): release the loop's signal state; make SIGINT/SIGTERM cancel the main task. */
 void cio__signals_close(cio_loop *l);
 int cio__signals_shutdown_on(cio_loop *l);
@@ -319,6 +327,8 @@ struct cio_loop {
     pthread_t thread;
     void *tsan_sched_fiber;
     struct cio__stack_pool stacks;
+    /* Hooks of the layers above, run at close (cio__loop_hook_add). */
+    struct cio__loop_hook *close_hooks;
     /* I/O buffers that streams gave back while they wait (cio__iobuf_get/put), linked through their first bytes. */
     void *iobufs;
     unsigned n_iobufs;

@@ -73,8 +73,9 @@ struct dns_sock {
 };
 
 struct dns_state {
-    /* The loop the watches and the timer belong to. */
+    /* The loop the watches and the timer belong to, and its close hook, which releases the state. */
     cio_loop *loop;
+    struct cio__loop_hook close_hook;
     ares_channel ch;
     struct dns_sock *socks;
     /* Unwatched, but maybe still named by an event later in the poller's current batch: freed in reap(). */
@@ -93,11 +94,7 @@ struct dns_state {
     bool nomem;
 };
 
-/*
- * The per-loop registry: one loop per thread, so one slot per thread, keyed by the loop pointer. The state is
- * loop-independent whenever it is idle (no socket watched, no timer armed), which is always the case between
- * loops, so a state left by a loop closed without cio__dns_loop_close is simply taken over by the next one.
- */
+/* The per-loop registry: one loop per thread, so one slot per thread. The loop's close hook releases it. */
 static _Thread_local struct dns_state *tls_dns;
 
 /* c-ares's global setup, once per process (it is not thread-safe, and on Linux it allocates nothing). */
@@ -549,20 +546,22 @@ static void state_destroy(struct dns_state *d)
     while (d->cache)
         cache_unlink(d, &d->cache);
     cio__free(d->hosts_path);
+    cio__loop_hook_remove(d->loop, &d->close_hook);
     if (tls_dns == d)
         tls_dns = NULL;
     cio__free(d);
+}
+
+static void loop_closing(struct cio__loop_hook *h)
+{
+    state_destroy(cio__container_of(h, struct dns_state, close_hook));
 }
 
 static int state_get(cio_loop *l, struct dns_state **out)
 {
     struct dns_state *d = tls_dns;
     if (d) {
-        /* A state from an earlier loop of this thread, closed without cio__dns_loop_close: idle, so it moves. */
-        if (d->loop != l) {
-            CIO_ASSERT(d->live == 0 && d->pending == 0 && !d->socks && !d->timer.slot);
-            d->loop = l;
-        }
+        CIO_ASSERT(d->loop == l); /* the loop that made it closes it, before the thread can open another */
         *out = d;
         return 0;
     }
@@ -585,6 +584,8 @@ static int state_get(cio_loop *l, struct dns_state **out)
         cio__free(d);
         return rc;
     }
+    d->close_hook.fn = loop_closing;
+    cio__loop_hook_add(l, &d->close_hook);
     tls_dns = d;
     *out = d;
     return 0;
@@ -604,13 +605,6 @@ static void settle(struct dns_state *d)
     cache_purge(d, cio_now());
     if (d->live == 0 && d->pending == 0 && !d->cache)
         state_destroy(d);
-}
-
-void cio__dns_loop_close(cio_loop *l)
-{
-    (void)l; /* the registry has one slot per thread, and the loop closes on its own thread */
-    if (tls_dns)
-        state_destroy(tls_dns);
 }
 
 /* ------------------------------------------------------------------------------------------------ lookups */

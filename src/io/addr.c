@@ -1,5 +1,5 @@
 /* addr.c: socket addresses: numeric IPv4 and IPv6 parsing, Unix paths, and their text form. */
-#include "net/net.h"
+#include "io/addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -112,8 +112,9 @@ static int verify_code(long v)
     case X509_V_ERR_CERT_NOT_YET_VALID:
         return CIO_ETLSEXPIRED;
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
         return CIO_ETLSSELFSIGNED;
+    /* A self-signed root in the chain that no trust anchor matches: the chain's issuer is untrusted. */
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "cio/io.h"
+#include "io/addr.h"
 
 /*
  * Open a non-blocking stream socket for `addr`'s family (TCP_NODELAY on for TCP) and connect it, waiting for
@@ -18,9 +19,6 @@ int cio__connect_fd(const cio_addr *addr);
  * `server_name`. On failure nothing is left open. tcp.c; cio_open_connection ends with it too.
  */
 int cio__connect_finish(cio_stream **out, int fd, const cio_connect_opts *o, const char *server_name);
-
-/* Check that `a` holds an address of a family cio speaks, with a length that fits it. */
-int cio__addr_check(const cio_addr *a);
 
 /* What a server's accept loop has done, for tests that must show it backs off instead of spinning. */
 struct cio__server_stats {

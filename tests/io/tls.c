@@ -230,6 +230,9 @@ static struct bad_cert bad_certs[] = {
     {"wronghost", CIO_ETLSHOSTNAME, "hostname mismatch"},
     {"selfsigned", CIO_ETLSSELFSIGNED, "self-signed certificate"},
     {"untrusted", CIO_ETLSUNTRUSTED, "unable to get local issuer certificate"},
+    /* The root is in the chain, self-signed, but nobody trusts it: the issuer is untrusted, not the leaf
+       self-signed. */
+    {"untrusted-chain", CIO_ETLSUNTRUSTED, "self-signed certificate in certificate chain"},
 };
 
 static int bad_cert_body(void *arg)

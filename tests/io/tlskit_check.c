@@ -41,8 +41,9 @@ TestSuite(tlskit, .init = make_kit, .fini = remove_kit, .timeout = 60);
 TestSuite(tlskit_make, .timeout = 60);
 
 /* Every file the kit promises; each .key has the .pem of the same name. */
-static const char *const certs[] = {"ca",        "other-ca",   "inter",     "server", "chain-leaf",  "expired",
-                                    "wronghost", "selfsigned", "untrusted", "client", "other-client"};
+static const char *const certs[] = {"ca",         "other-ca",        "inter",     "server",
+                                    "chain-leaf", "expired",         "wronghost", "selfsigned",
+                                    "untrusted",  "untrusted-chain", "client",    "other-client"};
 #define NCERTS (sizeof certs / sizeof certs[0])
 
 /* ------------------------------------------------------------------------------------------------ helpers */
@@ -170,6 +171,11 @@ Test(tlskit, selfsigned_fails_with_depth_zero_self_signed)
 Test(tlskit, untrusted_fails_for_want_of_its_issuer)
 {
     assert_verify("untrusted", false, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, .host = "localhost");
+}
+
+Test(tlskit, untrusted_chain_ends_in_a_self_signed_root_nobody_trusts)
+{
+    assert_verify("untrusted-chain", true, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, .host = "localhost");
 }
 
 Test(tlskit, chain_leaf_verifies_through_the_intermediate_in_its_file)

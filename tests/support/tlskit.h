@@ -21,6 +21,8 @@
  *   wronghost.pem, wronghost.key    a server leaf signed by ca for wrong.example only (CN and SAN)
  *   selfsigned.pem, selfsigned.key  a self-signed server leaf (CA:FALSE) for localhost and 127.0.0.1
  *   untrusted.pem, untrusted.key    a server leaf for localhost and 127.0.0.1 signed by other-ca
+ *   untrusted-chain.pem, .key       the same kind of leaf; the .pem holds it followed by other-ca's (self-signed)
+ *                                   certificate, an untrusted root sent along as some servers do
  *   client.pem, client.key          CN "cio test client", EKU clientAuth, signed by ca
  *   other-client.pem, .key          CN "cio other client", EKU clientAuth, signed by other-ca
  *   wildcard.pem, wildcard.key      a server leaf signed by ca for DNS:*.test.localhost and the partial

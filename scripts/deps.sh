@@ -8,7 +8,7 @@ packages=(
   libcriterion-dev valgrind clang clang-format libclang-rt-14-dev
   node-llhttp libh2o-evloop-dev
   libboost-context-dev golang-go python3 python3-uvloop libuv1-dev g++
-  gcc-aarch64-linux-gnu qemu-user
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -209,8 +209,11 @@ Test(tlskit, openssl_command_line_agrees)
     snprintf(cmd, sizeof cmd, "openssl verify -CAfile '%s' '%s' >/dev/null 2>&1", path_of("ca", ".pem"),
              path_of("server", ".pem"));
     cr_assert_eq(system(cmd), 0, "%s", cmd);
+    /* path_of's result lives until its second next call, and arguments are evaluated in no set order. */
+    char chain[PATH_MAX];
+    snprintf(chain, sizeof chain, "%s", path_of("chain-leaf", ".pem"));
     snprintf(cmd, sizeof cmd, "openssl verify -CAfile '%s' -untrusted '%s' '%s' >/dev/null 2>&1", path_of("ca", ".pem"),
-             path_of("chain-leaf", ".pem"), path_of("chain-leaf", ".pem"));
+             chain, chain);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     /* Exit status 2 is openssl verify's "verification failed" (1 is a file it could not read), and the reason
        is error 20, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, as for the library check above. */

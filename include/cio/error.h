@@ -3,6 +3,7 @@
 #define CIO_ERROR_H
 
 #include <errno.h>
+#include <stdbool.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,7 +82,10 @@ extern "C" {
     X(EAI_BADNAME,     4105,            "malformed name")                                          \
     X(EAI_REFUSED,     4106,            "the name server refused the query")                       \
     X(EAI_BADRESP,     4107,            "malformed reply from the name server")                    \
-    X(EAI_TIMEOUT,     4108,            "name resolution timed out")
+    X(EAI_TIMEOUT,     4108,            "name resolution timed out")                               \
+    X(EREADTIMEOUT,    4109,            "no input arrived within the stream's read timeout")       \
+    X(EPEERCLOSED,     4110,            "the peer closed the connection")                          \
+    X(EUNSOLICITED,    4111,            "bytes arrived on an idle connection that nobody asked for")
 
 /* TLS (4200-4299). cio_tls_last_error gives OpenSSL's reason for the last one. */
 #define CIO_ERRORS_TLS(X)                                                                              \
@@ -157,6 +161,13 @@ const char *cio_strerror(int err);
  * An unknown negative code gives "CIO_EUNKNOWN". Never NULL; the string is static.
  */
 const char *cio_err_name(int err);
+
+/*
+ * Whether `err` is a timeout of any kind: a deadline or timeout scope (-ETIMEDOUT), a name lookup's
+ * (CIO_EAI_TIMEOUT), a stream's read timeout (CIO_EREADTIMEOUT). Each kind has its own code, so a caller can
+ * tell which limit was hit; this says "some limit on time".
+ */
+bool cio_is_timeout(int err);
 
 #ifdef __cplusplus
 }

@@ -30,3 +30,8 @@ const char *cio_err_name(int err)
     }
     return "CIO_EUNKNOWN";
 }
+
+bool cio_is_timeout(int err)
+{
+    return err == -ETIMEDOUT || err == CIO_EAI_TIMEOUT || err == CIO_EREADTIMEOUT;
+}

@@ -3,19 +3,27 @@
 
 #include "core/runtime.h"
 
-static void fd_ready(struct cio__io_watch *w, uint32_t revents)
+/* Wake a task parked on `f`, first disarming the timer of a wait that had a timeout. */
+static void wake(struct cio__fd *f, struct cio_task *t, int rc)
+{
+    if (t->timer.slot)
+        cio__timer_disarm(f->loop, &t->timer);
+    cio__unpark(t, rc);
+}
+
+void cio__fd_ready(struct cio__io_watch *w, uint32_t revents)
 {
     struct cio__fd *f = cio__container_of(w, struct cio__fd, watch);
     f->ready |= revents;
     if (f->reader && (revents & (CIO__IO_READ | CIO__IO_ERROR))) {
         struct cio_task *t = f->reader;
         f->reader = NULL;
-        cio__unpark(t, 0);
+        wake(f, t, 0);
     }
     if (f->writer && (revents & (CIO__IO_WRITE | CIO__IO_ERROR))) {
         struct cio_task *t = f->writer;
         f->writer = NULL;
-        cio__unpark(t, 0);
+        wake(f, t, 0);
     }
 }
 
@@ -24,8 +32,8 @@ int cio__fd_open(struct cio__fd *f, int fd)
     cio_loop *l = cio__tls_loop;
     if (!l)
         return CIO_ENOLOOP;
-    *f = (struct cio__fd){.watch = {.fd = fd, .events = CIO__IO_READ | CIO__IO_WRITE | CIO__IO_EDGE, .ready = fd_ready},
-                          .loop = l};
+    *f = (struct cio__fd){
+        .watch = {.fd = fd, .events = CIO__IO_READ | CIO__IO_WRITE | CIO__IO_EDGE, .ready = cio__fd_ready}, .loop = l};
     /* Until the poller says otherwise, assume both directions may be ready: the first call tries anyway. */
     f->ready = CIO__IO_READ | CIO__IO_WRITE;
     return l->backend.ops->watch(&l->backend, &f->watch);
@@ -39,12 +47,12 @@ void cio__fd_close(struct cio__fd *f)
     if (f->reader) {
         struct cio_task *t = f->reader;
         f->reader = NULL;
-        cio__unpark(t, -EBADF);
+        wake(f, t, -EBADF);
     }
     if (f->writer) {
         struct cio_task *t = f->writer;
         f->writer = NULL;
-        cio__unpark(t, -EBADF);
+        wake(f, t, -EBADF);
     }
     f->loop = NULL;
 }
@@ -53,15 +61,39 @@ static void unlink_reader(struct cio_task *t)
 {
     struct cio__fd *f = t->wait_obj;
     f->reader = NULL;
+    if (t->timer.slot)
+        cio__timer_disarm(f->loop, &t->timer);
 }
 
 static void unlink_writer(struct cio_task *t)
 {
     struct cio__fd *f = t->wait_obj;
     f->writer = NULL;
+    if (t->timer.slot)
+        cio__timer_disarm(f->loop, &t->timer);
+}
+
+/* A timed wait ran out: the task leaves the descriptor and gets the wait's error. */
+static void timed_out(struct cio__timer *tm)
+{
+    struct cio_task *t = cio__container_of(tm, struct cio_task, timer);
+    struct cio__fd *f = t->wait_obj;
+    int err = -ETIMEDOUT;
+    if (f->reader == t) {
+        f->reader = NULL;
+        err = CIO_EREADTIMEOUT;
+    } else if (f->writer == t) {
+        f->writer = NULL;
+    }
+    cio__unpark(t, err);
 }
 
 int cio__fd_wait(struct cio__fd *f, uint32_t dir)
+{
+    return cio__fd_wait_for(f, dir, 0);
+}
+
+int cio__fd_wait_for(struct cio__fd *f, uint32_t dir, int64_t timeout)
 {
     struct cio_task *t;
     int rc = cio__enter_wait(&t);
@@ -76,6 +108,14 @@ int cio__fd_wait(struct cio__fd *f, uint32_t dir)
     /* The caller just saw EAGAIN, so an error edge seen before has been reported (or was transient, like an ICMP
        error on UDP): it is cleared with the direction, or the next wait would return at once, forever. */
     f->ready &= ~(dir | CIO__IO_ERROR);
+    if (timeout > 0) {
+        /* The task's own sleep timer: a task waits for one thing at a time, so it is free, and a timed wait
+           allocates nothing. */
+        t->timer.fire = timed_out;
+        int64_t now = cio_now();
+        if ((rc = cio__timer_arm(f->loop, &t->timer, timeout > INT64_MAX - now ? INT64_MAX : now + timeout)) < 0)
+            return rc;
+    }
     *slot = t;
     return cio__park(t, read ? unlink_reader : unlink_writer, f);
 }

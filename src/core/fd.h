@@ -30,6 +30,10 @@ struct cio__fd {
    regular files, which are always ready). */
 int cio__fd_open(struct cio__fd *f, int fd);
 
+/* The poller's callback that cio__fd_open installs: note the edge, wake the waiting tasks. A user of the
+   descriptor may install its own that calls this first. */
+void cio__fd_ready(struct cio__io_watch *w, uint32_t revents);
+
 /* Forget the descriptor (does not close it). A task still waiting on it wakes with -EBADF. */
 void cio__fd_close(struct cio__fd *f);
 
@@ -40,5 +44,9 @@ void cio__fd_close(struct cio__fd *f);
  * cancellation.
  */
 int cio__fd_wait(struct cio__fd *f, uint32_t dir);
+
+/* cio__fd_wait bounded by `timeout` ns (> 0; 0 means none): when no edge came by then, the wait fails with
+   CIO_EREADTIMEOUT for a read, -ETIMEDOUT for a write. */
+int cio__fd_wait_for(struct cio__fd *f, uint32_t dir, int64_t timeout);
 
 #endif

@@ -572,6 +572,13 @@ int cio_loop_shutdown(cio_loop *l)
     return 0;
 }
 
+/* A kept buffer's link to the next one, in its last bytes: a view into a stream's buffer most often starts at
+   its first byte, which must be poisoned while the loop keeps the buffer (see cio__iobuf_put). */
+static inline void **iobuf_link(void *buf)
+{
+    return (void **)((char *)buf + CIO__IOBUF_SIZE - sizeof(void *));
+}
+
 int cio_loop_close(cio_loop *l)
 {
     int rc = check_loop(l);
@@ -628,7 +635,7 @@ int cio_loop_close(cio_loop *l)
     cio__stack_pool_fini(&l->stacks);
     while (l->iobufs) {
         void *b = l->iobufs;
-        l->iobufs = *(void **)b;
+        l->iobufs = *iobuf_link(b);
 #ifdef CIO_ASAN_FIBERS
         ASAN_UNPOISON_MEMORY_REGION(b, CIO__IOBUF_SIZE);
 #endif
@@ -647,7 +654,7 @@ void *cio__iobuf_get(void)
     cio_loop *l = cio__tls_loop;
     if (l && l->iobufs) {
         void *b = l->iobufs;
-        l->iobufs = *(void **)b;
+        l->iobufs = *iobuf_link(b);
         l->n_iobufs--;
 #ifdef CIO_ASAN_FIBERS
         ASAN_UNPOISON_MEMORY_REGION(b, CIO__IOBUF_SIZE);
@@ -663,12 +670,12 @@ void cio__iobuf_put(void *buf)
     if (!buf)
         return;
     if (l && l->n_iobufs < CIO__IOBUF_KEEP) {
-        *(void **)buf = l->iobufs;
+        *iobuf_link(buf) = l->iobufs;
         l->iobufs = buf;
         l->n_iobufs++;
 #ifdef CIO_ASAN_FIBERS
         /* A view into a buffer given back (a stream's, used past its next call) is then caught. */
-        ASAN_POISON_MEMORY_REGION((char *)buf + sizeof(void *), CIO__IOBUF_SIZE - sizeof(void *));
+        ASAN_POISON_MEMORY_REGION(buf, CIO__IOBUF_SIZE - sizeof(void *));
 #endif
         return;
     }

@@ -108,3 +108,16 @@ Test(error, unknown_codes_have_a_fallback_name_and_message)
     cr_assert_not_null(cio_strerror(-2147483647 - 1));
     cr_assert_not_null(cio_err_name(-2147483647 - 1));
 }
+
+Test(error, is_timeout_names_every_kind_of_timeout_and_nothing_else)
+{
+    const int timeouts[] = {-ETIMEDOUT, CIO_EAI_TIMEOUT, CIO_EREADTIMEOUT};
+    for (size_t i = 0; i < NROWS; i++) {
+        bool want = false;
+        for (size_t k = 0; k < sizeof timeouts / sizeof timeouts[0]; k++)
+            want = want || -rows[i].value == timeouts[k];
+        cr_assert_eq(cio_is_timeout(-rows[i].value), want, "%s", rows[i].name);
+    }
+    cr_assert_not(cio_is_timeout(0));
+    cr_assert_not(cio_is_timeout(ETIMEDOUT), "a positive value is not an error");
+}

@@ -6,7 +6,8 @@
  *
  * The server answers each line as it comes. Between lines its handler returns CIO_CONN_KEEP: the connection then
  * waits with no task and no buffer (a few hundred bytes), and the handler runs again when the next line arrives.
- * A connection silent for 10 s is closed (keep_timeout, aiohttp's keepalive_timeout).
+ * A connection silent for 10 s is closed: between lines by keep_timeout (aiohttp's keepalive_timeout), and one that
+ * never sends a line, or stops in the middle of one, by the streams' read timeout (read_timeout).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@ static int handle_echo(cio_stream *s, void *arg)
     (void)arg;
     ssize_t n = cio_stream_read_line(s, line, sizeof line);
     if (n <= 0)
-        return n == -EMSGSIZE ? (int)n : 0; /* the end (or a line too long): close */
+        return n == -EMSGSIZE || n == CIO_EREADTIMEOUT ? (int)n : 0; /* the end, too long, too slow: close */
     if (cio_stream_peer_addr(s, &peer) == 0)
         (void)cio_addr_format(&peer, who, sizeof who);
     printf("server: received %.*s from %s\n", (int)(n - 1), line, who);
@@ -31,7 +32,7 @@ static int handle_echo(cio_stream *s, void *arg)
     return rc < 0 ? rc : CIO_CONN_KEEP;
 }
 
-static cio_server_opts server_opts = {.keep_timeout = CIO_SEC(10)};
+static cio_server_opts server_opts = {.keep_timeout = CIO_SEC(10), .read_timeout = CIO_SEC(10)};
 
 struct client {
     int port;

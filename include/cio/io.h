@@ -134,6 +134,59 @@ int cio_stream_next_line(cio_stream *s, const char **line, size_t *len);
 int cio_stream_next_chunk(cio_stream *s, const void **chunk, size_t *len);
 
 /*
+ * Look at input in place, without taking it (a parser working on the stream's own buffer): wait until at least
+ * `min` bytes are buffered (0: not at all), then give a view of everything buffered, `*len` >= min bytes.
+ * Returns 1 with the view; 0 at end of stream with fewer than `min` (the view holds what is left, maybe none);
+ * an error. Nothing is consumed: cio_stream_consume takes bytes off the front.
+ * The view is valid until the next call on the stream that reads, peeks, consumes or unreads, or closes it; while
+ * it lasts, the buffer is not given back to the loop (a view of zero bytes has NULL data).
+ * Errors: -EMSGSIZE `min` is above the stream's limit (it could never hold that much); -EINVAL; -EBUSY another
+ *         task is reading; read errors, cancellation, CIO_EREADTIMEOUT.
+ */
+int cio_stream_peek(cio_stream *s, size_t min, const void **data, size_t *len);
+
+/*
+ * cio_stream_peek until `sep` (`seplen` > 0 bytes) is buffered: returns 1 with the view and `*len` the bytes up to
+ * and including the first separator (more may be buffered after it); 0 at end of stream without one (`*len` what
+ * is left). Errors: -EMSGSIZE the limit's worth of bytes holds no separator (they stay buffered); as peek.
+ */
+int cio_stream_peek_until(cio_stream *s, const void *sep, size_t seplen, const void **data, size_t *len);
+
+/* Drop the first `n` buffered bytes (after a peek). Never waits. Errors: -EINVAL more than are buffered;
+   -EBUSY another task is reading; -EBADF closing. */
+int cio_stream_consume(cio_stream *s, size_t n);
+
+/*
+ * Put `n` bytes back in front of the input, to be read first (what a parser read past the end of its message,
+ * or a protocol sniffed and handed on). `data` may be a view this stream gave out; the bytes are copied unless
+ * they are exactly the ones just consumed from in front of the buffer. Never waits.
+ * Errors: -EMSGSIZE with them the stream would buffer more than its limit; -ENOMEM; -EINVAL; -EBUSY another task
+ *         is reading; -EBADF closing.
+ */
+int cio_stream_unread(cio_stream *s, const void *data, size_t n);
+
+/*
+ * Bound every wait for input on the stream (its reads, peeks and line reads, a TLS handshake's reads, and a server
+ * connection parked by CIO_CONN_KEEP): when no input arrives for `timeout` ns while one waits, the wait fails with
+ * CIO_EREADTIMEOUT, and the stream stays usable. Each wait has the whole timeout (an idle timeout, aiohttp's
+ * sock_read), so a peer trickling one byte in time keeps it going: bound a whole exchange with a timeout scope.
+ * 0 turns it off (the default). Errors: -EINVAL negative or not a stream.
+ */
+int cio_stream_set_read_timeout(cio_stream *s, int64_t timeout);
+/* The stream's read timeout (0: none), or -EINVAL. */
+int64_t cio_stream_read_timeout(const cio_stream *s);
+
+/*
+ * Whether an idle stream (kept in a pool between requests) can still be used, without waiting and, when the loop
+ * has seen nothing arrive since the stream's last read, without a system call (bytes the loop has not polled for
+ * yet are not seen). Returns 0: usable.
+ * Errors: CIO_EPEERCLOSED the peer ended the stream; CIO_EUNSOLICITED bytes arrived that nobody asked for (they
+ *         stay buffered; over TLS, session tickets and other handshake messages are not bytes); -ECONNRESET and
+ *         the stream's other read errors; -EBUSY a task is reading; -EBADF closing; -ENOMEM.
+ */
+int cio_stream_check_idle(cio_stream *s);
+
+/*
  * Queue bytes for sending, sending what the descriptor takes at once; waits only while the output buffer is
  * above the high-water mark. Returns 0. Errors: -EPIPE / -ECONNRESET the peer is gone; -EINVAL after write_eof.
  */
@@ -385,8 +438,23 @@ typedef struct cio_server_opts {
     /* The most a TLS handshake may take; 0 means 60 s (asyncio's ssl_handshake_timeout). */
     int64_t tls_handshake_timeout;
     /* A connection kept by CIO_CONN_KEEP that gets no input for this long is closed (aiohttp's keepalive_timeout,
-       nginx's keepalive_timeout); 0: kept until the peer ends it. */
+       nginx's keepalive_timeout); 0: the stream's read timeout, if any, bounds that wait too. */
     int64_t keep_timeout;
+    /* The read timeout each connection's stream starts with (cio_stream_set_read_timeout): a connection whose
+       peer sends nothing, or stops in the middle of a message, gets CIO_EREADTIMEOUT in the handler's read (which
+       should then return) after this long. The handler may change it. 0: none. */
+    int64_t read_timeout;
+    /* Bytes of per-connection storage, zeroed at accept and kept as long as the connection, kept or not
+       (cio_server_conn_state). 0: none. */
+    size_t conn_state_size;
+    /* Called exactly once for every connection the server took, however it ended (its handler returned, the peer
+       closed, a timeout, the server's close, cancellation), after its stream is closed, with its storage and the
+       server's `arg`: what a connection allocated is freed here. A plain callback: it must not wait. */
+    void (*on_close)(void *conn_state, void *arg);
+    /* At most this many TLS handshakes at once (each holds about 40 KiB of OpenSSL's memory); connections beyond
+       wait for a turn within their handshake timeout. Before a client's first bytes, a connection holds no TLS
+       state at all. 0 means 128. */
+    size_t max_tls_handshakes;
 } cio_server_opts;
 
 /*
@@ -402,6 +470,10 @@ int cio_start_unix_server(cio_server **out, cio_conn_fn fn, void *arg, const cha
 
 /* The address it listens on (with the port the kernel chose). */
 int cio_server_addr(const cio_server *srv, cio_addr *out);
+
+/* The per-connection storage (cio_server_opts.conn_state_size bytes, zeroed at accept) of a stream a server
+   handed to its handler; NULL for another stream or a server without it. */
+void *cio_server_conn_state(const cio_stream *s);
 
 /* The number of connections being handled now. */
 size_t cio_server_connections(const cio_server *srv);

@@ -27,12 +27,12 @@ int cio_pipe_open(cio_stream **rd, cio_stream **wr, const cio_stream_opts *opts)
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
         return -errno;
     /* The stream owns its descriptor even when opening fails, so only the other end needs closing here. */
-    int rc = cio__stream_open(rd, fds[0], opts, CIO__STREAM_PIPE);
+    int rc = cio__stream_open(rd, fds[0], opts, CIO__SOCK_PIPE);
     if (rc < 0) {
         close(fds[1]);
         return rc;
     }
-    rc = cio__stream_open(wr, fds[1], opts, CIO__STREAM_PIPE);
+    rc = cio__stream_open(wr, fds[1], opts, CIO__SOCK_PIPE);
     if (rc < 0) {
         cio_stream_abort(*rd);
         *rd = NULL;

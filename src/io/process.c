@@ -317,7 +317,7 @@ static int open_streams(cio_process *p, struct plumbing *pl, const cio_stream_op
             continue;
         int fd = pl->parent[i];
         pl->parent[i] = -1; /* the stream owns it now, even if opening fails */
-        int rc = cio__stream_open(slot[i], fd, so, i == 0 ? CIO__STREAM_SOCKET : CIO__STREAM_PIPE);
+        int rc = cio__stream_open(slot[i], fd, so, i == 0 ? CIO__SOCK_SOCKET : CIO__SOCK_PIPE);
         if (rc < 0)
             return rc;
     }

@@ -1,7 +1,10 @@
-/* tls.c: TLS (OpenSSL 3) as a transport under cio's streams: contexts, sessions, errors in cio's codes. */
+/* tls.c: TLS (OpenSSL 3) as a transport under cio's streams, its errors in cio's codes, and what it negotiated. */
+#include "io/tls.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,44 +18,16 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "core/runtime.h"
 #include "internal.h"
 #include "io/stream.h"
+#include "io/transport.h"
 
-#define TLS_CTX_MAGIC 0x746c7363u /* "tlsc" */
-/* Client sessions kept per context, and per host name and port; the oldest go first. */
-#define SESSION_CACHE_MAX 256
-#define SESSIONS_PER_KEY  4
-/* The session id context a server stamps on its sessions (OpenSSL refuses to resume without one when client
-   certificates are verified). */
-#define SID_CTX "cio"
-
-struct session_entry {
-    struct session_entry *next;
-    SSL_SESSION *sess;
-    char key[];
-};
-
-struct cio_tls_ctx {
-    uint32_t magic;
-    int role;
-    atomic_int refs;
-    SSL_CTX *ssl;
-    bool skip_verify, allow_truncation, no_resumption;
-    /* The server's ALPN list in wire format (length-prefixed), for the selection callback. */
-    unsigned char *alpn;
-    unsigned alpn_len;
-    /* The key log (O_APPEND: each line is one write, whole even with many threads), or -1. */
-    int keylog_fd;
-    /* Client session cache: a list with the newest first, shared by every thread using the context. */
-    pthread_mutex_t mu;
-    struct session_entry *sessions;
-    size_t nsessions;
-};
-
+/* A TLS session as a transport over another (io/transport.h). */
 struct cio__tls {
+    struct cio__transport base;
     SSL *ssl;
     cio_tls_ctx *ctx;
-    cio_stream *s;
     /* Bytes the stream had buffered before the handshake began: they are read first. */
     char *pre;
     size_t pre_len, pre_off;
@@ -68,41 +43,14 @@ struct cio__tls {
     int fatal;
     /* The session cache key ("name:port") of a client. */
     char *key;
+    /* The direction the last read that could not go on must wait for (a read may need to write). */
+    uint32_t read_want;
 };
 
-static int ssl_index = -1;     /* SSL ex_data: the struct cio__tls */
-static int ctx_index = -1;     /* SSL_CTX ex_data: the cio_tls_ctx */
-static BIO_METHOD *bio_method; /* the BIO over a stream's descriptor */
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static _Thread_local char last_error[320];
+static BIO_METHOD *bio_method; /* the BIO over the transport below */
+static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
 
 /* ------------------------------------------------------------------------------------------------ errors */
-
-const char *cio_tls_last_error(void)
-{
-    return last_error;
-}
-
-/* SSL_get_error needs the thread's error queue empty before the call. cio empties it after every failure, but
-   other code in the thread may not: look first, since clearing walks all sixteen slots (2% of a 1 KiB echo). */
-static inline void clear_errors(void)
-{
-    if (ERR_peek_error())
-        ERR_clear_error();
-}
-
-/* Set the thread's last error text from `what` and the OpenSSL error queue (which it empties). */
-static void set_error(const char *what, const char *detail)
-{
-    char reason[200] = "";
-    unsigned long e = ERR_peek_last_error();
-    if (detail)
-        snprintf(reason, sizeof reason, "%s", detail);
-    else if (e)
-        ERR_error_string_n(e, reason, sizeof reason);
-    snprintf(last_error, sizeof last_error, "%s%s%s", what, reason[0] ? ": " : "", reason);
-    ERR_clear_error();
-}
 
 /* The code for a certificate verification failure. */
 static int verify_code(long v)
@@ -208,7 +156,7 @@ static int fail_code(struct cio__tls *t, int r, const char *op, uint32_t *want)
             return code;
         }
         /* An end of stream OpenSSL did not classify (with the unexpected-EOF option it is a clean end). */
-        set_error(op, "the peer closed the connection without close_notify");
+        cio__tls_set_error(op, "the peer closed the connection without close_notify");
         return CIO_ETLSTRUNCATED;
     default: {
         unsigned long err = ERR_peek_last_error();
@@ -218,9 +166,9 @@ static int fail_code(struct cio__tls *t, int r, const char *op, uint32_t *want)
             long v = SSL_get_verify_result(t->ssl);
             char msg[200];
             snprintf(msg, sizeof msg, "certificate verify failed: %s", X509_verify_cert_error_string(v));
-            set_error(op, msg);
+            cio__tls_set_error(op, msg);
         } else {
-            set_error(op, NULL);
+            cio__tls_set_error(op, NULL);
         }
         return code;
     }
@@ -230,14 +178,14 @@ static int fail_code(struct cio__tls *t, int r, const char *op, uint32_t *want)
 /* ------------------------------------------------------------------------------------------------ the BIO */
 
 /*
- * A BIO over the stream's descriptor rather than OpenSSL's socket BIO: it writes with MSG_NOSIGNAL (a gone
- * peer is -EPIPE, never SIGPIPE), keeps the stream's edge-triggered ready bits (so a read with no edge since the
- * last EAGAIN makes no system call), and serves first the bytes read before the handshake (start_tls).
+ * A BIO over the transport below rather than OpenSSL's socket BIO: its calls never wait (CIO__T_NOWAIT), write
+ * with MSG_NOSIGNAL (a gone peer is -EPIPE, never SIGPIPE), keep the socket's edge-triggered ready bits (so a
+ * read with no edge since the last EAGAIN makes no system call), and serve first the bytes read before the
+ * handshake (start_tls).
  */
 static int bio_read(BIO *b, char *buf, int len)
 {
     struct cio__tls *t = BIO_get_data(b);
-    cio_stream *s = t->s;
     BIO_clear_retry_flags(b);
     if (len <= 0)
         return 0;
@@ -254,65 +202,35 @@ static int bio_read(BIO *b, char *buf, int len)
         }
         return (int)n;
     }
-    if (s->fd < 0) {
-        t->syserr = -EBADF;
-        return -1;
+    struct cio__transport *lo = t->base.lower;
+    ssize_t n = lo->ops->read(lo, buf, (size_t)len, CIO__T_NOWAIT);
+    if (n > 0)
+        return (int)n;
+    if (n == 0) {
+        t->rd_eof = true;
+        return 0;
     }
-    if (s->watched && !(s->io.ready & (CIO__IO_READ | CIO__IO_ERROR | CIO__IO_HUP))) {
+    if (n == -EAGAIN)
         BIO_set_retry_read(b);
-        return -1;
-    }
-    for (;;) {
-        ssize_t n = recv(s->fd, buf, (size_t)len, 0);
-        if (n > 0) {
-            /* A short read emptied the socket: the next data comes with a new edge (see stream.c). */
-            if (n < len)
-                s->io.ready &= ~CIO__IO_READ;
-            return (int)n;
-        }
-        if (n == 0) {
-            t->rd_eof = true;
-            return 0;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN) {
-            s->io.ready &= ~(CIO__IO_READ | CIO__IO_ERROR);
-            BIO_set_retry_read(b);
-        } else {
-            t->syserr = -errno;
-        }
-        return -1;
-    }
+    else
+        t->syserr = (int)n;
+    return -1;
 }
 
 static int bio_write(BIO *b, const char *buf, int len)
 {
     struct cio__tls *t = BIO_get_data(b);
-    cio_stream *s = t->s;
     BIO_clear_retry_flags(b);
-    if (s->fd < 0) {
-        t->syserr = -EBADF;
-        return -1;
-    }
-    if (s->watched && !(s->io.ready & (CIO__IO_WRITE | CIO__IO_ERROR))) {
+    struct cio__transport *lo = t->base.lower;
+    struct iovec v = {.iov_base = (void *)buf, .iov_len = (size_t)len};
+    ssize_t n = lo->ops->writev(lo, &v, 1, CIO__T_NOWAIT);
+    if (n >= 0)
+        return (int)n;
+    if (n == -EAGAIN)
         BIO_set_retry_write(b);
-        return -1;
-    }
-    for (;;) {
-        ssize_t n = send(s->fd, buf, (size_t)len, MSG_NOSIGNAL);
-        if (n >= 0)
-            return (int)n;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN) {
-            s->io.ready &= ~(CIO__IO_WRITE | CIO__IO_ERROR);
-            BIO_set_retry_write(b);
-        } else {
-            t->syserr = -errno;
-        }
-        return -1;
-    }
+    else
+        t->syserr = (int)n;
+    return -1;
 }
 
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
@@ -335,374 +253,15 @@ static int bio_create(BIO *b)
     return 1;
 }
 
-/* ------------------------------------------------------------------------------------------------ contexts */
-
-static void init(void)
+static void bio_init(void)
 {
-    ssl_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-    ctx_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-    bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "cio stream");
+    bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "cio transport");
     if (bio_method) {
         BIO_meth_set_write(bio_method, bio_write);
         BIO_meth_set_read(bio_method, bio_read);
         BIO_meth_set_ctrl(bio_method, bio_ctrl);
         BIO_meth_set_create(bio_method, bio_create);
     }
-}
-
-static bool ctx_valid(const cio_tls_ctx *c)
-{
-    return c && c->magic == TLS_CTX_MAGIC;
-}
-
-static void keylog_cb(const SSL *ssl, const char *line)
-{
-    cio_tls_ctx *c = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index);
-    size_t n = strlen(line);
-    char buf[512];
-    if (!c || c->keylog_fd < 0 || n + 1 > sizeof buf)
-        return;
-    memcpy(buf, line, n);
-    buf[n] = '\n';
-    ssize_t w = write(c->keylog_fd, buf, n + 1);
-    (void)w; /* a debugging aid: a failed write loses a line, nothing else */
-}
-
-/* Unlink and free the entry *pp. */
-static void session_drop(cio_tls_ctx *c, struct session_entry **pp)
-{
-    struct session_entry *e = *pp;
-    *pp = e->next;
-    c->nsessions--;
-    SSL_SESSION_free(e->sess);
-    cio__free(e);
-}
-
-/*
- * Keep the client's new session under its host and port, the newest first, a few per key: a TLS 1.3 ticket is
- * used once (OpenSSL will not offer it again, RFC 8446 section C.4), and the server sends two per handshake so
- * that two connections can resume at once.
- */
-static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
-{
-    struct cio__tls *t = SSL_get_ex_data(ssl, ssl_index);
-    if (!t || !t->key || t->ctx->no_resumption)
-        return 0;
-    cio_tls_ctx *c = t->ctx;
-    size_t klen = strlen(t->key) + 1;
-    struct session_entry *e = cio__malloc(sizeof *e + klen);
-    if (!e)
-        return 0;
-    e->sess = sess;
-    memcpy(e->key, t->key, klen);
-    pthread_mutex_lock(&c->mu);
-    e->next = c->sessions;
-    c->sessions = e;
-    c->nsessions++;
-    /* Past the limits, the key's oldest goes, then the cache's oldest. */
-    size_t same = 0;
-    struct session_entry **pp = &c->sessions, **last = NULL;
-    while (*pp) {
-        if (strcmp((*pp)->key, e->key) == 0 && ++same > SESSIONS_PER_KEY) {
-            session_drop(c, pp);
-            continue;
-        }
-        last = pp;
-        pp = &(*pp)->next;
-    }
-    if (c->nsessions > SESSION_CACHE_MAX && last)
-        session_drop(c, last);
-    pthread_mutex_unlock(&c->mu);
-    return 1; /* the cache owns the reference */
-}
-
-/* A session to resume for `key` (its reference is the caller's), or NULL. A TLS 1.3 one leaves the cache. */
-static SSL_SESSION *session_find(cio_tls_ctx *c, const char *key)
-{
-    SSL_SESSION *sess = NULL;
-    pthread_mutex_lock(&c->mu);
-    struct session_entry **pp = &c->sessions;
-    while (*pp && !sess) {
-        struct session_entry *e = *pp;
-        if (strcmp(e->key, key) != 0) {
-            pp = &e->next;
-        } else if (!SSL_SESSION_is_resumable(e->sess) ||
-                   (long)time(NULL) > SSL_SESSION_get_time(e->sess) + SSL_SESSION_get_timeout(e->sess)) {
-            session_drop(c, pp); /* used up, or expired */
-        } else if (SSL_SESSION_get_protocol_version(e->sess) >= TLS1_3_VERSION) {
-            sess = e->sess; /* the cache's reference passes to the caller */
-            *pp = e->next;
-            c->nsessions--;
-            cio__free(e);
-        } else if (SSL_SESSION_up_ref(e->sess)) {
-            sess = e->sess; /* TLS 1.2 sessions may be resumed many times */
-        } else {
-            break;
-        }
-    }
-    pthread_mutex_unlock(&c->mu);
-    return sess;
-}
-
-static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
-                          unsigned inlen, void *arg)
-{
-    (void)ssl;
-    cio_tls_ctx *c = arg;
-    unsigned char *sel = NULL;
-    /* The server's preference decides (RFC 7301 lets it), among what the client offers. */
-    if (SSL_select_next_proto(&sel, outlen, c->alpn, c->alpn_len, in, inlen) != OPENSSL_NPN_NEGOTIATED)
-        return SSL_TLSEXT_ERR_ALERT_FATAL;
-    *out = sel;
-    return SSL_TLSEXT_ERR_OK;
-}
-
-/* The ALPN list in wire format: each name's length byte, then the name. */
-static int alpn_wire(const char *const *list, unsigned char **out, unsigned *outlen)
-{
-    size_t total = 0;
-    for (size_t i = 0; list[i]; i++) {
-        size_t n = strlen(list[i]);
-        if (n == 0 || n > 255)
-            return -EINVAL;
-        total += n + 1;
-    }
-    if (total == 0 || total > 0xffff)
-        return -EINVAL;
-    unsigned char *w = cio__malloc(total), *p = w;
-    if (!w)
-        return -ENOMEM;
-    for (size_t i = 0; list[i]; i++) {
-        size_t n = strlen(list[i]);
-        *p++ = (unsigned char)n;
-        memcpy(p, list[i], n);
-        p += n;
-    }
-    *out = w;
-    *outlen = (unsigned)total;
-    return 0;
-}
-
-/* A file the caller named must be readable: report -ENOENT / -EACCES rather than OpenSSL's words. */
-static int check_file(const char *path)
-{
-    if (!path)
-        return 0;
-    if (!*path)
-        return -EINVAL;
-    return access(path, R_OK) == 0 ? 0 : -errno;
-}
-
-/*
- * Have OpenSSL cache each loaded CA certificate's extensions (key identifiers, purposes) now, while the context is
- * the creating thread's alone. It does so lazily on first use otherwise, under the certificate's lock, but threads
- * that share the context read those fields after an unlocked check of a flag: a data race (benign on x86, seen by
- * ThreadSanitizer in tests/io/tls_threads.c). Certificates a CA directory supplies later are still cached lazily.
- */
-static void warm_store(SSL_CTX *ssl)
-{
-    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ssl));
-    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
-        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
-        if (x)
-            (void)X509_get_extension_flags(x);
-    }
-}
-
-static int configure(cio_tls_ctx *c, const cio_tls_opts *o)
-{
-    SSL_CTX *ssl = c->ssl;
-    int rc;
-    if ((rc = check_file(o->ca_file)) < 0 || (rc = check_file(o->cert_file)) < 0 || (rc = check_file(o->key_file)) < 0)
-        return rc;
-    if (o->ca_dir && (!*o->ca_dir || access(o->ca_dir, R_OK | X_OK) < 0))
-        return *o->ca_dir ? -errno : -EINVAL;
-    int min = o->min_version ? o->min_version : CIO_TLS_1_2;
-    int max = o->max_version;
-    if ((min != CIO_TLS_1_2 && min != CIO_TLS_1_3) || (max && max != CIO_TLS_1_2 && max != CIO_TLS_1_3) ||
-        (max && max < min))
-        return -EINVAL;
-    if (!SSL_CTX_set_min_proto_version(ssl, min) || !SSL_CTX_set_max_proto_version(ssl, max))
-        return CIO_ETLSCONFIG;
-    if (o->client_auth < CIO_TLS_CLIENT_AUTH_NONE || o->client_auth > CIO_TLS_CLIENT_AUTH_REQUIRE ||
-        (o->client_auth && c->role != CIO_TLS_SERVER))
-        return -EINVAL;
-    if (c->role == CIO_TLS_SERVER && (!o->cert_file || !o->key_file))
-        return -EINVAL;
-    if (!o->cert_file != !o->key_file)
-        return -EINVAL;
-
-    /* Partial writes report each record as it leaves, so the stream knows what was sent; the output buffer may
-       move between retries (it compacts); an idle connection gives OpenSSL's buffers back. */
-    SSL_CTX_set_mode(ssl,
-                     SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
-    /* Read what the socket has, up to 64 KiB (four full records), rather than a record header and then its body:
-       one recv per burst instead of two per record (100 KiB echo: about 12% less CPU). Reads always ask OpenSSL
-       first, so bytes it holds ahead are never waited for. */
-    SSL_CTX_set_read_ahead(ssl, 1);
-    SSL_CTX_set_default_read_buffer_len(ssl, 64 * 1024);
-    SSL_CTX_set_options(ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-                                 (o->allow_truncation ? SSL_OP_IGNORE_UNEXPECTED_EOF : 0));
-    if (o->ciphers && !SSL_CTX_set_cipher_list(ssl, o->ciphers))
-        return set_error("cipher list", NULL), CIO_ETLSCONFIG;
-    if (o->ciphersuites && !SSL_CTX_set_ciphersuites(ssl, o->ciphersuites))
-        return set_error("TLS 1.3 cipher suites", NULL), CIO_ETLSCONFIG;
-
-    if (o->ca_file || o->ca_dir) {
-        if (!SSL_CTX_load_verify_locations(ssl, o->ca_file, o->ca_dir))
-            return set_error("CA certificates", NULL), CIO_ETLSCONFIG;
-    } else if (c->role == CIO_TLS_CLIENT || o->client_auth) {
-        if (!SSL_CTX_set_default_verify_paths(ssl))
-            return set_error("system CA store", NULL), CIO_ETLSCONFIG;
-    }
-    warm_store(ssl);
-    if (o->cert_file) {
-        if (!SSL_CTX_use_certificate_chain_file(ssl, o->cert_file))
-            return set_error("certificate", NULL), CIO_ETLSCONFIG;
-        if (!SSL_CTX_use_PrivateKey_file(ssl, o->key_file, SSL_FILETYPE_PEM)) {
-            bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
-            return set_error("private key", mismatch ? "does not match the certificate" : NULL), CIO_ETLSCONFIG;
-        }
-        if (!SSL_CTX_check_private_key(ssl))
-            return set_error("private key", "does not match the certificate"), CIO_ETLSCONFIG;
-    }
-
-    if (c->role == CIO_TLS_CLIENT) {
-        SSL_CTX_set_verify(ssl, o->insecure_skip_verify ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
-        if (o->alpn) {
-            unsigned char *w;
-            unsigned n;
-            if ((rc = alpn_wire(o->alpn, &w, &n)) < 0)
-                return rc;
-            rc = SSL_CTX_set_alpn_protos(ssl, w, n); /* 0 is success here */
-            cio__free(w);
-            if (rc != 0)
-                return CIO_ETLSCONFIG;
-        }
-        /* OpenSSL keeps no client sessions by itself; the callback hands each to our cache. */
-        SSL_CTX_set_session_cache_mode(
-            ssl, o->no_resumption ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-        SSL_CTX_sess_set_new_cb(ssl, new_session_cb);
-    } else {
-        int mode = SSL_VERIFY_NONE;
-        if (o->client_auth == CIO_TLS_CLIENT_AUTH_OPTIONAL)
-            mode = SSL_VERIFY_PEER;
-        else if (o->client_auth == CIO_TLS_CLIENT_AUTH_REQUIRE)
-            mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-        SSL_CTX_set_verify(ssl, mode, NULL);
-        if (o->client_auth && o->ca_file) {
-            STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(o->ca_file);
-            if (names)
-                SSL_CTX_set_client_CA_list(ssl, names);
-        }
-        if (!SSL_CTX_set_session_id_context(ssl, (const unsigned char *)SID_CTX, sizeof SID_CTX - 1))
-            return CIO_ETLSCONFIG;
-        if (o->no_resumption) {
-            SSL_CTX_set_session_cache_mode(ssl, SSL_SESS_CACHE_OFF);
-            SSL_CTX_set_options(ssl, SSL_OP_NO_TICKET);
-            SSL_CTX_set_num_tickets(ssl, 0);
-        }
-        if (o->alpn) {
-            if ((rc = alpn_wire(o->alpn, &c->alpn, &c->alpn_len)) < 0)
-                return rc;
-            SSL_CTX_set_alpn_select_cb(ssl, alpn_select_cb, c);
-        }
-    }
-
-    const char *keylog = o->keylog_file ? o->keylog_file : getenv("SSLKEYLOGFILE");
-    if (keylog && *keylog) {
-        c->keylog_fd = open(keylog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-        /* A file the caller named must open; one from the environment is a debugging aid that must not stop a
-           program from running (it then logs nothing). */
-        if (c->keylog_fd < 0 && o->keylog_file)
-            return -errno;
-        if (c->keylog_fd >= 0)
-            SSL_CTX_set_keylog_callback(ssl, keylog_cb);
-    }
-    return 0;
-}
-
-static void ctx_destroy(cio_tls_ctx *c)
-{
-    struct session_entry *e = c->sessions;
-    while (e) {
-        struct session_entry *next = e->next;
-        SSL_SESSION_free(e->sess);
-        cio__free(e);
-        e = next;
-    }
-    if (c->keylog_fd >= 0)
-        close(c->keylog_fd);
-    SSL_CTX_free(c->ssl);
-    pthread_mutex_destroy(&c->mu);
-    cio__free(c->alpn);
-    c->magic = 0;
-    cio__free(c);
-}
-
-int cio_tls_ctx_new(cio_tls_ctx **out, int role, const cio_tls_opts *opts)
-{
-    if (!out)
-        return -EINVAL;
-    *out = NULL;
-    if (role != CIO_TLS_CLIENT && role != CIO_TLS_SERVER)
-        return -EINVAL;
-    last_error[0] = '\0';
-    pthread_once(&init_once, init);
-    if (ssl_index < 0 || ctx_index < 0 || !bio_method)
-        return -ENOMEM;
-    const cio_tls_opts o = opts ? *opts : (cio_tls_opts){0};
-    cio_tls_ctx *c = cio__calloc(1, sizeof *c);
-    if (!c)
-        return -ENOMEM;
-    c->magic = TLS_CTX_MAGIC;
-    c->role = role;
-    c->keylog_fd = -1;
-    c->skip_verify = o.insecure_skip_verify;
-    c->allow_truncation = o.allow_truncation;
-    c->no_resumption = o.no_resumption;
-    atomic_init(&c->refs, 1);
-    pthread_mutex_init(&c->mu, NULL);
-    c->ssl = SSL_CTX_new(role == CIO_TLS_CLIENT ? TLS_client_method() : TLS_server_method());
-    if (!c->ssl) {
-        ERR_clear_error();
-        pthread_mutex_destroy(&c->mu);
-        cio__free(c);
-        return -ENOMEM;
-    }
-    int rc = SSL_CTX_set_ex_data(c->ssl, ctx_index, c) ? configure(c, &o) : -ENOMEM;
-    if (rc < 0) {
-        if (rc == CIO_ETLSCONFIG && !last_error[0])
-            set_error("configuration", NULL);
-        ERR_clear_error();
-        ctx_destroy(c);
-        return rc;
-    }
-    *out = c;
-    return 0;
-}
-
-int cio__tls_ctx_role(const cio_tls_ctx *ctx)
-{
-    return ctx_valid(ctx) ? ctx->role : -EINVAL;
-}
-
-void cio__tls_ctx_ref(cio_tls_ctx *ctx)
-{
-    atomic_fetch_add_explicit(&ctx->refs, 1, memory_order_relaxed);
-}
-
-void cio_tls_ctx_free(cio_tls_ctx *ctx)
-{
-    if (!ctx_valid(ctx))
-        return;
-    if (atomic_fetch_sub_explicit(&ctx->refs, 1, memory_order_acq_rel) == 1)
-        ctx_destroy(ctx);
-}
-
-void *cio_tls_ctx_native(cio_tls_ctx *ctx)
-{
-    return ctx_valid(ctx) ? ctx->ssl : NULL;
 }
 
 /* ------------------------------------------------------------------------------------------------ sessions */
@@ -725,12 +284,20 @@ static bool is_ip(const char *name, char *bare, size_t cap)
     return inet_pton(AF_INET, bare, tmp) == 1 || inet_pton(AF_INET6, bare, tmp) == 1;
 }
 
+/* The peer's address, from the socket at the bottom of the session's stack. */
+static int peer_addr(struct cio__tls *t, cio_addr *a)
+{
+    memset(a, 0, sizeof *a);
+    a->len = sizeof a->u.ss;
+    return getpeername(cio__sock_of(&t->base)->fd, &a->u.sa, &a->len) < 0 ? -errno : 0;
+}
+
 /* The client's session cache key: the name checked and the peer's port. */
-static char *session_key(const cio_stream *s, const char *name)
+static char *session_key(struct cio__tls *t, const char *name)
 {
     cio_addr a;
     int port = 0;
-    if (cio_stream_peer_addr(s, &a) == 0)
+    if (peer_addr(t, &a) == 0)
         port = cio_addr_port(&a);
     size_t n = strlen(name) + 16;
     char *k = cio__malloc(n);
@@ -740,11 +307,11 @@ static char *session_key(const cio_stream *s, const char *name)
 }
 
 /* The key of a client without a name to check (verification off): the peer's address. */
-static char *address_key(const cio_stream *s)
+static char *address_key(struct cio__tls *t)
 {
     cio_addr a;
     char text[128];
-    if (cio_stream_peer_addr(s, &a) < 0 || cio_addr_format(&a, text, sizeof text) < 0)
+    if (peer_addr(t, &a) < 0 || cio_addr_format(&a, text, sizeof text) < 0)
         return NULL;
     size_t n = strlen(text) + 1;
     char *k = cio__malloc(n);
@@ -756,7 +323,7 @@ static char *address_key(const cio_stream *s)
 /* Offer the cached session for t->key, if there is one. */
 static void offer_session(struct cio__tls *t)
 {
-    SSL_SESSION *sess = session_find(t->ctx, t->key);
+    SSL_SESSION *sess = cio__tls_session_take(t->ctx, t->key);
     if (sess) {
         (void)SSL_set_session(t->ssl, sess); /* it takes its own reference */
         SSL_SESSION_free(sess);
@@ -769,7 +336,7 @@ static int client_setup(struct cio__tls *t, const char *name)
     if (!name) {
         if (!t->ctx->skip_verify)
             return -EINVAL;
-        if (!t->ctx->no_resumption && (t->key = address_key(t->s)))
+        if (!t->ctx->no_resumption && (t->key = address_key(t)))
             offer_session(t);
         return 0;
     }
@@ -787,26 +354,31 @@ static int client_setup(struct cio__tls *t, const char *name)
     if (!ip && !SSL_set_tlsext_host_name(t->ssl, name))
         return -EINVAL;
     if (!t->ctx->no_resumption) {
-        if (!(t->key = session_key(t->s, ip ? bare : name)))
+        if (!(t->key = session_key(t, ip ? bare : name)))
             return -ENOMEM;
         offer_session(t);
     }
     return 0;
 }
 
-int cio__tls_attach(cio_stream *s, cio_tls_ctx *ctx, const char *server_name)
+static const struct cio__transport_ops tls_ops;
+
+int cio__tls_open(struct cio__transport **out, struct cio__transport *lower, cio_tls_ctx *ctx, const char *server_name,
+                  const void *unread, size_t len)
 {
-    if (!ctx_valid(ctx))
+    if (!cio__tls_ctx_valid(ctx))
         return -EINVAL;
     struct cio__tls *t = cio__calloc(1, sizeof *t);
     if (!t)
         return -ENOMEM;
-    t->s = s;
+    t->base = (struct cio__transport){.ops = &tls_ops, .lower = lower};
     t->ctx = ctx;
+    t->read_want = CIO__IO_READ;
     int rc = -ENOMEM;
     BIO *bio = NULL;
     ERR_clear_error();
-    if (!(t->ssl = SSL_new(ctx->ssl)) || !(bio = BIO_new(bio_method)) || !SSL_set_ex_data(t->ssl, ssl_index, t))
+    pthread_once(&bio_once, bio_init);
+    if (!bio_method || !(t->ssl = SSL_new(ctx->ssl)) || !(bio = BIO_new(bio_method)))
         goto fail;
     BIO_set_data(bio, t);
     SSL_set_bio(t->ssl, bio, bio); /* the SSL owns the BIO from here */
@@ -815,21 +387,22 @@ int cio__tls_attach(cio_stream *s, cio_tls_ctx *ctx, const char *server_name)
         SSL_set_connect_state(t->ssl);
         if ((rc = client_setup(t, server_name)) < 0)
             goto fail;
+        rc = -ENOMEM;
+        if (t->key && !SSL_set_ex_data(t->ssl, cio__tls_key_index, t->key))
+            goto fail;
     } else {
         SSL_set_accept_state(t->ssl);
     }
     /* What the stream read but nobody consumed (a ClientHello that came right after STARTTLS) comes first. */
-    size_t unread = s->rend - s->rstart;
-    if (unread > 0) {
+    if (len > 0) {
         rc = -ENOMEM;
-        if (!(t->pre = cio__malloc(unread)))
+        if (!(t->pre = cio__malloc(len)))
             goto fail;
-        memcpy(t->pre, s->rbuf + s->rstart, unread);
-        t->pre_len = unread;
-        s->rstart = s->rend = 0;
+        memcpy(t->pre, unread, len);
+        t->pre_len = len;
     }
     cio__tls_ctx_ref(ctx);
-    s->tls = t;
+    *out = &t->base;
     return 0;
 fail:
     BIO_free(bio);
@@ -840,36 +413,41 @@ fail:
     return rc;
 }
 
-void cio__tls_free(struct cio__tls *t)
+static struct cio__tls *tls(struct cio__transport *t)
 {
-    if (!t)
-        return;
-    SSL_free(t->ssl);
-    cio_tls_ctx_free(t->ctx);
-    cio__free(t->pre);
-    cio__free(t->key);
-    cio__free(t);
+    return (struct cio__tls *)t;
 }
 
-bool cio__tls_pending(const cio_stream *s)
+struct cio__tls *cio__tls_of(struct cio__transport *t)
 {
-    const struct cio__tls *t = s->tls;
-    return t && (t->pre_off < t->pre_len || SSL_has_pending(t->ssl));
+    for (; t; t = t->lower)
+        if (t->ops == &tls_ops)
+            return tls(t);
+    return NULL;
 }
 
-bool cio__tls_close_owed(const cio_stream *s)
+/*
+ * Wait for `dir` on the transport below, before calling OpenSSL again. A read that must write (a post-handshake
+ * message answered) or a write that must read may find another task waiting for that direction already (one
+ * waiter each): it then polls every millisecond instead of failing. Rare: renegotiation is off.
+ */
+static int wait_below(struct cio__tls *t, uint32_t dir)
 {
-    return s->tls && s->tls->established && !s->tls->fatal;
+    struct cio__transport *lo = t->base.lower;
+    int rc = dir == CIO__IO_WRITE ? lo->ops->wait_output(lo) : lo->ops->wait_input(lo);
+    if (rc == -EBUSY)
+        rc = cio_sleep(CIO_MS(1));
+    return rc;
 }
 
 /* ------------------------------------------------------------------------------------------------ transport */
 
-int cio__tls_handshake(cio_stream *s, uint32_t *want)
+/* One step of the handshake: 0 done, -EAGAIN with *want, or an error. */
+static int handshake_step(struct cio__tls *t, uint32_t *want)
 {
-    struct cio__tls *t = s->tls;
     if (t->fatal)
         return t->fatal;
-    clear_errors();
+    cio__tls_clear_errors();
     t->syserr = 0; /* only this call's failures count */
     int r = SSL_do_handshake(t->ssl);
     if (r == 1) {
@@ -879,67 +457,196 @@ int cio__tls_handshake(cio_stream *s, uint32_t *want)
     int rc = fail(t, r, "TLS handshake", want);
     /* A clean close_notify during the handshake is still a handshake that did not happen. */
     if (rc == 0) {
-        set_error("TLS handshake", "the peer closed the connection");
+        cio__tls_set_error("TLS handshake", "the peer closed the connection");
         rc = t->fatal = CIO_ETLSTRUNCATED;
     }
     return rc;
 }
 
-ssize_t cio__tls_read(cio_stream *s, void *dst, size_t len, uint32_t *want)
+int cio__tls_handshake(struct cio__transport *tr)
 {
-    struct cio__tls *t = s->tls;
-    if (t->fatal)
-        return t->fatal;
-    size_t n = 0;
-    clear_errors();
-    t->syserr = 0; /* only this call's failures count */
-    int r = SSL_read_ex(t->ssl, dst, len, &n);
-    if (r == 1)
-        return (ssize_t)n;
-    return fail(t, r, "TLS read", want);
-}
-
-ssize_t cio__tls_write(cio_stream *s, const void *src, size_t len, uint32_t *want)
-{
-    struct cio__tls *t = s->tls;
-    if (t->fatal)
-        return t->fatal;
-    size_t n = 0;
-    clear_errors();
-    t->syserr = 0; /* only this call's failures count */
-    int r = SSL_write_ex(t->ssl, src, len, &n);
-    if (r == 1)
-        return (ssize_t)n;
-    int rc = fail(t, r, "TLS write", want);
-    /* SSL_write never ends cleanly: the peer's close_notify makes a write fail as on a closed socket. */
-    if (rc == 0)
-        rc = t->fatal = -EPIPE;
+    struct cio__tls *t = tls(tr);
+    uint32_t want = CIO__IO_READ;
+    int rc;
+    while ((rc = handshake_step(t, &want)) == -EAGAIN) {
+        if ((rc = wait_below(t, want)) < 0)
+            break;
+    }
     return rc;
 }
 
-int cio__tls_close_notify(cio_stream *s, uint32_t *want)
+static ssize_t tls_read(struct cio__transport *tr, void *dst, size_t len, int flags)
 {
-    struct cio__tls *t = s->tls;
-    if (t->fatal)
-        return t->fatal;
-    if (!t->established || t->notified)
-        return 0;
-    clear_errors();
-    t->syserr = 0; /* only this call's failures count */
-    int r = SSL_shutdown(t->ssl);
-    if (r >= 0) {
-        t->notified = true; /* whether the peer's came back does not matter to us */
-        return 0;
+    struct cio__tls *t = tls(tr);
+    for (;;) {
+        if (t->fatal)
+            return t->fatal;
+        size_t n = 0;
+        cio__tls_clear_errors();
+        t->syserr = 0; /* only this call's failures count */
+        int r = SSL_read_ex(t->ssl, dst, len > INT_MAX ? INT_MAX : len, &n);
+        if (r == 1)
+            return (ssize_t)n;
+        int rc = fail(t, r, "TLS read", &t->read_want);
+        if (rc != -EAGAIN || (flags & CIO__T_NOWAIT))
+            return rc;
+        if ((rc = wait_below(t, t->read_want)) < 0)
+            return rc;
     }
-    int rc = fail(t, r, "TLS shutdown", want);
-    return rc == -EAGAIN || rc < 0 ? rc : 0;
 }
+
+static int tls_wait_input(struct cio__transport *tr)
+{
+    struct cio__tls *t = tls(tr);
+    /* Decrypted bytes make a read progress; a partial record in OpenSSL's buffer (SSL_has_pending) does not. */
+    if (t->fatal || t->pre_off < t->pre_len || SSL_pending(t->ssl) > 0)
+        return 0;
+    return wait_below(t, t->read_want);
+}
+
+static int tls_wait_output(struct cio__transport *tr)
+{
+    return wait_below(tls(tr), CIO__IO_WRITE);
+}
+
+/* OpenSSL writes one buffer at a time; the stream hands over its own buffer whole (copy_writes). */
+static ssize_t tls_writev(struct cio__transport *tr, const struct iovec *iov, int cnt, int flags)
+{
+    struct cio__tls *t = tls(tr);
+    while (cnt > 0 && iov[0].iov_len == 0)
+        iov++, cnt--;
+    if (cnt == 0)
+        return 0;
+    for (;;) {
+        if (t->fatal)
+            return t->fatal;
+        size_t n = 0;
+        uint32_t want = CIO__IO_WRITE;
+        cio__tls_clear_errors();
+        t->syserr = 0;
+        int r = SSL_write_ex(t->ssl, iov[0].iov_base, iov[0].iov_len > INT_MAX ? INT_MAX : iov[0].iov_len, &n);
+        if (r == 1)
+            return (ssize_t)n;
+        int rc = fail(t, r, "TLS write", &want);
+        /* SSL_write never ends cleanly: the peer's close_notify makes a write fail as on a closed socket. */
+        if (rc == 0)
+            rc = t->fatal = -EPIPE;
+        if (rc != -EAGAIN || (flags & CIO__T_NOWAIT))
+            return rc;
+        if ((rc = wait_below(t, want)) < 0)
+            return rc;
+    }
+}
+
+/* Our close_notify, once (0 at once when the session never got going or failed). */
+static int tls_shutdown(struct cio__transport *tr, int flags)
+{
+    struct cio__tls *t = tls(tr);
+    for (;;) {
+        if (t->fatal)
+            return t->fatal;
+        if (!t->established || t->notified)
+            return 0;
+        uint32_t want = CIO__IO_WRITE;
+        cio__tls_clear_errors();
+        t->syserr = 0;
+        int r = SSL_shutdown(t->ssl);
+        if (r >= 0) {
+            t->notified = true; /* whether the peer's came back does not matter to us */
+            return 0;
+        }
+        int rc = fail(t, r, "TLS shutdown", &want);
+        if (rc != -EAGAIN)
+            return rc < 0 ? rc : 0;
+        if (flags & CIO__T_NOWAIT)
+            return rc;
+        if ((rc = wait_below(t, want)) < 0)
+            return rc;
+    }
+}
+
+/* Whether the peer has said it is done: its close_notify, the end, or a failure. */
+static bool peer_done(const struct cio__tls *t)
+{
+    return t->fatal || t->rd_eof || (SSL_get_shutdown(t->ssl) & SSL_RECEIVED_SHUTDOWN);
+}
+
+/*
+ * Before the descriptor closes: our close_notify, then read (and drop) until the peer's, or its end of stream.
+ * Closing at once would let bytes the peer still sends (TLS 1.3 session tickets come after the handshake,
+ * unasked) arrive at a closed socket, whose reset makes the kernel drop whatever of ours it had not yet sent.
+ * asyncio waits the same way. A peer slow to answer costs nothing that was sent: that wait's failure is not
+ * reported.
+ */
+static int tls_finish(struct cio__transport *tr, int flags)
+{
+    struct cio__tls *t = tls(tr);
+    if (!t->established || t->fatal)
+        return 0;
+    int rc = tls_shutdown(tr, flags);
+    if (rc < 0 || (flags & CIO__T_NOREAD) || peer_done(t))
+        return rc;
+    if (flags & CIO__T_NOWAIT)
+        return -EAGAIN;
+    char scratch[1024];
+    while (tls_read(tr, scratch, sizeof scratch, 0) > 0)
+        ;
+    return 0;
+}
+
+static bool tls_pending(const struct cio__transport *tr)
+{
+    const struct cio__tls *t = (const struct cio__tls *)tr;
+    return t->pre_off < t->pre_len || SSL_has_pending(t->ssl);
+}
+
+/*
+ * Read and drop what the socket holds unread, so that closing it sends a FIN rather than a reset. The unread
+ * bytes are often the session tickets a TLS 1.3 server sends after the handshake, which a client that only
+ * writes never reads; a reset could then destroy the last bytes it sent before the peer read them.
+ */
+static void drain_unread(int fd)
+{
+    char scratch[1024];
+    for (int i = 0; fd >= 0 && i < 64; i++) {
+        ssize_t n = recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
+        if (n <= 0 && !(n < 0 && errno == EINTR))
+            break;
+    }
+}
+
+static void tls_close(struct cio__transport *tr, bool abort)
+{
+    struct cio__tls *t = tls(tr);
+    if (!abort)
+        drain_unread(cio__sock_of(tr)->fd);
+    struct cio__transport *lo = t->base.lower;
+    SSL_free(t->ssl);
+    cio_tls_ctx_free(t->ctx);
+    cio__free(t->pre);
+    cio__free(t->key);
+    cio__free(t);
+    lo->ops->close(lo, abort);
+}
+
+static const struct cio__transport_ops tls_ops = {
+    .name = "tls",
+    .read = tls_read,
+    .writev = tls_writev,
+    .wait_input = tls_wait_input,
+    .wait_output = tls_wait_output,
+    .shutdown = tls_shutdown,
+    .finish = tls_finish,
+    .pending = tls_pending,
+    .close = tls_close,
+    .copy_writes = true,
+};
 
 /* ------------------------------------------------------------------------------------------------ queries */
 
 static const struct cio__tls *tls_of(const cio_stream *s)
 {
-    return cio__stream_valid(s) ? s->tls : NULL;
+    return cio__stream_valid(s) ? cio__tls_of(s->t) : NULL;
 }
 
 bool cio_stream_is_tls(const cio_stream *s)

@@ -22,22 +22,24 @@
 #define NOFD_PAUSE_MAX   CIO_SEC(1)
 /* asyncio's ssl_handshake_timeout. */
 #define TLS_HANDSHAKE_DEFAULT CIO_SEC(60)
+/* Concurrent TLS handshakes, by default: 128 of them hold about 5 MiB of OpenSSL's buffers. */
+#define TLS_HANDSHAKES_DEFAULT 128
 
 /* One connection; lives from accept until it is closed. */
 struct conn {
     struct cio_server *srv;
     cio_stream *stream;
     /* The handler task (detached), valid while the conn is in srv->conns, which it leaves as its last act; NULL
-       while the connection is parked (its handler returned CIO_CONN_KEEP) and no task runs for it. */
+       while the connection is parked (its handler returned CIO_CONN_KEEP, or a TLS client has not spoken yet)
+       and no task runs for it. */
     cio_task *task;
     struct cio__list link;
     /* The TLS handshake is done and the handler has run: a task started for a parked connection skips them. */
     bool started;
-    /* Parked past keep_timeout: the next task only closes it. */
+    /* Parked past its timeout: the next task only closes it. */
     bool expired;
-    /* keep_timeout's timer, armed while parked; allocated with the conn only when the server has a keep_timeout
-       (an idle connection's cost is the point of parking). */
-    struct cio__timer timer[];
+    /* The per-connection storage (cio_server_opts.conn_state_size), allocated with the conn. */
+    max_align_t state[];
 };
 
 struct cio_server {
@@ -50,6 +52,8 @@ struct cio_server {
     cio_addr addr;
     /* The accept loop (joined by cio_server_close). */
     cio_task *acceptor;
+    /* Turns for TLS handshakes (max_tls_handshakes). */
+    cio_semaphore handshakes;
     /* Live connections, and their number. */
     struct cio__list conns;
     size_t count;
@@ -66,15 +70,22 @@ struct cio_server {
     struct cio__server_stats stats;
 };
 
-/* The server's side of the handshake, bounded by the handshake timeout. */
+static int64_t handshake_timeout(const struct cio_server *srv)
+{
+    return srv->opts.tls_handshake_timeout ? srv->opts.tls_handshake_timeout : TLS_HANDSHAKE_DEFAULT;
+}
+
+/* The server's side of the handshake, bounded by the handshake timeout, with a turn of max_tls_handshakes. */
 static int tls_accept(struct cio_server *srv, cio_stream *s)
 {
     cio_scope sc;
-    int64_t limit = srv->opts.tls_handshake_timeout ? srv->opts.tls_handshake_timeout : TLS_HANDSHAKE_DEFAULT;
-    int rc = cio_timeout_begin(&sc, limit);
+    int rc = cio_timeout_begin(&sc, handshake_timeout(srv));
     if (rc < 0)
         return rc;
-    rc = cio_stream_start_tls(s, srv->opts.tls, NULL);
+    if ((rc = cio_semaphore_acquire(&srv->handshakes)) == 0) {
+        rc = cio_stream_start_tls(s, srv->opts.tls, NULL);
+        cio_semaphore_release(&srv->handshakes);
+    }
     int end = cio_scope_end(&sc);
     CIO_ASSERT(end != CIO_ESCOPEORDER);
     if (rc < 0) {
@@ -91,31 +102,25 @@ static int tls_accept(struct cio_server *srv, cio_stream *s)
     return rc;
 }
 
-static void conn_wake(void *arg);
+static void conn_wake(void *arg, int why);
 
-static struct conn *conn_of_timer(struct cio__timer *t)
-{
-    return (struct conn *)((char *)t - offsetof(struct conn, timer));
-}
-
-/* Parked for keep_timeout with no input: a task closes it (without calling the handler). */
-static void conn_expire(struct cio__timer *t)
-{
-    struct conn *c = conn_of_timer(t);
-    c->srv->stats.keep_expired++;
-    c->expired = true;
-    cio__stream_on_input(c->stream, NULL, NULL);
-    conn_wake(c);
-}
-
-/* The connection is gone: forget it, and tell an accept loop at max_connections or a closing server. */
+/* The connection is gone: tell its owner (on_close), forget it, and tell an accept loop at max_connections or a
+   closing server. Every connection that was counted ends here, once. */
 static void conn_end(struct conn *c)
 {
     struct cio_server *srv = c->srv;
+    if (srv->opts.on_close)
+        srv->opts.on_close(srv->opts.conn_state_size ? c->state : NULL, srv->arg);
     cio__list_remove(&c->link);
     srv->count--;
     cio_event_set(&srv->changed);
     cio__free(c);
+}
+
+/* How long a parked connection waits for its next input: keep_timeout, else the stream's read timeout. */
+static int64_t park_timeout(struct conn *c)
+{
+    return c->srv->opts.keep_timeout > 0 ? c->srv->opts.keep_timeout : cio_stream_read_timeout(c->stream);
 }
 
 static int conn_main(void *arg)
@@ -125,9 +130,9 @@ static int conn_main(void *arg)
     /* A connection accepted before the server began closing is served once, as it always was; a parked one that a
        closing server wakes is only closed. */
     bool first = !c->started;
-    bool handshake_ok = c->started || !srv->opts.tls || tls_accept(srv, c->stream) == 0;
+    bool ok = !c->expired && (c->started || !srv->opts.tls || tls_accept(srv, c->stream) == 0);
     c->started = true;
-    while (handshake_ok && !c->expired && (first || !srv->closing)) {
+    while (ok && (first || !srv->closing)) {
         first = false;
         int rc = srv->fn(c->stream, srv->arg);
         if (rc != CIO_CONN_KEEP || srv->closing || cio_check_cancel() < 0)
@@ -140,13 +145,11 @@ static int conn_main(void *arg)
                       consumes them cannot hold the loop */
         if (input == CIO__INPUT_NONE) {
             /* Park: this task ends, the stream waits alone, and conn_wake starts another for the next input. */
-            if (srv->opts.keep_timeout > 0 &&
-                cio__timer_arm(cio__tls_loop, c->timer, cio_now() + srv->opts.keep_timeout) < 0)
+            if (cio__stream_on_input(c->stream, conn_wake, c, park_timeout(c)) < 0)
                 break; /* no memory for the timer: close rather than keep it forever */
             c->task = NULL;
             srv->stats.parked++;
             cio__stream_idle(c->stream);
-            cio__stream_on_input(c->stream, conn_wake, c);
             return 0;
         }
         /* Input is there already: call the handler again in this task (after an edge, at once: its read makes
@@ -166,13 +169,21 @@ static int conn_spawn(struct conn *c)
     return rc;
 }
 
-/* A parked connection's stream has input (or ended, or failed), or the server is closing: give it a task again. If
-   no task can be had, the connection is dropped, as one that could not be accepted would be. */
-static void conn_wake(void *arg)
+/*
+ * A parked connection's stream has input (or ended, or failed), its wait ran out (`why` CIO_EREADTIMEOUT: the
+ * task only closes it), or the server is closing: give it a task again. If no task can be had, the connection is
+ * dropped, as one that could not be accepted would be.
+ */
+static void conn_wake(void *arg, int why)
 {
     struct conn *c = arg;
-    if (c->srv->opts.keep_timeout > 0)
-        cio__timer_disarm(cio__tls_loop, c->timer);
+    if (why == CIO_EREADTIMEOUT) {
+        c->expired = true;
+        if (c->started)
+            c->srv->stats.keep_expired++;
+        else
+            c->srv->stats.tls_failed++; /* a TLS client that never spoke */
+    }
     if (conn_spawn(c) < 0) {
         c->task = NULL;
         cio_stream_abort(c->stream);
@@ -186,27 +197,33 @@ static void handle(struct cio_server *srv, int fd)
         int one = 1;
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    bool timed = srv->opts.keep_timeout > 0;
-    struct conn *c = cio__malloc(sizeof *c + (timed ? sizeof c->timer[0] : 0));
+    struct conn *c = cio__malloc(sizeof *c + srv->opts.conn_state_size);
     if (!c) {
         close(fd);
         return;
     }
     *c = (struct conn){.srv = srv};
-    if (timed)
-        c->timer[0] = (struct cio__timer){.fire = conn_expire};
-    if (cio__stream_open(&c->stream, fd, &srv->opts.stream, CIO__STREAM_SOCKET) < 0) {
+    memset(c->state, 0, srv->opts.conn_state_size);
+    if (cio__stream_open(&c->stream, fd, &srv->opts.stream, CIO__SOCK_SOCKET) < 0) {
         cio__free(c);
         return;
     }
-    if (conn_spawn(c) < 0) {
-        cio_stream_abort(c->stream);
-        cio__free(c);
-        return;
-    }
+    if (srv->opts.conn_state_size)
+        c->stream->conn = c->state;
+    (void)cio_stream_set_read_timeout(c->stream, srv->opts.read_timeout);
     cio__list_insert_tail(&srv->conns, &c->link);
     srv->count++;
     srv->stats.accepted++;
+    /* A TLS connection waits for its first bytes (the ClientHello) parked, with no task and no TLS state, so that
+       a client that connects and says nothing costs a few hundred bytes. */
+    int64_t hello = srv->opts.tls ? handshake_timeout(srv) : 0;
+    if (hello && !cio__stream_probe_input(c->stream) && cio__stream_on_input(c->stream, conn_wake, c, hello) == 0)
+        return;
+    if (conn_spawn(c) < 0) {
+        c->task = NULL;
+        cio_stream_abort(c->stream);
+        conn_end(c);
+    }
 }
 
 /* Sleep after running out of descriptors; the connection waits in the backlog meanwhile. */
@@ -322,6 +339,8 @@ static int server_open(cio_server **out, cio_conn_fn fn, void *arg, const cio_ad
     if ((rc = cio__fd_open(&srv->lfd, srv->fd)) < 0)
         goto fail_unlink;
     cio_event_init(&srv->changed);
+    cio_semaphore_init(&srv->handshakes,
+                       srv->opts.max_tls_handshakes ? srv->opts.max_tls_handshakes : TLS_HANDSHAKES_DEFAULT);
     if ((rc = cio_spawn(&srv->acceptor, accept_main, srv, &(cio_spawn_opts){.name = "cio-accept"})) < 0)
         goto fail_fd;
     srv->magic = SERVER_MAGIC;
@@ -331,6 +350,7 @@ static int server_open(cio_server **out, cio_conn_fn fn, void *arg, const cio_ad
     return 0;
 
 fail_fd:
+    cio_semaphore_fini(&srv->handshakes);
     cio_event_fini(&srv->changed);
     cio__fd_close(&srv->lfd);
 fail_unlink:
@@ -347,7 +367,8 @@ static int check_call(cio_server **out, cio_conn_fn fn, const cio_server_opts *o
 {
     if (!out || !fn ||
         (opts && (opts->backlog < 0 || cio__stream_opts_check(&opts->stream) < 0 || opts->tls_handshake_timeout < 0 ||
-                  opts->keep_timeout < 0 || (opts->tls && cio__tls_ctx_role(opts->tls) != CIO_TLS_SERVER))))
+                  opts->keep_timeout < 0 || opts->read_timeout < 0 ||
+                  (opts->tls && cio__tls_ctx_role(opts->tls) != CIO_TLS_SERVER))))
         return -EINVAL;
     *out = NULL;
     if (!cio__tls_loop)
@@ -397,6 +418,11 @@ int cio_server_addr(const cio_server *srv, cio_addr *out)
         return -EINVAL;
     *out = srv->addr;
     return 0;
+}
+
+void *cio_server_conn_state(const cio_stream *s)
+{
+    return cio__stream_valid(s) ? s->conn : NULL;
 }
 
 size_t cio_server_connections(const cio_server *srv)
@@ -456,8 +482,9 @@ int cio_server_close(cio_server *srv, int64_t grace)
         struct conn *c = cio__container_of(p, struct conn, link);
         next = p->next; /* conn_wake may drop this one */
         if (!c->task) {
-            cio__stream_on_input(c->stream, NULL, NULL);
-            conn_wake(c);
+            (void)cio__stream_on_input(c->stream, NULL, NULL, 0);
+            c->expired = !c->started; /* a TLS client that has not spoken yet is not served */
+            conn_wake(c, 0);
         }
     }
 
@@ -477,6 +504,7 @@ int cio_server_close(cio_server *srv, int64_t grace)
         CIO_ASSERT(left == 0);
         cio_scope_end(&shield);
     }
+    cio_semaphore_fini(&srv->handshakes);
     cio_event_fini(&srv->changed);
     cio_tls_ctx_free(srv->opts.tls);
     cio__free(srv);

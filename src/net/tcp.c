@@ -117,7 +117,7 @@ int cio_connect_addr(cio_stream **out, const cio_addr *addr, const cio_connect_o
 int cio__connect_finish(cio_stream **out, int fd, const cio_connect_opts *o, const char *server_name)
 {
     cio_stream *s;
-    int rc = cio__stream_open(&s, fd, &o->stream, CIO__STREAM_SOCKET);
+    int rc = cio__stream_open(&s, fd, &o->stream, CIO__SOCK_SOCKET);
     if (rc < 0)
         return rc;
     if (o->tls && (rc = cio_stream_start_tls(s, o->tls, server_name)) < 0) {

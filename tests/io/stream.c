@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "chaoskit.h"
 #include "corekit.h"
 #include "harness.h"
 #include "netkit.h"
@@ -84,11 +85,15 @@ static int basic_roundtrip(void *arg)
     cr_assert_eq(cio_stream_fd(s[0]), fds[0]);
     cr_assert(fcntl(fds[0], F_GETFL) & O_NONBLOCK, "the descriptor is made non-blocking");
     write_all(s[0], "hello");
-    cr_assert_eq(cio_stream_read(s[1], buf, sizeof buf), 5);
+    /* Over the chaos transport (CIO_TEST_TRANSPORT=chaos) a read may get fewer bytes than are on their way. */
+    ssize_t n = cio_stream_read(s[1], buf, sizeof buf);
+    cr_assert(tst_chaos_on() ? n >= 1 && n <= 5 : n == 5, "%zd", n);
+    cr_assert_eq(cio_stream_read_exactly(s[1], buf + n, 5 - (size_t)n, NULL), 5 - n);
     cr_assert_eq(memcmp(buf, "hello", 5), 0);
     write_all(s[1], "world, again");
-    cr_assert_eq(cio_stream_read(s[0], buf, 5), 5, "a read takes at most cap bytes");
-    cr_assert_eq(cio_stream_read(s[0], buf + 5, sizeof buf), 7, "the rest stays buffered");
+    n = cio_stream_read(s[0], buf, 5);
+    cr_assert(tst_chaos_on() ? n >= 1 && n <= 5 : n == 5, "a read takes at most cap bytes: %zd", n);
+    cr_assert_eq(cio_stream_read_exactly(s[0], buf + n, 12 - (size_t)n, NULL), 12 - n, "the rest stays buffered");
     cr_assert_eq(memcmp(buf, "world, again", 12), 0);
     cr_assert_not(cio_stream_at_eof(s[0]));
     close_pair(s);
@@ -421,6 +426,15 @@ static int count_chunks(struct idler *d, int n)
     return total;
 }
 
+/* How many readers have got at least `want` bytes. */
+static int readers_at(struct idler *d, int n, size_t want)
+{
+    int done = 0;
+    for (int i = 0; i < n; i++)
+        done += d[i].got >= want;
+    return done;
+}
+
 /* Every reader got its chunk and waits for the next: between them they hold one buffer, the loop's. */
 static int idle_readers_body(void *arg)
 {
@@ -440,12 +454,14 @@ static int idle_readers_body(void *arg)
     for (int round = 1; round <= 3; round++) {
         for (int i = 0; i < IDLE_PAIRS; i++)
             cr_assert_eq(cio_stream_write(s[i][0], msg, sizeof msg), 0);
-        int want = round * IDLE_PAIRS, total;
-        for (long k = 0; (total = count_chunks(d, IDLE_PAIRS)) < want; k++) {
-            cr_assert_lt(k, 100000L, "only %d of %d chunks came", total, want);
+        int done;
+        for (long k = 0; (done = readers_at(d, IDLE_PAIRS, round * sizeof msg)) < IDLE_PAIRS; k++) {
+            cr_assert_lt(k, 100000L, "only %d of %d readers have their bytes", done, IDLE_PAIRS);
             cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
         }
-        cr_assert_eq(total, want, "one chunk per message");
+        /* A message in one read, unless the chaos transport cuts reads short. */
+        if (!tst_chaos_on())
+            cr_assert_eq(count_chunks(d, IDLE_PAIRS), round * IDLE_PAIRS, "one chunk per message");
         /* The readers ran one after another, each giving the buffer back before it waited again. */
         cr_assert_eq(tst_live_big_blocks(), 1, "round %d: %ld I/O buffers held by %d idle streams", round,
                      tst_live_big_blocks(), IDLE_PAIRS);

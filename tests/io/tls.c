@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "chaoskit.h"
 #include "harness.h"
 #include <criterion/parameterized.h>
 #include "net/net.h"
@@ -860,9 +861,12 @@ static int tls_keep_body(void *arg)
             cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
         struct cio__server_stats st;
         cio__server_stats(srv, &st);
-        cr_assert_eq(st.parked, (uint64_t)i + 1, "parked after answer %d", i);
+        /* The chaos transport's short reads leave the socket's edge set: the server then reads on instead of
+           parking, which is right when it cannot know the socket is empty. */
+        if (!tst_chaos_on())
+            cr_assert_eq(st.parked, (uint64_t)i + 1, "parked after answer %d", i);
     }
-    cr_assert_eq(k.calls, 3);
+    cr_assert(tst_chaos_on() ? k.calls >= 3 : k.calls == 3, "%d calls", k.calls); /* chaos: a call may wait on */
     cr_assert_eq(tst_live_big_blocks(), 1, "parked, the server's side holds no buffer either");
     cr_assert_eq(cio_stream_close(s), 0, "close_notify answered by the parked side");
     cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
@@ -1773,8 +1777,10 @@ static int attach_alloc_body(void *arg)
         tst_fail_alloc_at(n);
         int rc = cio_stream_start_tls(s, cc, "localhost");
         tst_fail_alloc_at(0);
-        cr_assert(rc == -ENOMEM || rc == CIO_ETLSPROTO || rc == CIO_ETLSTRUNCATED, "allocation %ld: %s", n,
-                  cio_err_name(rc));
+        /* With the chaos transport's delays the server may have closed before the client reads its answer. */
+        cr_assert(rc == -ENOMEM || rc == CIO_ETLSPROTO || rc == CIO_ETLSTRUNCATED ||
+                      (tst_chaos_on() && rc == -ECONNRESET),
+                  "allocation %ld: %s", n, cio_err_name(rc));
         reached_handshake |= rc != -ENOMEM;
         cio_stream_abort(s);
     }
@@ -1872,4 +1878,178 @@ static int small_high_water_body(void *arg)
 Test(stream, a_small_high_water_mark_loses_nothing, .init = kit_up, .fini = kit_down)
 {
     tst_run(small_high_water_body, NULL);
+}
+
+/* ------------------------------------------------------------------------------------------------ pending */
+
+/* The bytes of a ClientHello, made by an OpenSSL client over memory BIOs and never followed by anything. */
+static size_t client_hello(unsigned char *out, size_t cap)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = SSL_new(ctx);
+    BIO *rd = BIO_new(BIO_s_mem()), *wr = BIO_new(BIO_s_mem());
+    cr_assert(ctx && ssl && rd && wr);
+    SSL_set_bio(ssl, rd, wr);
+    SSL_set_connect_state(ssl);
+    cr_assert_eq(SSL_do_handshake(ssl), -1);
+    cr_assert_eq(SSL_get_error(ssl, -1), SSL_ERROR_WANT_READ);
+    int n = BIO_read(wr, out, (int)cap);
+    cr_assert_gt(n, 0);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    return (size_t)n;
+}
+
+enum { SILENT = 40, STALLED = 6, TURNS = 2 };
+
+static int echo_never(cio_stream *s, void *arg)
+{
+    (void)s, (void)arg;
+    return 0;
+}
+
+/*
+ * Clients that connect and say nothing hold no TLS state on the server (no SSL object, no task); clients that send
+ * a ClientHello and stall get the server's handshake at most max_tls_handshakes at a time; a client that then
+ * completes its handshake normally still gets its turn once the stalled ones time out.
+ */
+static int pending_body(void *arg)
+{
+    (void)arg;
+    cio_tls_ctx *sc = server_ctx("server"), *cc = client_ctx();
+    cio_server *srv;
+    cio_addr a;
+    cr_assert_eq(cio_start_server(
+                     &srv, echo_never, NULL, "127.0.0.1", 0,
+                     &(cio_server_opts){.tls = sc, .max_tls_handshakes = TURNS, .tls_handshake_timeout = CIO_SEC(20)}),
+                 0);
+    cr_assert_eq(cio_server_addr(srv, &a), 0);
+    long before = live_ssl;
+    cio_stream *silent[SILENT], *stalled[STALLED];
+    for (int i = 0; i < SILENT; i++)
+        cr_assert_eq(cio_connect_addr(&silent[i], &a, NULL), 0);
+    for (int t = 0; t < 20; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(cio_server_connections(srv), SILENT, "all accepted");
+    cr_assert_eq(live_ssl, before, "and none holds an SSL object before its client speaks");
+    unsigned char hello[4096];
+    size_t n = client_hello(hello, sizeof hello);
+    int64_t t0 = cio_now();
+    for (int i = 0; i < STALLED; i++) {
+        cr_assert_eq(cio_connect_addr(&stalled[i], &a, NULL), 0);
+        cr_assert_eq(cio_stream_write(stalled[i], hello, n), 0);
+    }
+    for (int t = 0; t < 40; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(live_ssl, before + TURNS, "handshakes at once: max_tls_handshakes");
+    /* The handshake timeout (20 s, mock clock) ends the stalled ones, two at a time, and the silent ones; a
+       client that speaks properly meanwhile gets a turn. */
+    cio_stream *good;
+    int rc = cio_connect_addr(&good, &a, &(cio_connect_opts){.tls = cc, .server_name = "localhost"});
+    cr_assert_eq(rc, 0, "%s (%s)", cio_err_name(rc), cio_tls_last_error());
+    cr_assert_geq(cio_now() - t0, CIO_SEC(20), "after the stalled ones before it gave up their turns");
+    struct cio__server_stats st;
+    cio__server_stats(srv, &st);
+    cr_assert_eq(st.tls_failed, SILENT + STALLED, "each silent and stalled one timed out");
+    cr_assert_eq(cio_stream_close(good), 0);
+    for (int i = 0; i < SILENT; i++)
+        cio_stream_abort(silent[i]);
+    for (int i = 0; i < STALLED; i++)
+        cio_stream_abort(stalled[i]);
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
+    cr_assert_eq(live_ssl, before);
+    cio_tls_ctx_free(sc);
+    cio_tls_ctx_free(cc);
+    return 0;
+}
+
+Test(pending, silent_clients_hold_no_tls_state_and_handshakes_take_turns, .init = kit_up, .fini = kit_down)
+{
+    tst_run_expect(pending_body, NULL, &(cio_loop_opts){.mock_clock = true}, 0);
+}
+
+/* ------------------------------------------------------------------------------------------------ in place */
+
+static int head_then_body(cio_stream *s, void *arg)
+{
+    (void)arg;
+    return cio_stream_write(s, "HEAD 1\r\n\r\nbodyHEAD 2\r\n\r\n", 24);
+}
+
+/* peek, consume and unread over TLS, on the decrypted bytes; check_idle sees session tickets as nothing. */
+static int in_place_body(void *arg)
+{
+    (void)arg;
+    cio_tls_ctx *sc = server_ctx("server"), *cc = client_ctx();
+    cio_addr a;
+    cio_server *srv = tls_server(sc, head_then_body, NULL, &a);
+    cio_stream *s;
+    cr_assert_eq(tls_connect(&s, &a, cc, "localhost"), 0);
+    for (int t = 0; t < 10; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0); /* the server's tickets and answer arrive */
+    const void *v;
+    size_t n;
+    cr_assert_eq(cio_stream_peek_until(s, "\r\n\r\n", 4, &v, &n), 1);
+    cr_assert_eq(n, 10);
+    cr_assert_eq(memcmp(v, "HEAD 1\r\n\r\n", 10), 0);
+    cr_assert_eq(cio_stream_consume(s, n), 0);
+    char body[4];
+    cr_assert_eq(cio_stream_read_exactly(s, body, 4, NULL), 4);
+    cr_assert_eq(cio_stream_unread(s, "bo", 2), 0);
+    cr_assert_eq(cio_stream_peek(s, 12, &v, &n), 1);
+    cr_assert_eq(memcmp(v, "boHEAD 2\r\n\r\n", 12), 0);
+    cr_assert_eq(cio_stream_consume(s, 12), 0);
+    /* A check does not wait: the loop turns until the close_notify is in (over chaos, a check may miss it). */
+    int rc = 0;
+    for (int t = 0; t < 100 && (rc = cio_stream_check_idle(s)) == 0; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(rc, CIO_EPEERCLOSED, "the server closed after answering: %s", cio_err_name(rc));
+    cr_assert_eq(cio_stream_close(s), 0);
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
+    cio_tls_ctx_free(sc);
+    cio_tls_ctx_free(cc);
+    return 0;
+}
+
+Test(in_place, peek_consume_and_unread_work_on_decrypted_bytes, .init = kit_up, .fini = kit_down)
+{
+    tst_run(in_place_body, NULL);
+}
+
+static int kept_answer(cio_stream *s, void *arg)
+{
+    (void)arg;
+    char line[64];
+    ssize_t n = cio_stream_read_line(s, line, sizeof line);
+    if (n <= 0)
+        return (int)n;
+    int rc = cio_stream_write(s, line, (size_t)n);
+    return rc < 0 ? rc : CIO_CONN_KEEP;
+}
+
+/* An idle TLS client whose server sent TLS 1.3 session tickets after the handshake: still usable, since
+   tickets are not bytes of the stream. */
+static int idle_with_tickets_body(void *arg)
+{
+    (void)arg;
+    cio_tls_ctx *sc = server_ctx("server"), *cc = client_ctx();
+    cio_addr a;
+    cio_server *srv = tls_server(sc, kept_answer, NULL, &a);
+    cio_stream *s;
+    cr_assert_eq(tls_connect(&s, &a, cc, "localhost"), 0);
+    nk_roundtrip(s, "one\n");
+    for (int t = 0; t < 10; t++)
+        cr_assert_eq(cio_sleep(CIO_NS(1)), 0);
+    cr_assert_eq(cio_stream_check_idle(s), 0, "tickets came, no bytes: usable");
+    nk_roundtrip(s, "two\n");
+    cr_assert_eq(cio_stream_close(s), 0);
+    cr_assert_eq(cio_server_close(srv, CIO_SEC(5)), 0);
+    cio_tls_ctx_free(sc);
+    cio_tls_ctx_free(cc);
+    return 0;
+}
+
+Test(in_place, check_idle_over_tls_takes_session_tickets_for_nothing, .init = kit_up, .fini = kit_down)
+{
+    tst_run(idle_with_tickets_body, NULL);
 }

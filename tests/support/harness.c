@@ -1,6 +1,8 @@
 /* harness.c: the test loop runner, the counting allocator, the log sink and guarded buffers. */
 #include "harness.h"
 
+#include "chaoskit.h"
+
 #include <dirent.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -66,6 +68,7 @@ static void tst_free(void *p)
 
 void tst_install_allocator(void)
 {
+    tst_chaos_from_env();
     if (!allocator_installed) {
         cr_assert_eq(cio_set_allocator(tst_malloc, tst_realloc, tst_free), 0);
         allocator_installed = 1;

@@ -16,6 +16,8 @@
 #   echo: CIO_BENCH_CLIENT_CPU (default 1: the load client's core), CIO_BENCH_ECHO_SECS (default 1: seconds
 #   counted per run), CIO_BENCH_ECHO_PORT (default 19100: the first server port); idle=N connections (10000).
 #   tls: the same client CPU and seconds, CIO_BENCH_TLS_PORT (default 19200); handshake=N concurrent (20).
+#   echo, tls: CIO_BENCH_BASELINE=DIR adds "cio_base", the servers of an earlier build tree (DIR is its
+#   CIO_BENCH_BUILD), run beside the current ones: before and after a change, in one run.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -411,6 +413,8 @@ sy_run() {
 EC_POINTS=(1k_10 1k_100 100k_10 100k_100)
 EC_WORKLOADS=("${EC_POINTS[@]}" idle)
 EC_SYSTEMS=(cio libuv go node uvloop uvloop_streams asyncio)
+BASELINE=${CIO_BENCH_BASELINE:-}
+[ -n "$BASELINE" ] && EC_SYSTEMS=(cio cio_base "${EC_SYSTEMS[@]:1}")
 EC_CLIENT_CPU=${CIO_BENCH_CLIENT_CPU:-1}
 # Seconds counted per run (after the client's own 0.2 s warm-up), and the first port the servers listen on.
 EC_SECS=${CIO_BENCH_ECHO_SECS:-1}
@@ -428,6 +432,7 @@ ec_server_cmd() {
     local s=$1 port=$2
     case "$s" in
     cio) [ -x "$BUILD/bench/echo/cio_echo_server" ] && echo "$BUILD/bench/echo/cio_echo_server $port" ;;
+    cio_base) [ -x "$BASELINE/bench/echo/cio_echo_server" ] && echo "$BASELINE/bench/echo/cio_echo_server $port" ;;
     epoll) [ -x "$BUILD/bench/echo/epoll_echo_server" ] && echo "$BUILD/bench/echo/epoll_echo_server $port" ;;
     libuv) [ -x "$BUILD/peers/echo_libuv" ] && echo "$BUILD/peers/echo_libuv $port" ;;
     go) [ -x "$BUILD/peers/echo_go" ] && echo "env GOMAXPROCS=1 $BUILD/peers/echo_go $port" ;;
@@ -606,16 +611,16 @@ for line in open(path):
 POINTS = [("1k_10", "1 KiB messages, 10 connections"), ("1k_100", "1 KiB messages, 100 connections"),
           ("100k_10", "100 KiB messages, 10 connections"), ("100k_100", "100 KiB messages, 100 connections")]
 if suite == "echo":
-    SYSTEMS = ["cio", "libuv", "go", "node", "uvloop", "uvloop_streams", "asyncio"]
-    NAMES = {"cio": "cio (streams)", "libuv": "libuv C, fixed buffer", "go": "Go net (GOMAXPROCS=1)",
+    SYSTEMS = ["cio", "cio_base", "libuv", "go", "node", "uvloop", "uvloop_streams", "asyncio"]
+    NAMES = {"cio": "cio (streams)", "cio_base": "cio before (CIO_BENCH_BASELINE)", "libuv": "libuv C, fixed buffer", "go": "Go net (GOMAXPROCS=1)",
              "node": "Node net", "uvloop": "uvloop protocol", "uvloop_streams": "uvloop streams",
              "asyncio": "asyncio streams", "epoll": "trivial epoll server"}
     # (point prefix, peer, minimum cio/peer in msgs/s)
     TARGETS = [("1k", "uvloop", 1.3), ("1k", "libuv", 1.0), ("1k", "go", 1.2), ("100k", "go", 1.2)]
     KIND, CEILING = "TCP echo", "echo_client against the trivial epoll server (bench/echo)"
 else:
-    SYSTEMS = ["cio", "go", "uvloop", "uvloop_streams", "asyncio"]
-    NAMES = {"cio": "cio (streams)", "go": "Go crypto/tls (GOMAXPROCS=1)", "uvloop": "uvloop protocol + ssl",
+    SYSTEMS = ["cio", "cio_base", "go", "uvloop", "uvloop_streams", "asyncio"]
+    NAMES = {"cio": "cio (streams)", "cio_base": "cio before (CIO_BENCH_BASELINE)", "go": "Go crypto/tls (GOMAXPROCS=1)", "uvloop": "uvloop protocol + ssl",
              "uvloop_streams": "uvloop streams + ssl", "asyncio": "asyncio streams + ssl",
              "epoll": "trivial OpenSSL epoll server"}
     POINTS.append(("handshake", f"{n} connections at a time: connect, full handshake, 16-byte round trip, close"))
@@ -747,6 +752,7 @@ PYEOF
 TL_POINTS=(1k_10 1k_100 100k_10 100k_100)
 TL_WORKLOADS=(1k_10 100k_10 handshake)
 TL_SYSTEMS=(cio go uvloop uvloop_streams asyncio)
+[ -n "${CIO_BENCH_BASELINE:-}" ] && TL_SYSTEMS=(cio cio_base "${TL_SYSTEMS[@]:1}")
 TL_PORT=${CIO_BENCH_TLS_PORT:-19200}
 TL_DIR=$BUILD/tls
 
@@ -755,6 +761,8 @@ tl_server_cmd() {
     local s=$1 port=$2 keys="$TL_DIR/cert.pem $TL_DIR/key.pem"
     case "$s" in
     cio) [ -x "$BUILD/bench/tls/cio_tls_echo_server" ] && echo "$BUILD/bench/tls/cio_tls_echo_server $port $keys" ;;
+    cio_base) [ -x "$BASELINE/bench/tls/cio_tls_echo_server" ] &&
+        echo "$BASELINE/bench/tls/cio_tls_echo_server $port $keys" ;;
     epoll) [ -x "$BUILD/bench/tls/tls_epoll_server" ] && echo "$BUILD/bench/tls/tls_epoll_server $port $keys" ;;
     go) [ -x "$BUILD/peers/tls_echo_go" ] && echo "env GOMAXPROCS=1 $BUILD/peers/tls_echo_go $port $keys" ;;
     uvloop) [ -n "$HAVE_UVLOOP" ] && echo "$PY $ROOT/bench/peers/tls_echo_uvloop.py $port $keys" ;;

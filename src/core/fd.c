@@ -3,27 +3,30 @@
 
 #include "core/runtime.h"
 
-/* Wake a task parked on `f`, first disarming the timer of a wait that had a timeout. */
-static void wake(struct cio__fd *f, struct cio_task *t, int rc)
+/* Wake a task parked on a descriptor, first disarming the timer of a wait that had a timeout. */
+static void wake(struct cio_task *t, int rc)
 {
     if (t->timer.slot)
-        cio__timer_disarm(f->loop, &t->timer);
+        cio__timer_disarm(t->loop, &t->timer);
     cio__unpark(t, rc);
 }
 
 void cio__fd_ready(struct cio__io_watch *w, uint32_t revents)
 {
-    struct cio__fd *f = cio__container_of(w, struct cio__fd, watch);
-    f->ready |= revents;
+    cio__fd_note(cio__container_of(w, struct cio__fd, watch), revents);
+}
+
+void cio__fd_wake(struct cio__fd *f, uint32_t revents)
+{
     if (f->reader && (revents & (CIO__IO_READ | CIO__IO_ERROR))) {
         struct cio_task *t = f->reader;
         f->reader = NULL;
-        wake(f, t, 0);
+        wake(t, 0);
     }
     if (f->writer && (revents & (CIO__IO_WRITE | CIO__IO_ERROR))) {
         struct cio_task *t = f->writer;
         f->writer = NULL;
-        wake(f, t, 0);
+        wake(t, 0);
     }
 }
 
@@ -33,28 +36,31 @@ int cio__fd_open(struct cio__fd *f, int fd)
     if (!l)
         return CIO_ENOLOOP;
     *f = (struct cio__fd){
-        .watch = {.fd = fd, .events = CIO__IO_READ | CIO__IO_WRITE | CIO__IO_EDGE, .ready = cio__fd_ready}, .loop = l};
+        .watch = {.fd = fd, .events = CIO__IO_READ | CIO__IO_WRITE | CIO__IO_EDGE, .ready = cio__fd_ready}};
     /* Until the poller says otherwise, assume both directions may be ready: the first call tries anyway. */
     f->ready = CIO__IO_READ | CIO__IO_WRITE;
-    return l->backend.ops->watch(&l->backend, &f->watch);
+    int rc = l->backend.ops->watch(&l->backend, &f->watch);
+    f->open = rc == 0;
+    return rc;
 }
 
 void cio__fd_close(struct cio__fd *f)
 {
-    if (!f->loop)
+    if (!f->open)
         return;
-    f->loop->backend.ops->unwatch(&f->loop->backend, &f->watch);
+    cio_loop *l = cio__tls_loop;
+    l->backend.ops->unwatch(&l->backend, &f->watch);
     if (f->reader) {
         struct cio_task *t = f->reader;
         f->reader = NULL;
-        wake(f, t, -EBADF);
+        wake(t, -EBADF);
     }
     if (f->writer) {
         struct cio_task *t = f->writer;
         f->writer = NULL;
-        wake(f, t, -EBADF);
+        wake(t, -EBADF);
     }
-    f->loop = NULL;
+    f->open = false;
 }
 
 static void unlink_reader(struct cio_task *t)
@@ -62,7 +68,7 @@ static void unlink_reader(struct cio_task *t)
     struct cio__fd *f = t->wait_obj;
     f->reader = NULL;
     if (t->timer.slot)
-        cio__timer_disarm(f->loop, &t->timer);
+        cio__timer_disarm(t->loop, &t->timer);
 }
 
 static void unlink_writer(struct cio_task *t)
@@ -70,7 +76,7 @@ static void unlink_writer(struct cio_task *t)
     struct cio__fd *f = t->wait_obj;
     f->writer = NULL;
     if (t->timer.slot)
-        cio__timer_disarm(f->loop, &t->timer);
+        cio__timer_disarm(t->loop, &t->timer);
 }
 
 /* A timed wait ran out: the task leaves the descriptor and gets the wait's error. */
@@ -99,7 +105,7 @@ int cio__fd_wait_for(struct cio__fd *f, uint32_t dir, int64_t timeout)
     int rc = cio__enter_wait(&t);
     if (rc < 0)
         return rc;
-    if (!f->loop)
+    if (!f->open)
         return -EBADF;
     bool read = dir == CIO__IO_READ;
     struct cio_task **slot = read ? &f->reader : &f->writer;
@@ -113,7 +119,7 @@ int cio__fd_wait_for(struct cio__fd *f, uint32_t dir, int64_t timeout)
            allocates nothing. */
         t->timer.fire = timed_out;
         int64_t now = cio_now();
-        if ((rc = cio__timer_arm(f->loop, &t->timer, timeout > INT64_MAX - now ? INT64_MAX : now + timeout)) < 0)
+        if ((rc = cio__timer_arm(t->loop, &t->timer, timeout > INT64_MAX - now ? INT64_MAX : now + timeout)) < 0)
             return rc;
     }
     *slot = t;

@@ -22,8 +22,10 @@ struct cio__fd {
     struct cio__io_watch watch;
     /* Readiness seen since the last EAGAIN, per direction (CIO__IO_READ / CIO__IO_WRITE / CIO__IO_ERROR). */
     uint32_t ready;
+    /* Registered with this thread's loop, until cio__fd_close (the loop is the thread's: no pointer is kept, a
+       connection's every byte counts). */
+    bool open;
     struct cio_task *reader, *writer;
-    struct cio_loop *loop;
 };
 
 /* Register `fd` (non-blocking) with the current loop. Errors: CIO_ENOLOOP; the poller's (-ENOMEM, -EPERM for
@@ -31,8 +33,16 @@ struct cio__fd {
 int cio__fd_open(struct cio__fd *f, int fd);
 
 /* The poller's callback that cio__fd_open installs: note the edge, wake the waiting tasks. A user of the
-   descriptor may install its own that calls this first. */
+   descriptor may install its own that calls this first (or cio__fd_note, the same inline). */
 void cio__fd_ready(struct cio__io_watch *w, uint32_t revents);
+void cio__fd_wake(struct cio__fd *f, uint32_t revents);
+static inline void cio__fd_note(struct cio__fd *f, uint32_t revents)
+{
+    f->ready |= revents;
+    if ((f->reader && (revents & (CIO__IO_READ | CIO__IO_ERROR))) ||
+        (f->writer && (revents & (CIO__IO_WRITE | CIO__IO_ERROR))))
+        cio__fd_wake(f, revents);
+}
 
 /* Forget the descriptor (does not close it). A task still waiting on it wakes with -EBADF. */
 void cio__fd_close(struct cio__fd *f);

@@ -18,21 +18,6 @@ static struct cio__sock *sock(struct cio__transport *t)
     return (struct cio__sock *)t;
 }
 
-struct cio__sock *cio__sock_of(struct cio__transport *t)
-{
-    while (t->lower)
-        t = t->lower;
-    return sock(t);
-}
-
-/* The edge bits a read may make progress on. */
-#define INPUT_BITS (CIO__IO_READ | CIO__IO_ERROR | CIO__IO_HUP)
-
-bool cio__sock_input_edge(const struct cio__sock *s)
-{
-    return !s->watched || (s->io.ready & INPUT_BITS);
-}
-
 bool cio__sock_probe_input(struct cio__sock *s)
 {
     char b;
@@ -65,37 +50,11 @@ static ssize_t sock_read(struct cio__transport *t, void *dst, size_t len, int fl
 {
     struct cio__sock *s = sock(t);
     for (;;) {
-        if (s->fd < 0)
-            return -EBADF;
-        /* No edge since the descriptor was last found empty: wait for one instead of asking the kernel to say
-           EAGAIN (one read syscall in five was that, in the echo benchmark). */
-        if (!cio__sock_input_edge(s)) {
-            if (flags & CIO__T_NOWAIT)
-                return -EAGAIN;
-            int err = wait_dir(s, CIO__IO_READ);
-            if (err < 0)
-                return err;
-        }
-        /* recv on sockets: a shorter path through the kernel than read's file layer. */
-        ssize_t n = s->kind == CIO__SOCK_SOCKET ? recv(s->fd, dst, len, 0) : read(s->fd, dst, len);
-        if (n > 0) {
-            /* A short read emptied the kernel's buffer: more data comes with a new edge. The end may have been
-               reported already, so a hang-up seen once keeps reads going to the kernel (HUP is never cleared). */
-            if ((size_t)n < len && s->kind == CIO__SOCK_SOCKET)
-                s->io.ready &= ~CIO__IO_READ;
+        ssize_t n = cio__sock_read_now(s, dst, len);
+        if (n != -EAGAIN || (flags & CIO__T_NOWAIT))
             return n;
-        }
-        if (n == 0)
-            return 0;
-        int err = -errno;
-        if (err == -EINTR)
-            continue;
-        if (err != -EAGAIN)
-            return err;
-        s->io.ready &= ~(CIO__IO_READ | CIO__IO_ERROR);
-        if (flags & CIO__T_NOWAIT)
-            return -EAGAIN;
-        if ((err = wait_dir(s, CIO__IO_READ)) < 0)
+        int err = wait_dir(s, CIO__IO_READ);
+        if (err < 0)
             return err;
     }
 }
@@ -108,50 +67,19 @@ static int sock_wait_input(struct cio__transport *t)
     return cio__sock_input_edge(s) ? 0 : wait_dir(s, CIO__IO_READ);
 }
 
-/* One writev (send or sendmsg on sockets, so a gone peer gives -EPIPE rather than SIGPIPE). */
-static ssize_t sys_writev(struct cio__sock *s, const struct iovec *iov, int cnt)
-{
-    ssize_t n;
-    do {
-        if (s->kind == CIO__SOCK_SOCKET && cnt == 1) {
-            /* send spares the kernel sendmsg's copy of the message header: 4-5% of a 1 KiB echo round trip. */
-            n = send(s->fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
-        } else if (s->kind == CIO__SOCK_SOCKET) {
-            struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt};
-            n = sendmsg(s->fd, &m, MSG_NOSIGNAL);
-        } else {
-            n = writev(s->fd, iov, cnt);
-        }
-    } while (n < 0 && errno == EINTR);
-    if (n >= 0)
-        return n;
-    int err = -errno;
-    if (err == -EAGAIN)
-        s->io.ready &= ~(CIO__IO_WRITE | CIO__IO_ERROR); /* the next edge sets it again */
-    return err;
-}
-
-/* Whether a write could make progress without a syscall saying EAGAIN first. */
-static bool may_write(const struct cio__sock *s)
-{
-    return !s->watched || (s->io.ready & (CIO__IO_WRITE | CIO__IO_ERROR));
-}
-
 static int sock_wait_output(struct cio__transport *t)
 {
     struct cio__sock *s = sock(t);
     if (s->fd < 0)
         return -EBADF;
-    return may_write(s) ? 0 : wait_dir(s, CIO__IO_WRITE);
+    return cio__sock_may_write(s) ? 0 : wait_dir(s, CIO__IO_WRITE);
 }
 
 static ssize_t sock_writev(struct cio__transport *t, const struct iovec *iov, int cnt, int flags)
 {
     struct cio__sock *s = sock(t);
     for (;;) {
-        if (s->fd < 0)
-            return -EBADF;
-        ssize_t n = may_write(s) ? sys_writev(s, iov, cnt) : -EAGAIN;
+        ssize_t n = cio__sock_writev_now(s, iov, cnt);
         if (n != -EAGAIN || (flags & CIO__T_NOWAIT))
             return n;
         int err = wait_dir(s, CIO__IO_WRITE);
@@ -166,7 +94,7 @@ static ssize_t sock_sendfile(struct cio__transport *t, int file_fd, off_t *offse
     for (;;) {
         if (s->fd < 0)
             return -EBADF;
-        if (may_write(s)) {
+        if (cio__sock_may_write(s)) {
             /* One call at most 1 GiB: sendfile's own ceiling is just under 2 GiB. */
             ssize_t n = sendfile(s->fd, file_fd, offset, count < ((size_t)1 << 30) ? count : (size_t)1 << 30);
             if (n >= 0)
@@ -237,9 +165,8 @@ static const struct cio__transport_ops sock_ops = {
 static void sock_ready(struct cio__io_watch *w, uint32_t revents)
 {
     struct cio__sock *s = cio__container_of(w, struct cio__sock, io.watch);
-    cio__fd_ready(w, revents);
-    if (s->notify)
-        s->notify(s->notify_arg, revents); /* last: it may free the stream */
+    cio__fd_note(&s->io, revents);
+    cio__stream_sock_ready(s, revents); /* last: it may free the stream */
 }
 
 int cio__sock_init(struct cio__sock *s, int fd, enum cio__sock_kind kind)

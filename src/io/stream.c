@@ -20,24 +20,6 @@ static bool valid(const cio_stream *s)
     return cio__stream_valid(s);
 }
 
-void cio__stream_rbuf_release(cio_stream *s)
-{
-    if (s->rpool && s->rbuf && cio__rbuffered(s) == 0) {
-        cio__iobuf_put(s->rbuf);
-        s->rbuf = NULL;
-        s->rcap = s->rstart = s->rend = 0;
-    }
-}
-
-void cio__stream_wbuf_release(cio_stream *s)
-{
-    if (s->wpool && s->wbuf && cio__wbuffered(s) == 0) {
-        cio__iobuf_put(s->wbuf);
-        s->wbuf = NULL;
-        s->wcap = s->wstart = s->wend = 0;
-    }
-}
-
 static void park_disarm(cio_stream *s)
 {
     if (s->park && s->park->timer.slot)
@@ -71,16 +53,16 @@ static void close_transport(cio_stream *s, bool abort)
 
 /* The socket saw an edge: send what is buffered, since output must leave even while no task is writing (a server
    that answered and now waits for the next request), and wake a parked connection. */
-static void stream_notify(void *arg, uint32_t revents)
+void cio__stream_sock_ready(struct cio__sock *sock, uint32_t revents)
 {
-    cio_stream *s = arg;
+    cio_stream *s = cio__container_of(sock, cio_stream, sock);
     if ((revents & (CIO__IO_WRITE | CIO__IO_ERROR)) && cio__wbuffered(s) > 0 && !s->writing)
         (void)cio__stream_flush_now(s);
     if (s->on_input && (revents & (CIO__IO_READ | CIO__IO_ERROR | CIO__IO_HUP))) {
         void (*fn)(void *, int) = s->on_input;
         s->on_input = NULL;
         park_disarm(s);
-        fn(s->on_input_arg, 0); /* last: it may free the stream */
+        fn(s->owner, 0); /* last: it may free the stream */
     }
 }
 
@@ -131,25 +113,30 @@ static void park_expired(struct cio__timer *tm)
     void (*fn)(void *, int) = s->on_input;
     s->on_input = NULL;
     if (fn)
-        fn(s->on_input_arg, CIO_EREADTIMEOUT); /* last: it may free the stream */
+        fn(s->owner, CIO_EREADTIMEOUT); /* last: it may free the stream */
 }
 
-int cio__stream_on_input(cio_stream *s, void (*fn)(void *arg, int why), void *arg, int64_t timeout)
+/* The first parking with a timeout makes the timer; later ones re-arm it. */
+static int park_arm(cio_stream *s, int64_t timeout)
+{
+    if (!s->park) {
+        if (!(s->park = cio__malloc(sizeof *s->park)))
+            return -ENOMEM;
+        *s->park = (struct cio__park_timer){.timer = {.fire = park_expired}, .stream = s};
+    }
+    int64_t now = cio_now();
+    return cio__timer_arm(cio__tls_loop, &s->park->timer, timeout > INT64_MAX - now ? INT64_MAX : now + timeout);
+}
+
+int cio__stream_on_input_timed(cio_stream *s, void (*fn)(void *owner, int why), int64_t timeout)
 {
     park_disarm(s);
     if (fn && timeout > 0) {
-        if (!s->park) {
-            if (!(s->park = cio__malloc(sizeof *s->park)))
-                return -ENOMEM;
-            *s->park = (struct cio__park_timer){.timer = {.fire = park_expired}, .stream = s};
-        }
-        int64_t now = cio_now();
-        int rc = cio__timer_arm(cio__tls_loop, &s->park->timer, timeout > INT64_MAX - now ? INT64_MAX : now + timeout);
+        int rc = park_arm(s, timeout);
         if (rc < 0)
             return rc;
     }
     s->on_input = fn;
-    s->on_input_arg = arg;
     return 0;
 }
 
@@ -185,8 +172,6 @@ int cio__stream_open(cio_stream **out, int fd, const cio_stream_opts *opts, enum
     s->rpool = limit <= CIO__IOBUF_SIZE;
     s->wpool = high <= CIO__IOBUF_SIZE;
     s->t = &s->sock.base;
-    s->sock.notify = stream_notify;
-    s->sock.notify_arg = s;
     if (cio__transport_wrap)
         s->t = cio__transport_wrap(s->t);
     *out = s;
@@ -292,7 +277,8 @@ int cio_stream_start_tls(cio_stream *s, cio_tls_ctx *ctx, const char *server_nam
         rc = cio__stream_flush_until(s, 0); /* what was written before the upgrade goes out in the clear */
     struct cio__transport *t = NULL;
     if (rc == 0)
-        rc = cio__tls_open(&t, s->t, ctx, server_name, s->rbuf ? s->rbuf + s->rstart : NULL, cio__rbuffered(s));
+        rc = cio__tls_open(&t, s->t, &s->sock, ctx, server_name, s->rbuf ? s->rbuf + s->rstart : NULL,
+                           cio__rbuffered(s));
     if (rc == 0) {
         /* What the stream read but nobody consumed is the session's now: its first bytes. */
         s->rstart = s->rend = 0;

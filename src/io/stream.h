@@ -51,11 +51,10 @@ struct cio_stream {
     size_t wcap, wstart, wend;
     /* Called once (then cleared) when input, the end or an error arrives while no task reads, or the read timeout
        passes first (`why` is then CIO_EREADTIMEOUT, else 0): a parked server connection (cio__stream_on_input). */
-    void (*on_input)(void *arg, int why);
-    void *on_input_arg;
+    void (*on_input)(void *owner, int why);
+    /* The server connection this stream is (server.c's, for cio_server_conn_state and on_input), or NULL. */
+    void *owner;
     struct cio__park_timer *park;
-    /* What the server keeps for the connection this stream is (cio_server_conn_state), or NULL. */
-    void *conn;
 };
 
 static inline bool cio__stream_valid(const cio_stream *s)
@@ -94,10 +93,19 @@ bool cio__stream_probe_input(cio_stream *s);
    wait with no task reading it. */
 void cio__stream_idle(cio_stream *s);
 
-/* Call fn(arg, why) from the loop, once, when the stream next gets input, an end or an error (`why` 0), or when
-   `timeout` ns (> 0; 0: none) pass first (`why` CIO_EREADTIMEOUT); see cio__stream_input_ready for when input
-   is already there. NULL cancels. `fn` may free the stream. Errors: -ENOMEM for the timer (nothing is set). */
-int cio__stream_on_input(cio_stream *s, void (*fn)(void *arg, int why), void *arg, int64_t timeout);
+/* Call fn(s->owner, why) from the loop, once, when the stream next gets input, an end or an error (`why` 0), or
+   when `timeout` ns (> 0; 0: none) pass first (`why` CIO_EREADTIMEOUT); see cio__stream_input_ready for when
+   input is already there. NULL cancels. `fn` may free the stream. Errors: -ENOMEM for the timer (nothing is
+   set). */
+int cio__stream_on_input_timed(cio_stream *s, void (*fn)(void *owner, int why), int64_t timeout);
+static inline int cio__stream_on_input(cio_stream *s, void (*fn)(void *owner, int why), int64_t timeout)
+{
+    if (CIO_LIKELY(!s->park && !(fn && timeout > 0))) { /* no timer to set or to take back: once per request */
+        s->on_input = fn;
+        return 0;
+    }
+    return cio__stream_on_input_timed(s, fn, timeout);
+}
 
 /* -EINVAL when no stream could be opened with these options (low water above high water), else 0. */
 int cio__stream_opts_check(const cio_stream_opts *opts);
@@ -154,8 +162,23 @@ static inline ssize_t cio__stream_op_end(cio_stream *s, bool *flag, ssize_t rc)
 }
 
 /* Give an empty loop buffer back (see struct cio_stream). */
-void cio__stream_rbuf_release(cio_stream *s);
-void cio__stream_wbuf_release(cio_stream *s);
+static inline void cio__stream_rbuf_release(cio_stream *s)
+{
+    if (s->rpool && s->rbuf && cio__rbuffered(s) == 0) {
+        cio__iobuf_put(s->rbuf);
+        s->rbuf = NULL;
+        s->rcap = s->rstart = s->rend = 0;
+    }
+}
+
+static inline void cio__stream_wbuf_release(cio_stream *s)
+{
+    if (s->wpool && s->wbuf && cio__wbuffered(s) == 0) {
+        cio__iobuf_put(s->wbuf);
+        s->wbuf = NULL;
+        s->wcap = s->wstart = s->wend = 0;
+    }
+}
 
 /* Send buffered output until it is gone (0), the transport would wait (-EAGAIN) or fails (its error). */
 int cio__stream_flush_now(cio_stream *s);

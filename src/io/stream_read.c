@@ -92,7 +92,9 @@ static ssize_t read_into(cio_stream *s, char *dst, size_t len)
     if (cio__stream_no_fd(s))
         return -EBADF;
     for (;;) {
-        ssize_t n = s->t->ops->read(s->t, dst, len, CIO__T_NOWAIT);
+        /* The stream's own socket as its transport is called directly: no indirect call on the hot path. */
+        ssize_t n = s->t == &s->sock.base ? cio__sock_read_now(&s->sock, dst, len)
+                                          : s->t->ops->read(s->t, dst, len, CIO__T_NOWAIT);
         if (n > 0)
             return n;
         if (n == 0) {

@@ -36,7 +36,8 @@ static void set_werr(cio_stream *s, int err)
 static int flush_once(cio_stream *s, int flags)
 {
     struct iovec v = {.iov_base = s->wbuf + s->wstart, .iov_len = cio__wbuffered(s)};
-    ssize_t n = s->t->ops->writev(s->t, &v, 1, flags);
+    ssize_t n = s->t == &s->sock.base && (flags & CIO__T_NOWAIT) ? cio__sock_writev_now(&s->sock, &v, 1)
+                                                                 : s->t->ops->writev(s->t, &v, 1, flags);
     if (n == -EAGAIN)
         return -EAGAIN;
     if (n < 0) {
@@ -152,7 +153,8 @@ static int write_iov(cio_stream *s, const struct iovec *iov, int cnt)
         int k = iov_batch(v, iov, cnt, idx, off);
         if (k == 0)
             return 0;
-        ssize_t n = s->t->ops->writev(s->t, v, k, CIO__T_NOWAIT);
+        ssize_t n =
+            s->t == &s->sock.base ? cio__sock_writev_now(&s->sock, v, k) : s->t->ops->writev(s->t, v, k, CIO__T_NOWAIT);
         if (n == -EAGAIN)
             break;
         if (n < 0) {

@@ -26,6 +26,9 @@
 /* A TLS session as a transport over another (io/transport.h). */
 struct cio__tls {
     struct cio__transport base;
+    /* The transport below (the socket, or a test's wrapper over it) and the socket at the bottom. */
+    struct cio__transport *lower;
+    struct cio__sock *sock;
     SSL *ssl;
     cio_tls_ctx *ctx;
     /* Bytes the stream had buffered before the handshake began: they are read first. */
@@ -202,7 +205,7 @@ static int bio_read(BIO *b, char *buf, int len)
         }
         return (int)n;
     }
-    struct cio__transport *lo = t->base.lower;
+    struct cio__transport *lo = t->lower;
     ssize_t n = lo->ops->read(lo, buf, (size_t)len, CIO__T_NOWAIT);
     if (n > 0)
         return (int)n;
@@ -221,7 +224,7 @@ static int bio_write(BIO *b, const char *buf, int len)
 {
     struct cio__tls *t = BIO_get_data(b);
     BIO_clear_retry_flags(b);
-    struct cio__transport *lo = t->base.lower;
+    struct cio__transport *lo = t->lower;
     struct iovec v = {.iov_base = (void *)buf, .iov_len = (size_t)len};
     ssize_t n = lo->ops->writev(lo, &v, 1, CIO__T_NOWAIT);
     if (n >= 0)
@@ -289,7 +292,7 @@ static int peer_addr(struct cio__tls *t, cio_addr *a)
 {
     memset(a, 0, sizeof *a);
     a->len = sizeof a->u.ss;
-    return getpeername(cio__sock_of(&t->base)->fd, &a->u.sa, &a->len) < 0 ? -errno : 0;
+    return getpeername(t->sock->fd, &a->u.sa, &a->len) < 0 ? -errno : 0;
 }
 
 /* The client's session cache key: the name checked and the peer's port. */
@@ -363,15 +366,17 @@ static int client_setup(struct cio__tls *t, const char *name)
 
 static const struct cio__transport_ops tls_ops;
 
-int cio__tls_open(struct cio__transport **out, struct cio__transport *lower, cio_tls_ctx *ctx, const char *server_name,
-                  const void *unread, size_t len)
+int cio__tls_open(struct cio__transport **out, struct cio__transport *lower, struct cio__sock *sock, cio_tls_ctx *ctx,
+                  const char *server_name, const void *unread, size_t len)
 {
     if (!cio__tls_ctx_valid(ctx))
         return -EINVAL;
     struct cio__tls *t = cio__calloc(1, sizeof *t);
     if (!t)
         return -ENOMEM;
-    t->base = (struct cio__transport){.ops = &tls_ops, .lower = lower};
+    t->base = (struct cio__transport){.ops = &tls_ops};
+    t->lower = lower;
+    t->sock = sock;
     t->ctx = ctx;
     t->read_want = CIO__IO_READ;
     int rc = -ENOMEM;
@@ -420,10 +425,7 @@ static struct cio__tls *tls(struct cio__transport *t)
 
 struct cio__tls *cio__tls_of(struct cio__transport *t)
 {
-    for (; t; t = t->lower)
-        if (t->ops == &tls_ops)
-            return tls(t);
-    return NULL;
+    return t && t->ops == &tls_ops ? tls(t) : NULL;
 }
 
 /*
@@ -433,7 +435,7 @@ struct cio__tls *cio__tls_of(struct cio__transport *t)
  */
 static int wait_below(struct cio__tls *t, uint32_t dir)
 {
-    struct cio__transport *lo = t->base.lower;
+    struct cio__transport *lo = t->lower;
     int rc = dir == CIO__IO_WRITE ? lo->ops->wait_output(lo) : lo->ops->wait_input(lo);
     if (rc == -EBUSY)
         rc = cio_sleep(CIO_MS(1));
@@ -619,8 +621,8 @@ static void tls_close(struct cio__transport *tr, bool abort)
 {
     struct cio__tls *t = tls(tr);
     if (!abort)
-        drain_unread(cio__sock_of(tr)->fd);
-    struct cio__transport *lo = t->base.lower;
+        drain_unread(t->sock->fd);
+    struct cio__transport *lo = t->lower;
     SSL_free(t->ssl);
     cio_tls_ctx_free(t->ctx);
     cio__free(t->pre);

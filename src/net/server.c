@@ -120,7 +120,7 @@ static void conn_end(struct conn *c)
 /* How long a parked connection waits for its next input: keep_timeout, else the stream's read timeout. */
 static int64_t park_timeout(struct conn *c)
 {
-    return c->srv->opts.keep_timeout > 0 ? c->srv->opts.keep_timeout : cio_stream_read_timeout(c->stream);
+    return c->srv->opts.keep_timeout > 0 ? c->srv->opts.keep_timeout : c->stream->sock.read_timeout;
 }
 
 static int conn_main(void *arg)
@@ -145,7 +145,7 @@ static int conn_main(void *arg)
                       consumes them cannot hold the loop */
         if (input == CIO__INPUT_NONE) {
             /* Park: this task ends, the stream waits alone, and conn_wake starts another for the next input. */
-            if (cio__stream_on_input(c->stream, conn_wake, c, park_timeout(c)) < 0)
+            if (cio__stream_on_input(c->stream, conn_wake, park_timeout(c)) < 0)
                 break; /* no memory for the timer: close rather than keep it forever */
             c->task = NULL;
             srv->stats.parked++;
@@ -208,8 +208,7 @@ static void handle(struct cio_server *srv, int fd)
         cio__free(c);
         return;
     }
-    if (srv->opts.conn_state_size)
-        c->stream->conn = c->state;
+    c->stream->owner = c;
     (void)cio_stream_set_read_timeout(c->stream, srv->opts.read_timeout);
     cio__list_insert_tail(&srv->conns, &c->link);
     srv->count++;
@@ -217,7 +216,7 @@ static void handle(struct cio_server *srv, int fd)
     /* A TLS connection waits for its first bytes (the ClientHello) parked, with no task and no TLS state, so that
        a client that connects and says nothing costs a few hundred bytes. */
     int64_t hello = srv->opts.tls ? handshake_timeout(srv) : 0;
-    if (hello && !cio__stream_probe_input(c->stream) && cio__stream_on_input(c->stream, conn_wake, c, hello) == 0)
+    if (hello && !cio__stream_probe_input(c->stream) && cio__stream_on_input(c->stream, conn_wake, hello) == 0)
         return;
     if (conn_spawn(c) < 0) {
         c->task = NULL;
@@ -422,7 +421,8 @@ int cio_server_addr(const cio_server *srv, cio_addr *out)
 
 void *cio_server_conn_state(const cio_stream *s)
 {
-    return cio__stream_valid(s) ? s->conn : NULL;
+    struct conn *c = cio__stream_valid(s) ? s->owner : NULL;
+    return c && c->srv->opts.conn_state_size ? c->state : NULL;
 }
 
 size_t cio_server_connections(const cio_server *srv)
@@ -482,7 +482,7 @@ int cio_server_close(cio_server *srv, int64_t grace)
         struct conn *c = cio__container_of(p, struct conn, link);
         next = p->next; /* conn_wake may drop this one */
         if (!c->task) {
-            (void)cio__stream_on_input(c->stream, NULL, NULL, 0);
+            (void)cio__stream_on_input(c->stream, NULL, 0);
             c->expired = !c->started; /* a TLS client that has not spoken yet is not served */
             conn_wake(c, 0);
         }

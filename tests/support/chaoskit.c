@@ -10,6 +10,7 @@
 
 struct chaos {
     struct cio__transport base;
+    struct cio__transport *lower;
     /* A read that may not wait is told EAGAIN on odd turns, and its wait_input then returns at once. */
     unsigned turns;
     bool fake_eagain;
@@ -67,7 +68,7 @@ static ssize_t chaos_read(struct cio__transport *t, void *dst, size_t len, int f
         return -EAGAIN;
     }
     c->fake_eagain = false;
-    return t->lower->ops->read(t->lower, dst, short_len(c, len), flags);
+    return chaos(t)->lower->ops->read(chaos(t)->lower, dst, short_len(c, len), flags);
 }
 
 static int chaos_wait_input(struct cio__transport *t)
@@ -79,14 +80,14 @@ static int chaos_wait_input(struct cio__transport *t)
         c->fake_eagain = false;
         return cio_yield(); /* the edge is still there: the read goes on after the others had a turn */
     }
-    return t->lower->ops->wait_input(t->lower);
+    return chaos(t)->lower->ops->wait_input(chaos(t)->lower);
 }
 
 static int chaos_wait_output(struct cio__transport *t)
 {
     if (failing())
         return fail_err;
-    return t->lower->ops->wait_output(t->lower);
+    return chaos(t)->lower->ops->wait_output(chaos(t)->lower);
 }
 
 static ssize_t chaos_writev(struct cio__transport *t, const struct iovec *iov, int cnt, int flags)
@@ -100,26 +101,27 @@ static ssize_t chaos_writev(struct cio__transport *t, const struct iovec *iov, i
     if (cnt == 0)
         return 0;
     struct iovec one = {.iov_base = iov[0].iov_base, .iov_len = short_len(c, iov[0].iov_len)};
-    return t->lower->ops->writev(t->lower, &one, 1, flags);
+    return chaos(t)->lower->ops->writev(chaos(t)->lower, &one, 1, flags);
 }
 
 static int chaos_shutdown(struct cio__transport *t, int flags)
 {
     if (failing())
         return fail_err;
-    return t->lower->ops->shutdown(t->lower, flags);
+    return chaos(t)->lower->ops->shutdown(chaos(t)->lower, flags);
 }
 
 static int chaos_finish(struct cio__transport *t, int flags)
 {
     if (failing())
         return fail_err;
-    return t->lower->ops->finish ? t->lower->ops->finish(t->lower, flags) : 0;
+    return chaos(t)->lower->ops->finish ? chaos(t)->lower->ops->finish(chaos(t)->lower, flags) : 0;
 }
 
 static bool chaos_pending(const struct cio__transport *t)
 {
-    return t->lower->ops->pending && t->lower->ops->pending(t->lower);
+    const struct cio__transport *lo = ((const struct chaos *)t)->lower;
+    return lo->ops->pending && lo->ops->pending(lo);
 }
 
 static ssize_t chaos_sendfile(struct cio__transport *t, int file_fd, off_t *offset, size_t count, int flags)
@@ -128,12 +130,12 @@ static ssize_t chaos_sendfile(struct cio__transport *t, int file_fd, off_t *offs
     if (failing())
         return fail_err;
     c->turns++;
-    return t->lower->ops->sendfile(t->lower, file_fd, offset, count < 4096 ? count : 4096, flags);
+    return chaos(t)->lower->ops->sendfile(chaos(t)->lower, file_fd, offset, count < 4096 ? count : 4096, flags);
 }
 
 static void chaos_close(struct cio__transport *t, bool abort)
 {
-    struct cio__transport *lo = t->lower;
+    struct cio__transport *lo = chaos(t)->lower;
     free(t);
     lo->ops->close(lo, abort);
 }
@@ -158,7 +160,8 @@ struct cio__transport *tst_chaos_wrap(struct cio__transport *lower)
     struct chaos *c = calloc(1, sizeof *c);
     if (!c)
         return lower;
-    c->base = (struct cio__transport){.ops = &chaos_ops, .lower = lower};
+    c->base = (struct cio__transport){.ops = &chaos_ops};
+    c->lower = lower;
     return &c->base;
 }
 

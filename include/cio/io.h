@@ -435,7 +435,9 @@ typedef struct cio_server_opts {
     /* Serve TLS with this server context: each connection's task runs the handshake before the handler, and a
        failed handshake closes the connection without calling the handler (the server goes on serving others). */
     cio_tls_ctx *tls;
-    /* The most a TLS handshake may take; 0 means 60 s (asyncio's ssl_handshake_timeout). */
+    /* The most a TLS handshake may take once the client's first bytes are in, and the most a connection waits
+       for them before it (a silent client holds no TLS state meanwhile); 0 means 60 s (asyncio's
+       ssl_handshake_timeout). */
     int64_t tls_handshake_timeout;
     /* A connection kept by CIO_CONN_KEEP that gets no input for this long is closed (aiohttp's keepalive_timeout,
        nginx's keepalive_timeout); 0: the stream's read timeout, if any, bounds that wait too. */

@@ -137,7 +137,13 @@ extern "C" {
     X(EHTTP_BAD_HOST,      4329, "HTTP: malformed host in URL")                                    \
     X(EHTTP_BAD_PORT,      4330, "HTTP: malformed port in URL")                                    \
     X(EHTTP_BAD_PERCENT,   4331, "HTTP: malformed percent-encoding")                               \
-    X(EHTTP_BAD_LIST,      4332, "HTTP: malformed list or parameter in header value")
+    X(EHTTP_BAD_LIST,      4332, "HTTP: malformed list or parameter in header value")                  \
+    X(EHTTP_HEAD_TRUNCATED, 4333, "HTTP: the stream ended within a message head")                       \
+    X(EHTTP_BODY_TRUNCATED, 4334, "HTTP: the stream ended before the message body did")                 \
+    X(EHTTP_BODY_LIMIT,    4335, "HTTP: message body longer than the limit")                           \
+    X(EHTTP_BAD_FIELD,     4336, "HTTP: a start line or header field the writer refuses (CR, LF, NUL, not a token)") \
+    X(EHTTP_BODY_OVERRUN,  4337, "HTTP: more body bytes written than the Content-Length declared")     \
+    X(EHTTP_BODY_SHORT,    4338, "HTTP: body ended before the Content-Length it declared")
 
 /* The whole table, in the order above. */
 #define CIO_ERRORS(X) CIO_ERRORS_SYS(X) CIO_ERRORS_CORE(X) CIO_ERRORS_IO(X) CIO_ERRORS_TLS(X) CIO_ERRORS_HTTP(X)

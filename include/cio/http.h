@@ -1,4 +1,5 @@
-/* cio/http.h: HTTP/1.1: the message parser, chunked decoder, URL parser and header value helpers. */
+/* cio/http.h: HTTP/1.1: the message parser, chunked decoder, URL parser, header value helpers, and messages on
+ * streams (heads and bodies read in place, heads and bodies written), shared by cio's server and client. */
 #ifndef CIO_HTTP_H
 #define CIO_HTTP_H
 
@@ -8,6 +9,7 @@
 #include <sys/types.h>
 
 #include "cio/error.h"
+#include "cio/io.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -161,7 +163,8 @@ bool cio_http_expects_continue(const cio_http_head *h);
 const cio_http_header *cio_http_header_find(const cio_http_head *h, const char *name, const cio_http_header *after);
 
 /*
- * The status a server answers with when parsing a request failed with `err`: 413 (CIO_EHTTP_BODY_TOO_LARGE), 414
+ * The status a server answers with when parsing a request failed with `err`: 413 (CIO_EHTTP_BODY_TOO_LARGE,
+ * _BODY_LIMIT), 414
  * (_LINE_TOO_LONG), 431 (_HEAD_TOO_LARGE, _TOO_MANY_HEADERS), 505 (_VERSION), 400 for the other CIO_EHTTP_* codes,
  * and 0 for anything else. (A request with CIO_HTTP_TE_OTHER, a coding the server cannot decode, deserves 501.)
  */
@@ -200,6 +203,21 @@ void cio_http_chunked_init(cio_http_chunked *d, const cio_http_chunked_opts *opt
  *          _TRAILER_TOO_LARGE. After an error, `*len` data bytes were decoded and the decoder is spent.
  */
 ssize_t cio_http_chunked_decode(cio_http_chunked *d, char *buf, size_t *len);
+
+/*
+ * Decode without moving anything (for a buffer the caller may not write, such as a stream's): scan `buf[0..len)`
+ * through framing bytes up to and including the next run of chunk data, which is returned as a view inside `buf`
+ * (`*data`, `*data_len`; NULL and 0 when the bytes held only framing). One run per call: call again on the bytes
+ * after the ones consumed.
+ * Returns: the bytes consumed (framing and the data returned, at most `len`); once the body is complete (see
+ *          cio_http_chunked_done) the bytes after it are not consumed. Errors: as cio_http_chunked_decode; the
+ *          decoder is then spent.
+ */
+ssize_t cio_http_chunked_next(cio_http_chunked *d, const char *buf, size_t len, const char **data, size_t *data_len);
+
+/* Whether the chunked body is complete: the last chunk and the trailers (or, with CIO_HTTP_CHUNKED_KEEP_TRAILERS,
+   the last chunk) have been read. */
+bool cio_http_chunked_done(const cio_http_chunked *d);
 
 /* ---- URLs ---- */
 
@@ -281,6 +299,200 @@ int cio_http_qvalue(cio_http_str elem, cio_http_str *token, int *q);
 
 /* Whether `c` may appear in a token (RFC 9110 section 5.6.2): method and header names, codings. */
 bool cio_http_is_tchar(int c);
+
+/* ---- Messages on streams: heads ---- */
+
+/*
+ * Read a request head from `s` in place, waiting for its bytes as they come (bounded by the stream's read timeout,
+ * cio_stream_set_read_timeout, which a server sets for a head that trickles in). `h` must have been through
+ * cio_http_head_init. The views in `h` point into the stream's buffer: the head's bytes stay there, unconsumed,
+ * until a body reader given the returned length (cio_http_body_opts.skip) consumes them, and the views are valid
+ * until that reader's first call or any other read call on the stream. Bytes after the head (its body, pipelined
+ * requests) stay in the stream.
+ * Returns: the head's length (> 0), which the caller consumes (through the body reader, or cio_stream_consume).
+ * Errors: CIO_EPEERCLOSED the stream ended before the head's first byte (a kept connection closing between
+ *         requests); CIO_EHTTP_HEAD_TRUNCATED it ended within the head; the parser's CIO_EHTTP_* errors (see
+ *         cio_http_parse_request; CIO_EHTTP_HEAD_TOO_LARGE also when the head outgrows the stream's limit);
+ *         CIO_EREADTIMEOUT, -ETIMEDOUT, -ECANCELED; the stream's read errors; -EBUSY another task is reading.
+ */
+ssize_t cio_http_read_request(cio_stream *s, cio_http_head *h, const cio_http_parse_opts *opts);
+
+/* The same for a response head (cio_http_parse_response's rules). A 1xx response is a head of its own: read
+   again for the final one. */
+ssize_t cio_http_read_response(cio_stream *s, cio_http_head *h, const cio_http_parse_opts *opts);
+
+/* ---- Messages on streams: bodies ---- */
+
+/*
+ * A body reader in caller storage: it reads one message body off a stream in the framing the head set (a
+ * length, chunked, until the peer closes, or none), in place where it can: a chunk it hands out is a view of the
+ * stream's buffer, valid until the reader's next call. Every way of reading counts against a size limit, passing
+ * which is an error (never a silent truncation), and a body the peer cuts short is an error of its own. Once a
+ * reader has returned the end, the stream holds exactly what came after the body (the next message).
+ */
+typedef struct cio_http_body_in {
+    uint64_t opaque[20];
+} cio_http_body_in;
+
+typedef struct cio_http_body_opts {
+    /* The most bytes the reader hands out in all (after decoding, when it decodes). 0: 1 GiB. A Content-Length
+       above it fails at init. */
+    uint64_t max_size;
+    /* Bytes to consume from the stream before the body: the head's length, as cio_http_read_* returned it (the
+       head's views die at the reader's first call). */
+    size_t skip;
+    /* Limits of chunked framing (max_ext, max_trailers; flags CIO_HTTP_LENIENT_LF). */
+    cio_http_chunked_opts chunked;
+    /* Keep a chunked body's trailer section for cio_http_body_trailers instead of skipping it. */
+    bool keep_trailers;
+    /* A server's reader of a request with Expect: 100-continue: send "HTTP/1.1 100 Continue" before the first wait
+       for body bytes (the client waits for it), unless the body is empty. */
+    bool send_continue;
+    /* The longest line cio_http_body_next_line returns; 0: 64 KiB. */
+    size_t max_line;
+} cio_http_body_opts;
+
+/*
+ * Start reading a body of framing `framing` (enum cio_http_body; `length` for CIO_HTTP_BODY_LENGTH) from `s`.
+ * CIO_HTTP_BODY_TUNNEL reads as until-close. `opts` may be NULL.
+ * Errors: -EINVAL bad arguments; CIO_EHTTP_BODY_TOO_LARGE a length above max_size. Nothing is read yet.
+ * Ownership: the reader keeps `s` (which must outlive it) and nothing of `opts`; finish with cio_http_body_fini.
+ */
+int cio_http_body_init(cio_http_body_in *b, cio_stream *s, int framing, uint64_t length,
+                       const cio_http_body_opts *opts);
+
+/* cio_http_body_init with the framing of a request head (cio_http_request_body) or of a response head to a
+   request with `method` (cio_http_response_body; NULL for GET). */
+int cio_http_body_init_request(cio_http_body_in *b, cio_stream *s, const cio_http_head *h, const cio_http_body_opts *o);
+int cio_http_body_init_response(cio_http_body_in *b, cio_stream *s, const cio_http_head *h, const char *method,
+                                const cio_http_body_opts *o);
+
+/*
+ * `async for chunk in body`: the next piece of the body, as a view valid until the reader's next call.
+ * Returns: 1 with a piece (len > 0); 0 at the end of the body (the stream then holds what follows it).
+ * Errors: CIO_EHTTP_BODY_TRUNCATED the stream ended before the body did; CIO_EHTTP_BODY_LIMIT the body is longer
+ *         than max_size; chunked framing errors (CIO_EHTTP_BAD_CHUNK_SIZE, ...); the stream's read errors,
+ *         CIO_EREADTIMEOUT, -ETIMEDOUT, -ECANCELED. An error sticks (every later call returns it), except a wait
+ *         cut short (a timeout, cancellation) or -EBUSY, after which reading may go on.
+ */
+int cio_http_body_next(cio_http_body_in *b, const void **data, size_t *len);
+
+/* Read up to `cap` (> 0) bytes of the body into `buf`. Returns the count, 0 at the end; errors as _next. */
+ssize_t cio_http_body_read(cio_http_body_in *b, void *buf, size_t cap);
+
+/*
+ * Read the rest of the body into `out` (allocated through cio's allocator, NUL-terminated, freed with
+ * cio_buf_free). Returns 0. Errors: as _next, -ENOMEM; on error `out` is empty.
+ */
+int cio_http_body_read_all(cio_http_body_in *b, cio_buf *out);
+
+/*
+ * The next line of the body, up to and including "
+" (the last one may lack it), as a view valid until the
+ * reader's next call: `async for line in body`. Returns 1 with a line, 0 at the end.
+ * Errors: -EMSGSIZE a line longer than max_line; as _next.
+ */
+int cio_http_body_next_line(cio_http_body_in *b, const char **line, size_t *len);
+
+/* Read and drop the rest of the body, so that the stream's next bytes are the next message. Returns 0 at the
+   end; errors as _next (a body longer than max_size is an error here too: close the connection then). */
+int cio_http_body_discard(cio_http_body_in *b);
+
+/* Write the rest of the body to `f` (cio_file_write, on the thread pool). Returns the bytes written; errors as
+   _next, and the file's. */
+ssize_t cio_http_body_save(cio_http_body_in *b, cio_file *f);
+
+/* Whether the reader has returned the end of the body. */
+bool cio_http_body_done(const cio_http_body_in *b);
+
+/* The bytes handed out so far. */
+uint64_t cio_http_body_count(const cio_http_body_in *b);
+
+/*
+ * After the end of a chunked body read with keep_trailers: parse its trailer section into `t` (headers array the
+ * caller's, cio_http_head_init'ed), views valid until the reader's next call or cio_http_body_fini. Returns the
+ * number of trailer fields. Errors: -EINVAL not at the end, or no trailers kept; the parser's errors.
+ */
+int cio_http_body_trailers(cio_http_body_in *b, cio_http_head *t);
+
+/* Release what the reader holds (decoders, line buffer) and consume what its last view covered. It does not read
+   the rest of the body: discard first to reuse the connection. */
+void cio_http_body_fini(cio_http_body_in *b);
+
+/* ---- Messages on streams: writing ---- */
+
+/* The standard reason phrase of `status` ("Not Found"), or "" for one RFC 9110 does not name. */
+const char *cio_http_reason(int status);
+
+/*
+ * A message head being built, in caller storage: a start line, then header fields, then the end. Every piece is
+ * checked as it is added, so that no caller can inject a field or split a message (CR, LF and NUL are refused
+ * everywhere, names must be tokens, values field-content, the method a token, the target free of spaces and
+ * controls, the status 100-999); the first refusal sticks and is what cio_http_head_out_end returns.
+ * With a buffer of the caller's the head must fit in it (-ENOSPC); with NULL, cio's allocator grows one as needed
+ * (freed by cio_http_head_out_fini).
+ */
+typedef struct cio_http_head_out {
+    char *buf;
+    size_t len, cap;
+    int err;
+    bool owned;
+    unsigned state;
+} cio_http_head_out;
+
+void cio_http_head_out_init(cio_http_head_out *w, char *buf, size_t cap);
+void cio_http_head_out_fini(cio_http_head_out *w);
+/* "METHOD target HTTP/1.1" (minor_version 0 or 1). */
+int cio_http_head_out_request(cio_http_head_out *w, const char *method, const char *target, int minor_version);
+/* "HTTP/1.1 status reason" (reason NULL: the standard one). */
+int cio_http_head_out_status(cio_http_head_out *w, int status, const char *reason, int minor_version);
+/* One field; the value's surrounding spaces and tabs are an error, not trimmed (what was asked is what is sent). */
+int cio_http_head_out_header(cio_http_head_out *w, const char *name, const char *value);
+int cio_http_head_out_header_n(cio_http_head_out *w, const char *name, size_t nlen, const char *value, size_t vlen);
+int cio_http_head_out_header_u64(cio_http_head_out *w, const char *name, uint64_t value);
+/*
+ * Close the head (the final CRLF). Returns its length, the bytes at w->buf.
+ * Errors: the first refusal: CIO_EHTTP_BAD_FIELD, -EINVAL a field before the start line or after the end,
+ *         -ENOSPC the caller's buffer is full, -ENOMEM.
+ */
+ssize_t cio_http_head_out_end(cio_http_head_out *w);
+/* cio_http_head_out_end, then write the head to `s` (cio_stream_write). Returns 0 or an error of either. */
+int cio_http_head_out_send(cio_http_head_out *w, cio_stream *s);
+
+/* Write "HTTP/1.1 100 Continue" (a server about to read a body whose client waits for it). */
+int cio_http_write_continue(cio_stream *s);
+
+/*
+ * A body writer in caller storage, for the framing the head declared: CIO_HTTP_BODY_LENGTH (exactly `length`
+ * bytes: more is an error, fewer an error at the end), CIO_HTTP_BODY_CHUNKED (each write one chunk, the end the
+ * last chunk and trailers), CIO_HTTP_BODY_UNTIL_CLOSE (the caller closes the stream after it), or
+ * CIO_HTTP_BODY_NONE (nothing may be written). Writes go through the stream, so they back-pressure as it does
+ * (they wait above its high-water mark): a producer that loops writing cannot outrun the peer.
+ */
+typedef struct cio_http_body_out {
+    cio_stream *s;
+    uint64_t left, count;
+    int framing;
+    int err;
+    bool ended;
+} cio_http_body_out;
+
+/* Errors: -EINVAL a NULL stream or an unknown framing. */
+int cio_http_body_out_init(cio_http_body_out *w, cio_stream *s, int framing, uint64_t length);
+/* Errors: CIO_EHTTP_BODY_OVERRUN past the declared length (nothing is written); -EINVAL after the end or with
+   CIO_HTTP_BODY_NONE; the stream's write errors. A chunked write of 0 bytes writes nothing (it is not the end). */
+int cio_http_body_out_write(cio_http_body_out *w, const void *data, size_t len);
+/* Send `count` bytes of `file_fd` from `offset` (cio_stream_sendfile: the kernel's sendfile over plain TCP, the
+   file read and written over TLS), framed as the writer's framing requires. Returns the bytes sent. */
+ssize_t cio_http_body_out_sendfile(cio_http_body_out *w, int file_fd, off_t offset, size_t count);
+/* Wait until the stream's output is below its low-water mark (cio_stream_drain). */
+int cio_http_body_out_drain(cio_http_body_out *w);
+/*
+ * End the body: the last chunk and `trailers` (a head built with only header fields, or NULL) for chunked; a
+ * check for the others. Returns 0. Errors: CIO_EHTTP_BODY_SHORT fewer bytes than the declared length were written;
+ * -EINVAL trailers for a body that is not chunked, or a second end; the stream's write errors.
+ */
+int cio_http_body_out_end(cio_http_body_out *w, cio_http_head_out *trailers);
 
 #ifdef __cplusplus
 }

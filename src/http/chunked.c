@@ -261,3 +261,51 @@ ssize_t cio_http_chunked_decode(cio_http_chunked *d, char *buf, size_t *len)
     memcpy(d, &s, sizeof(s));
     return rc;
 }
+
+ssize_t cio_http_chunked_next(cio_http_chunked *d, const char *buf, size_t len, const char **data, size_t *data_len)
+{
+    struct decoder s;
+    size_t i = 0;
+    memcpy(&s, d, sizeof(s));
+    *data = NULL;
+    *data_len = 0;
+    if (s.state == S_SPENT)
+        return CIO_EINVAL;
+    while (i < len && s.state != S_DONE) {
+        if (s.state == S_DATA) {
+            size_t take = len - i < s.remaining ? len - i : (size_t)s.remaining;
+            *data = buf + i;
+            *data_len = take;
+            i += take;
+            s.remaining -= take;
+            if (s.remaining == 0)
+                s.state = S_DATA_CR;
+            break; /* one run of data per call: the caller takes it before the framing after it */
+        }
+        if (s.state == S_TR_LINE && s.count == 0 && (s.flags & CIO_HTTP_CHUNKED_KEEP_TRAILERS)) {
+            s.state = S_DONE;
+            break;
+        }
+        if (s.state == S_SIZE_FIRST)
+            s.remaining = 0, s.count = 0;
+        int next = step(&s, (unsigned char)buf[i++]);
+        if (next < 0) {
+            memset(&s, 0, sizeof s);
+            s.state = S_SPENT;
+            memcpy(d, &s, sizeof(s));
+            return next;
+        }
+        s.state = (uint32_t)next;
+    }
+    if (s.state == S_TR_LINE && s.count == 0 && (s.flags & CIO_HTTP_CHUNKED_KEEP_TRAILERS))
+        s.state = S_DONE;
+    memcpy(d, &s, sizeof(s));
+    return (ssize_t)i;
+}
+
+bool cio_http_chunked_done(const cio_http_chunked *d)
+{
+    struct decoder s;
+    memcpy(&s, d, sizeof(s));
+    return s.state == S_DONE;
+}

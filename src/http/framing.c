@@ -74,6 +74,7 @@ int cio_http_error_status(int err)
 {
     switch (err) {
     case CIO_EHTTP_BODY_TOO_LARGE:
+    case CIO_EHTTP_BODY_LIMIT:
         return 413;
     case CIO_EHTTP_LINE_TOO_LONG:
         return 414;

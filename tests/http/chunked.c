@@ -190,3 +190,85 @@ Test(chunked, a_spent_decoder_refuses_more)
     len = 3;
     cr_assert_eq(cio_http_chunked_decode(&d, buf, &len), CIO_EINVAL);
 }
+
+/*
+ * cio_http_chunked_next over the same table, cut in two at every point as a stream's buffer would present it: the
+ * bytes not consumed are presented again with the next ones. Same data, same rest, same errors, and nothing
+ * written to the (read-only, guarded) input.
+ */
+static ssize_t next_split(const struct chunk_case *c, size_t cut, char *out, size_t *outlen, size_t *rest)
+{
+    cio_http_chunked d;
+    cio_http_chunked_opts o = {
+        .flags = c->flags & 0xff, .max_trailers = (c->flags & 0x100) ? 32 : 0, .max_ext = (c->flags & 0x200) ? 64 : 0};
+    cio_http_chunked_init(&d, &o);
+    size_t from = 0, avail = cut;
+    *outlen = 0;
+    for (int turns = 0; turns < 10000; turns++) {
+        const char *buf = fence_copy(c->wire + from, avail - from);
+        const char *data;
+        size_t dlen;
+        ssize_t used = cio_http_chunked_next(&d, buf, avail - from, &data, &dlen);
+        if (used < 0)
+            return used;
+        cr_assert_leq((size_t)used, avail - from);
+        if (dlen) {
+            cr_assert(data >= buf && data + dlen <= buf + used, "%s: the view is inside what was consumed", c->name);
+            memcpy(out + *outlen, data, dlen);
+            *outlen += dlen;
+        }
+        from += (size_t)used;
+        if (cio_http_chunked_done(&d)) {
+            *rest = c->len - from;
+            return 0;
+        }
+        if (used == 0 && dlen == 0) {
+            if (avail == c->len)
+                return -EAGAIN; /* everything was presented: the body is incomplete */
+            avail = c->len;
+        }
+    }
+    cr_assert_fail("%s: no progress", c->name);
+    return 0;
+}
+
+ParameterizedTestParameters(chunked, next_table)
+{
+    static size_t idx[N_CASES];
+    for (size_t i = 0; i < N_CASES; i++)
+        idx[i] = i;
+    return cr_make_param_array(size_t, idx, N_CASES);
+}
+
+ParameterizedTest(size_t *i, chunked, next_table)
+{
+    const struct chunk_case *c = &cases[*i];
+    char out[512];
+    size_t outlen, rest;
+    for (size_t cut = 0; cut <= c->len; cut++) {
+        ssize_t rc = next_split(c, cut, out, &outlen, &rest);
+        if (c->want) {
+            cr_assert_eq(rc, c->want, "%s cut %zu: %s", c->name, cut, cio_err_name((int)rc));
+            continue;
+        }
+        cr_assert_eq(rc, 0, "%s cut %zu: %s", c->name, cut, cio_err_name((int)rc));
+        cr_assert(outlen == strlen(c->data) && memcmp(out, c->data, outlen) == 0, "%s: data", c->name);
+        cr_assert_eq(rest, c->rest, "%s cut %zu: rest %zu", c->name, cut, rest);
+    }
+}
+
+Test(chunked, next_on_a_spent_decoder_is_einval_and_done_says_when_the_body_ended)
+{
+    cio_http_chunked d;
+    const char *data;
+    size_t dlen;
+    cio_http_chunked_init(&d, NULL);
+    cr_assert_not(cio_http_chunked_done(&d));
+    cr_assert_eq(cio_http_chunked_next(&d, "x\r\n", 3, &data, &dlen), CIO_EHTTP_BAD_CHUNK_SIZE);
+    cr_assert_eq(cio_http_chunked_next(&d, "0\r\n\r\n", 5, &data, &dlen), CIO_EINVAL);
+    cio_http_chunked_init(&d, NULL);
+    cr_assert_eq(cio_http_chunked_next(&d, "0\r\n\r\nGET", 8, &data, &dlen), 5);
+    cr_assert_eq(dlen, 0);
+    cr_assert(cio_http_chunked_done(&d));
+    cr_assert_eq(cio_http_chunked_next(&d, "GET", 3, &data, &dlen), 0, "nothing after the end is taken");
+}

@@ -56,6 +56,20 @@ static void log_fields(struct run *r, const cio_http_head *h)
     put(r, "}", 1);
 }
 
+static void log_event(struct run *r, int rc, const cio_http_multipart_event *ev, size_t len)
+{
+    if (rc < 0 && rc != -EAGAIN)
+        return;
+    if (ev->consumed > len)
+        abort();
+    if (rc == CIO_HTTP_MP_DATA)
+        put(r, ev->data.ptr, ev->data.len);
+    else if (rc == CIO_HTTP_MP_PART)
+        log_fields(r, &ev->head);
+    else if (rc == CIO_HTTP_MP_PART_END)
+        put(r, "|", 1);
+}
+
 /* Parse body[0..n), `step(i)` bytes arriving at a time (all of them when step is NULL); returns the verdict. */
 static int parse(struct run *r, const char *body, size_t n, cio_http_str b, const cio_http_multipart_opts *o,
                  size_t maxh, const uint8_t *steps, size_t nsteps)
@@ -74,16 +88,7 @@ static int parse(struct run *r, const char *body, size_t n, cio_http_str b, cons
         char *exact = malloc(len ? len : 1); /* a buffer of its own, so a read past `len` is caught by ASan */
         memcpy(exact, body + pos, len);
         rc = cio_http_multipart_next(&m, &ev, exact, len, eof);
-        if (rc >= 0 || rc == -EAGAIN) {
-            if (ev.consumed > len)
-                abort();
-            if (rc == CIO_HTTP_MP_DATA)
-                put(r, ev.data.ptr, ev.data.len);
-            else if (rc == CIO_HTTP_MP_PART)
-                log_fields(r, &ev.head);
-            else if (rc == CIO_HTTP_MP_PART_END)
-                put(r, "|", 1);
-        }
+        log_event(r, rc, &ev, len);
         free(exact);
         if (rc == -EAGAIN) {
             if (ev.want != len - ev.consumed + 1)

@@ -84,6 +84,20 @@ struct param {
     bool quoted;
 };
 
+/* The closing quote of a quoted string whose contents begin at `p`, or NULL: unterminated, or a control byte. */
+static const char *quoted_end(const char *p, const char *e)
+{
+    for (; p < e && *p != '"'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\\' && ++p == e)
+            return NULL;
+        c = (unsigned char)*p;
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return NULL;
+    }
+    return p < e ? p : NULL;
+}
+
 /*
  * Take the next ";" parameter from [*p, e). Returns 1 with one, 0 at the end of the value, -1 when it is
  * malformed. One ";" with nothing after it is allowed at the end, as some senders write it.
@@ -116,17 +130,7 @@ static int param_next(const char **pp, const char *e, struct param *out)
     const char *v = p;
     out->quoted = p < e && *p == '"';
     if (out->quoted) {
-        for (v = ++p; p < e && *p != '"'; p++) {
-            unsigned char c = (unsigned char)*p;
-            if (c == '\\') {
-                if (++p == e)
-                    return -1;
-                c = (unsigned char)*p;
-            }
-            if ((c < 0x20 && c != '\t') || c == 0x7f)
-                return -1;
-        }
-        if (p == e)
+        if ((p = quoted_end(++v, e)) == NULL)
             return -1;
         out->value = (cio_http_str){v, (size_t)(p - v)};
         p++;

@@ -97,6 +97,35 @@ struct schedule {
     size_t first, step;
 };
 
+/* A part's fields, into the transcript and the part's record. */
+static void record_part(struct result *r, const cio_http_multipart_event *ev, const char *b)
+{
+    cr_assert_eq(ev->part, r->nparts);
+    cr_assert_lt(r->nparts, MAX_PARTS);
+    struct got_part *gp = &r->parts[r->nparts++];
+    bytes_puts(&r->log, "{");
+    for (size_t i = 0; i < ev->head.num_headers; i++) {
+        const cio_http_header *h = &ev->head.headers[i];
+        cr_assert(h->name.ptr >= b && h->value.ptr + h->value.len <= b + ev->consumed);
+        bytes_put(&r->log, h->name.ptr, h->name.len);
+        bytes_puts(&r->log, ": ");
+        bytes_put(&r->log, h->value.ptr, h->value.len);
+        bytes_puts(&r->log, ";");
+        if (cio_http_str_ieq(h->name, "Content-Disposition"))
+            copy_value(gp->disposition, sizeof(gp->disposition), h->value);
+        if (cio_http_str_ieq(h->name, "Content-Type"))
+            copy_value(gp->content_type, sizeof(gp->content_type), h->value);
+    }
+    bytes_puts(&r->log, "}");
+}
+
+/* What the parser keeps during part data is a proper prefix of "\r\n--boundary", or of "\n--boundary". */
+static void check_kept(const char *k, size_t kept, const char *delim, size_t dl)
+{
+    bool prefix = kept < dl && (memcmp(k, delim, kept) == 0 || memcmp(k, delim + 1, kept) == 0);
+    cr_assert(prefix, "kept %zu bytes that cannot begin a delimiter", kept);
+}
+
 /*
  * Parse `body` as a reader on a stream would: the bytes not consumed yet and those arrived since are handed over
  * in one buffer ending against the fence; end of input is signalled only after the parser asked for more and
@@ -134,12 +163,8 @@ static void parse_body(struct result *r, const char *body, size_t n, cio_http_st
             cr_assert(!eof);
             cr_assert_eq(ev.want, len - ev.consumed + 1);
             pos += ev.consumed;
-            size_t kept = have - pos;
-            if (in_data) { /* a tail of "\r\n--boundary", or of "\n--boundary" */
-                const char *k = body + pos;
-                bool prefix = kept < dl && (memcmp(k, delim, kept) == 0 || memcmp(k, delim + 1, kept) == 0);
-                cr_assert(prefix, "kept %zu bytes that cannot begin a delimiter", kept);
-            }
+            if (in_data)
+                check_kept(body + pos, have - pos, delim, dl);
             if (have < n)
                 have = have + sch.step < n ? have + sch.step : n;
             else
@@ -148,27 +173,10 @@ static void parse_body(struct result *r, const char *body, size_t n, cio_http_st
         }
         cr_assert_eq(ev.want, 0);
         switch (rc) {
-        case CIO_HTTP_MP_PART: {
-            cr_assert_eq(ev.part, r->nparts);
-            cr_assert_lt(r->nparts, MAX_PARTS);
-            struct got_part *gp = &r->parts[r->nparts++];
-            bytes_puts(&r->log, "{");
-            for (size_t i = 0; i < ev.head.num_headers; i++) {
-                const cio_http_header *h = &ev.head.headers[i];
-                cr_assert(h->name.ptr >= b && h->value.ptr + h->value.len <= b + ev.consumed);
-                bytes_put(&r->log, h->name.ptr, h->name.len);
-                bytes_puts(&r->log, ": ");
-                bytes_put(&r->log, h->value.ptr, h->value.len);
-                bytes_puts(&r->log, ";");
-                if (cio_http_str_ieq(h->name, "Content-Disposition"))
-                    copy_value(gp->disposition, sizeof(gp->disposition), h->value);
-                if (cio_http_str_ieq(h->name, "Content-Type"))
-                    copy_value(gp->content_type, sizeof(gp->content_type), h->value);
-            }
-            bytes_puts(&r->log, "}");
+        case CIO_HTTP_MP_PART:
+            record_part(r, &ev, b);
             in_data = true;
             break;
-        }
         case CIO_HTTP_MP_DATA:
             cr_assert(ev.data.len > 0 && ev.data.ptr >= b && ev.data.ptr + ev.data.len <= b + ev.consumed);
             cr_assert_eq(ev.part, r->nparts - 1);

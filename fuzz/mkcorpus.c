@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "cases.h"
+#include "multipart_cases.h"
 
 static int put(const char *dir, const char *name, int i, const void *p, size_t n, int prefix)
 {
@@ -64,5 +65,14 @@ int main(int argc, char **argv)
         rc |= put(dir, "chunked", (int)i, chunked[i], 1 + strlen(chunked[i] + 1), -1);
     for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
         rc |= put(dir, "url", (int)i, urls[i], strlen(urls[i]), -1);
+    for (size_t i = 0; i < N_MP_CASES; i++) { /* flags, the boundary's length, the boundary, the body */
+        const struct mp_case *c = &mp_cases[i];
+        char seed[4096];
+        size_t bl = strlen(c->boundary);
+        seed[0] = (char)c->opt, seed[1] = (char)bl;
+        memcpy(seed + 2, c->boundary, bl);
+        memcpy(seed + 2 + bl, c->wire, c->len);
+        rc |= put(dir, "multipart", (int)i, seed, 2 + bl + c->len, -1);
+    }
     return rc ? 1 : 0;
 }

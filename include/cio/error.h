@@ -143,7 +143,16 @@ extern "C" {
     X(EHTTP_BODY_LIMIT,    4335, "HTTP: message body longer than the limit")                           \
     X(EHTTP_BAD_FIELD,     4336, "HTTP: a start line or header field the writer refuses (CR, LF, NUL, not a token)") \
     X(EHTTP_BODY_OVERRUN,  4337, "HTTP: more body bytes written than the Content-Length declared")     \
-    X(EHTTP_BODY_SHORT,    4338, "HTTP: body ended before the Content-Length it declared")
+    X(EHTTP_BODY_SHORT,    4338, "HTTP: body ended before the Content-Length it declared")                          \
+    X(EHTTP_MP_NOT_MULTIPART, 4370, "HTTP: Content-Type is not multipart")                         \
+    X(EHTTP_MP_BAD_BOUNDARY, 4371, "HTTP: multipart boundary missing or not 1-70 valid characters") \
+    X(EHTTP_MP_BAD_DELIMITER, 4372, "HTTP: multipart boundary followed by other than CRLF or \"--\"") \
+    X(EHTTP_MP_TRUNCATED,  4373, "HTTP: multipart body ended before its close delimiter")          \
+    X(EHTTP_MP_TOO_MANY_PARTS, 4374, "HTTP: more multipart parts than the limit")                  \
+    X(EHTTP_MP_HEADERS_TOO_LARGE, 4375, "HTTP: multipart part header block larger than the limit")  \
+    X(EHTTP_MP_PART_TOO_LARGE, 4376, "HTTP: multipart part data larger than the limit")            \
+    X(EHTTP_MP_BAD_DISPOSITION, 4377, "HTTP: malformed Content-Disposition")                       \
+    X(EHTTP_MP_BAD_EXT_VALUE, 4378, "HTTP: malformed or undecodable RFC 8187 parameter value")
 
 /* The whole table, in the order above. */
 #define CIO_ERRORS(X) CIO_ERRORS_SYS(X) CIO_ERRORS_CORE(X) CIO_ERRORS_IO(X) CIO_ERRORS_TLS(X) CIO_ERRORS_HTTP(X)

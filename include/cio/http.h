@@ -1,5 +1,5 @@
-/* cio/http.h: HTTP/1.1: the message parser, chunked decoder, URL parser, header value helpers, and messages on
- * streams (heads and bodies read in place, heads and bodies written), shared by cio's server and client. */
+/* cio/http.h: HTTP/1.1: the message parser, chunked decoder, URL parser, header value helpers, multipart, and
+ * messages on streams (heads and bodies read in place, heads and bodies written), shared by server and client. */
 #ifndef CIO_HTTP_H
 #define CIO_HTTP_H
 
@@ -493,6 +493,183 @@ int cio_http_body_out_drain(cio_http_body_out *w);
  * -EINVAL trailers for a body that is not chunked, or a second end; the stream's write errors.
  */
 int cio_http_body_out_end(cio_http_body_out *w, cio_http_head_out *trailers);
+
+/* ---- Multipart ---- */
+
+/*
+ * multipart/form-data (RFC 7578), framed as RFC 2046 section 5.1 says: a preamble (ignored), parts each opened by
+ * a delimiter line ("--" boundary) and a header block, and a close delimiter ("--" boundary "--") after which the
+ * epilogue is ignored. The parser is pure and incremental: it reads the caller's buffer (say, a stream's, through
+ * cio_stream_peek), hands back views into it, and says how many bytes it is done with (cio_stream_consume them).
+ */
+
+/* A boundary's length limit (RFC 2046 section 5.1.1), and the length of those cio_http_multipart_boundary_new makes. */
+#define CIO_HTTP_MP_MAX_BOUNDARY 70
+#define CIO_HTTP_MP_NEW_BOUNDARY 36
+
+/*
+ * The boundary of a Content-Type value such as `multipart/form-data; boundary="abc"`: the type must be multipart
+ * (any subtype), the boundary parameter present once, token or quoted (a quoted one without backslashes), and
+ * 1-70 of RFC 2046's bchars (letters, digits, '()+_,-./:=? and space), not ending in a space.
+ *
+ * Returns: 0; `*boundary` is the boundary, a view into `content_type` without quotes; `*subtype` (may be NULL)
+ *          the subtype, e.g. "form-data", to compare with cio_http_str_ieq.
+ * Errors:  CIO_EHTTP_MP_NOT_MULTIPART  the media type is not multipart/<subtype>.
+ *          CIO_EHTTP_BAD_LIST  a parameter is malformed (say, an unquoted value with a '/').
+ *          CIO_EHTTP_MP_BAD_BOUNDARY  no boundary parameter, two of them, or a boundary outside the rules above.
+ * Ownership: the views point into `content_type`.
+ */
+int cio_http_multipart_boundary(cio_http_str *boundary, cio_http_str *subtype, cio_http_str content_type);
+
+/* Limits for the multipart parser. NULL, or a zero field, means the default. */
+typedef struct cio_http_multipart_opts {
+    size_t max_parts;       /* parts per body; default 1000 (EHTTP_MP_TOO_MANY_PARTS) */
+    size_t max_head;        /* a part's header block with its empty line; default 16 KiB (EHTTP_MP_HEADERS_TOO_LARGE) */
+    uint64_t max_part_size; /* data bytes per part; default no limit (EHTTP_MP_PART_TOO_LARGE) */
+    unsigned flags;         /* CIO_HTTP_LENIENT_LF: LF alone ends delimiter and header lines; else a bare LF is an
+                               error (CIO_EHTTP_BARE_LF), also before a delimiter in part data */
+} cio_http_multipart_opts;
+
+/* A multipart parser's state, in caller storage; it holds a copy of the boundary and no pointer. */
+typedef struct cio_http_multipart {
+    uint64_t opaque[20];
+} cio_http_multipart;
+
+/* What cio_http_multipart_next returns besides errors; iteration ends at CIO_HTTP_MP_END, which is 0. */
+enum cio_http_multipart_kind {
+    CIO_HTTP_MP_END = 0,  /* the close delimiter: the body is complete; later calls discard the epilogue */
+    CIO_HTTP_MP_PART = 1, /* a part begins: its header fields are in ev->head */
+    CIO_HTTP_MP_DATA,     /* some of the part's data: ev->data */
+    CIO_HTTP_MP_PART_END, /* the part's data ended (its delimiter was found) */
+};
+
+/* One event, in caller storage. Call cio_http_head_init(&ev->head, headers, max_headers) once before the first call:
+   each part's fields go into that array, and max_headers is the per-part field limit. */
+typedef struct cio_http_multipart_event {
+    cio_http_head head; /* CIO_HTTP_MP_PART: the part's header fields, views into `buf` (cio_http_header_find) */
+    cio_http_str data;  /* CIO_HTTP_MP_DATA: part data, a view into `buf`, never empty */
+    size_t consumed;    /* bytes at the front of `buf` the parser is done with: use the views, then consume these */
+    size_t want;        /* -EAGAIN: the next call needs at least this many bytes: the ones kept after `consumed`,
+                           which might begin a delimiter or are an incomplete header block, and one more; else 0 */
+    size_t part;        /* the part the event belongs to, from 0; at CIO_HTTP_MP_END, the number of parts */
+} cio_http_multipart_event;
+
+/*
+ * Start parsing a body whose Content-Type gave `boundary` (cio_http_multipart_boundary). `opts` may be NULL; it is
+ * copied, as is the boundary.
+ * Returns: 0. Errors: CIO_EHTTP_MP_BAD_BOUNDARY (not 1-70 bchars, or ending in a space).
+ */
+int cio_http_multipart_init(cio_http_multipart *m, cio_http_str boundary, const cio_http_multipart_opts *opts);
+
+/*
+ * Take the next event from `buf[0..len)`: the body's bytes not consumed yet, followed by any that arrived since.
+ * `eof` says that no more bytes will follow (the body ended). Data is never copied: DATA views point into `buf`,
+ * and only bytes that might begin a delimiter ("\r\n--boundary" cut short by the end of `buf`) or belong to an
+ * incomplete header block are held back. A header block is given whole, so the caller's buffer must be able to
+ * hold opts->max_head bytes. The delimiter's CRLF belongs to the delimiter, not to the data before it.
+ *
+ * Returns: CIO_HTTP_MP_PART, _DATA or _PART_END, with ev->consumed; CIO_HTTP_MP_END (0) once the close delimiter
+ *          is read (consumed through it; calls after that consume all of `buf`, the epilogue, and return 0 again).
+ * Errors:  -EAGAIN  more bytes are needed: consume ev->consumed (possibly 0) and call again with at least ev->want.
+ *          CIO_EHTTP_MP_TRUNCATED  `eof`, and the close delimiter has not been read (also for a body without any).
+ *          CIO_EHTTP_MP_BAD_DELIMITER  a boundary followed by other than transport padding (spaces, tabs) and
+ *          CRLF, or "--"; CIO_EHTTP_BARE_LF  a delimiter or header line ends in LF alone (without
+ *          CIO_HTTP_LENIENT_LF); CIO_EHTTP_BARE_CR  a delimiter line's CR not followed by LF;
+ *          CIO_EHTTP_MP_TOO_MANY_PARTS, _MP_HEADERS_TOO_LARGE, _MP_PART_TOO_LARGE  a limit;
+ *          the errors of cio_http_parse_trailers for a part's header block (CIO_EHTTP_OBS_FOLD,
+ *          _BAD_HEADER_NAME, _SPACE_BEFORE_COLON, _BAD_HEADER_VALUE, _TOO_MANY_HEADERS, ...).
+ *          After an error the parser is spent: every later call returns the same error.
+ * Ownership: the views in `ev` point into `buf` and are valid while those bytes are; cio keeps no pointer.
+ */
+int cio_http_multipart_next(cio_http_multipart *m, cio_http_multipart_event *ev, const char *buf, size_t len, bool eof);
+
+/* cio_http_disposition.flags: which parameters were present, and how each was written. */
+#define CIO_HTTP_DISP_NAME            0x01u /* name= */
+#define CIO_HTTP_DISP_FILENAME        0x02u /* filename= */
+#define CIO_HTTP_DISP_NAME_EXT        0x04u /* name*= (RFC 8187) */
+#define CIO_HTTP_DISP_FILENAME_EXT    0x08u /* filename*= (RFC 8187) */
+#define CIO_HTTP_DISP_NAME_QUOTED     0x10u /* name was a quoted string */
+#define CIO_HTTP_DISP_FILENAME_QUOTED 0x20u /* filename was a quoted string */
+
+/* A parsed Content-Disposition value (RFC 6266, RFC 7578 section 4.2): views into the value, still encoded. */
+typedef struct cio_http_disposition {
+    cio_http_str type;         /* the disposition type as sent: "form-data", "attachment", "inline", ... */
+    cio_http_str name;         /* a token, or a quoted string's contents without the quotes */
+    cio_http_str filename;     /* likewise */
+    cio_http_str name_ext;     /* an RFC 8187 ext-value: charset "'" [language] "'" percent-encoded bytes */
+    cio_http_str filename_ext; /* likewise */
+    unsigned flags;            /* CIO_HTTP_DISP_* */
+} cio_http_disposition;
+
+/*
+ * Parse a Content-Disposition value: a token, then "; name=value" parameters (token or quoted string; an ext-value
+ * for a name ending in "*"), names compared without case; parameters other than those above are checked and
+ * skipped.
+ * Returns: 0. Errors: CIO_EHTTP_MP_BAD_DISPOSITION (no type, a malformed parameter, a control character, or a
+ *          parameter given twice, which could be read two ways); CIO_EHTTP_MP_BAD_EXT_VALUE (filename* or name*
+ *          not charset'language'value-chars, or quoted).
+ * Ownership: the views point into `value`.
+ */
+int cio_http_disposition_parse(cio_http_disposition *d, cio_http_str value);
+
+/*
+ * Decode the field name (name*, else name) or the file name (filename*, else filename) into `dst`, followed by a
+ * NUL. An ext-value in UTF-8 is percent-decoded and must be valid UTF-8; one in ISO-8859-1 is converted to UTF-8;
+ * one in another charset is ignored in favour of the plain parameter. A quoted string loses its quoted-pair
+ * backslashes, and %22, %0D and %0A become '"', CR and LF, undoing the escaping browsers apply (WHATWG HTML,
+ * "multipart/form-data encoding algorithm"); other percent signs stay as they are.
+ *
+ * Returns: the decoded length, without the NUL (a name may be empty: a browser sends filename="" for no file).
+ * Errors:  -ENOENT  no such parameter (nor a usable ext-value); -ENOBUFS  `cap` is not larger than the result;
+ *          CIO_EHTTP_MP_BAD_EXT_VALUE  a bad percent-encoding, invalid UTF-8, or (with no plain parameter to fall
+ *          back on) a charset other than UTF-8 and ISO-8859-1.
+ */
+ssize_t cio_http_disposition_name(const cio_http_disposition *d, char *dst, size_t cap);
+ssize_t cio_http_disposition_filename(const cio_http_disposition *d, char *dst, size_t cap);
+
+/* The longest name cio_http_filename_sanitize makes, in bytes (NAME_MAX on Linux). */
+#define CIO_HTTP_FILENAME_MAX 255
+
+/*
+ * Make a client's file name (decoded, as cio_http_disposition_filename gives it) safe to save under a directory:
+ * everything up to the last '/' or '\\' is dropped, then every control character (0x00-0x1f, 0x7f), then the
+ * leading dots (so neither "." nor ".." nor a hidden file remains). A result longer than CIO_HTTP_FILENAME_MAX or
+ * cap - 1 bytes is cut at a UTF-8 character boundary, keeping an extension of up to 16 bytes. An empty result is
+ * replaced by `fallback` (NULL: "upload"). `dst` gets a NUL after the name.
+ * Returns: the name's length. Errors: -ENOBUFS  `cap` is 0, or too small for the fallback.
+ */
+ssize_t cio_http_filename_sanitize(char *dst, size_t cap, cio_http_str name, const char *fallback);
+
+/*
+ * Make a new boundary from the kernel's CSPRNG (getrandom): "cio-" and 32 hex digits (128 random bits), with a NUL,
+ * in `dst`: CIO_HTTP_MP_NEW_BOUNDARY bytes and the NUL.
+ * Returns: CIO_HTTP_MP_NEW_BOUNDARY. Errors: -ENOBUFS  cap <= CIO_HTTP_MP_NEW_BOUNDARY; a getrandom error.
+ */
+int cio_http_multipart_boundary_new(char *dst, size_t cap);
+
+/* cio_http_multipart_delimiter flags */
+#define CIO_HTTP_MP_FIRST 0x1u /* the body's first delimiter: no CRLF before it */
+#define CIO_HTTP_MP_CLOSE 0x2u /* the close delimiter: "--" after the boundary */
+
+/*
+ * Write a delimiter line into `dst[0..cap)`, snprintf style: "\r\n--boundary\r\n", without the leading CRLF for
+ * CIO_HTTP_MP_FIRST, and "--boundary--\r\n" at the end for CIO_HTTP_MP_CLOSE (both flags: a body without parts).
+ * Returns: the length of the whole line, which was written (with a NUL) if it is below `cap`, else cut short.
+ * Errors:  CIO_EHTTP_MP_BAD_BOUNDARY  `boundary` is not 1-70 bchars or ends in a space.
+ */
+ssize_t cio_http_multipart_delimiter(char *dst, size_t cap, cio_http_str boundary, unsigned flags);
+
+/*
+ * Write a part's header block into `dst[0..cap)`, snprintf style: "Content-Disposition: form-data; name=\"...\"",
+ * "; filename=\"...\"" when filename.ptr is not NULL (an empty one is sent as ""), CRLF, "Content-Type: ..." CRLF
+ * when `content_type` (NUL-terminated) is not NULL, and the empty line. In the name and the file name, '"', CR and
+ * LF are written as %22, %0D and %0A, as browsers do (WHATWG HTML); other bytes, UTF-8 included, go as they are.
+ * Returns: the block's length, which was written (with a NUL) if it is below `cap`, else cut short.
+ * Errors:  -EINVAL  a control character other than CR, LF and HTAB in the name or file name, or any control
+ *          character in `content_type`: a header cannot carry them.
+ */
+ssize_t cio_http_multipart_part_head(char *dst, size_t cap, cio_http_str name, cio_http_str filename,
+                                     const char *content_type);
 
 #ifdef __cplusplus
 }

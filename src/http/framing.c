@@ -75,6 +75,8 @@ int cio_http_error_status(int err)
     switch (err) {
     case CIO_EHTTP_BODY_TOO_LARGE:
     case CIO_EHTTP_BODY_LIMIT:
+    case CIO_EHTTP_MP_TOO_MANY_PARTS:
+    case CIO_EHTTP_MP_PART_TOO_LARGE:
         return 413;
     case CIO_EHTTP_LINE_TOO_LONG:
         return 414;

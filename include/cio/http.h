@@ -671,6 +671,78 @@ ssize_t cio_http_multipart_delimiter(char *dst, size_t cap, cio_http_str boundar
 ssize_t cio_http_multipart_part_head(char *dst, size_t cap, cio_http_str name, cio_http_str filename,
                                      const char *content_type);
 
+/* ---- Multipart on streams: forms read and written ---- */
+
+/*
+ * A multipart/form-data body read as a sequence of parts, each a reader of its own (aiohttp's MultipartReader):
+ * the parser above over a body reader, so it works for any framing and coding of the body. Part data is handed
+ * out as views of the form's buffer (one allocation per form, never per part or chunk), valid until the form's
+ * next call, so a file part can go to disk as it comes.
+ */
+typedef struct cio_http_form cio_http_form;
+
+/*
+ * Open a form over `body`, whose head is `h` (its Content-Type gives the boundary). `opts` may be NULL;
+ * `max_headers` fields are kept per part (0: 16).
+ * Errors: CIO_EHTTP_MP_NOT_MULTIPART, _MP_BAD_BOUNDARY and the other errors of cio_http_multipart_boundary (no
+ *         Content-Type: CIO_EHTTP_MP_NOT_MULTIPART); -ENOMEM; -EINVAL.
+ * Ownership: the form reads `body`, which must outlive it; close it with cio_http_form_close.
+ */
+int cio_http_form_open(cio_http_form **out, cio_http_body_in *body, const cio_http_head *h,
+                       const cio_http_multipart_opts *opts, size_t max_headers);
+
+/*
+ * The next part (the rest of the current one, if any, is skipped): 1 with `*head` its header fields (views valid
+ * until the form's next call), 0 at the end of the form.
+ * Errors: the parser's (CIO_EHTTP_MP_TRUNCATED a body that ended before its close delimiter, ...) and the body
+ *         reader's. Errors stick.
+ */
+int cio_http_form_next_part(cio_http_form *f, const cio_http_head **head);
+
+/* The current part's name and file name from its Content-Disposition, decoded (cio_http_disposition_name and
+   _filename) into `dst`: their lengths. Errors: -ENOENT none; CIO_EHTTP_MP_BAD_DISPOSITION; -ENOBUFS. The file
+   name is the client's: cio_http_filename_sanitize it before it names a file. */
+ssize_t cio_http_form_part_name(cio_http_form *f, char *dst, size_t cap);
+ssize_t cio_http_form_part_filename(cio_http_form *f, char *dst, size_t cap);
+
+/* The current part's data, piece by piece: 1 with a view (valid until the form's next call), 0 at the part's end.
+   Errors: as _next_part. */
+int cio_http_form_part_next(cio_http_form *f, const void **data, size_t *len);
+
+/* Write the rest of the current part's data to `file` (cio_file_write). Returns the bytes written. */
+ssize_t cio_http_form_part_save(cio_http_form *f, cio_file *file);
+
+/* Release the form (not the body reader). NULL is ignored. */
+void cio_http_form_close(cio_http_form *f);
+
+/*
+ * Writing a form (an upload) through a body writer: parts as delimiter, header block and data (from memory or a
+ * file, sent with sendfile over plain TCP). With CIO_HTTP_BODY_LENGTH the caller declares the whole length:
+ * cio_http_form_out_overhead gives each part's framing bytes, to add to the data's sizes.
+ */
+typedef struct cio_http_form_out {
+    cio_http_body_out *body;
+    char boundary[CIO_HTTP_MP_MAX_BOUNDARY + 1];
+    size_t parts;
+    int err;
+} cio_http_form_out;
+
+/* Start a form with `boundary` (NULL: a new random one, cio_http_multipart_boundary_new), read back from
+   w->boundary for the Content-Type. Errors: CIO_EHTTP_MP_BAD_BOUNDARY; getrandom's. */
+int cio_http_form_out_init(cio_http_form_out *w, cio_http_body_out *body, const char *boundary);
+/* Begin a part (filename NULL: a plain field; content_type may be NULL). Errors: -EINVAL a control character in a
+   name, the writer's errors. */
+int cio_http_form_out_part(cio_http_form_out *w, const char *name, const char *filename, const char *content_type);
+int cio_http_form_out_write(cio_http_form_out *w, const void *data, size_t len);
+ssize_t cio_http_form_out_file(cio_http_form_out *w, int file_fd, off_t offset, size_t count);
+/* The close delimiter; the body writer's end is the caller's. */
+int cio_http_form_out_end(cio_http_form_out *w);
+/* The framing bytes of the next part (its delimiter and header block, `first` for the form's first) and of the
+   close delimiter, for a declared Content-Length. Errors: as _part. */
+ssize_t cio_http_form_out_overhead(const cio_http_form_out *w, bool first, const char *name, const char *filename,
+                                   const char *content_type);
+ssize_t cio_http_form_out_close_size(const cio_http_form_out *w);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "http/scan.h"
+#include "internal.h"
 
 #define MAX_SIZE_DIGITS      16 /* 64 bits: one more digit could overflow, so it is an error, whatever its value */
 #define DEFAULT_MAX_EXT      1024
@@ -262,6 +263,34 @@ ssize_t cio_http_chunked_decode(cio_http_chunked *d, char *buf, size_t *len)
     return rc;
 }
 
+/*
+ * The common framing in one go: the CRLF after a chunk's data, then a chunk line of hex digits and CRLF, all in the
+ * buffer. Anything else (an extension, a line cut by the buffer's end, an error) is left to the byte machine, which
+ * then reads the same bytes again from where this stopped, so both give one answer.
+ */
+static size_t fast_framing(struct decoder *s, const char *buf, size_t len, size_t i)
+{
+    if (s->state == S_DATA_CR) {
+        if (len - i < 2 || buf[i] != '\r' || buf[i + 1] != '\n')
+            return i;
+        i += 2;
+        s->state = S_SIZE_FIRST;
+    }
+    if (s->state != S_SIZE_FIRST)
+        return i;
+    uint64_t v = 0;
+    size_t j = i, end = len - i > MAX_SIZE_DIGITS ? i + MAX_SIZE_DIGITS : len;
+    int h;
+    while (j < end && (h = hexval((unsigned char)buf[j])) >= 0)
+        v = v << 4 | (unsigned)h, j++;
+    if (j == i || len - j < 2 || buf[j] != '\r' || buf[j + 1] != '\n')
+        return i;
+    s->remaining = v;
+    s->count = 0;
+    s->state = v ? S_DATA : S_TR_LINE;
+    return j + 2;
+}
+
 ssize_t cio_http_chunked_next(cio_http_chunked *d, const char *buf, size_t len, const char **data, size_t *data_len)
 {
     struct decoder s;
@@ -271,6 +300,17 @@ ssize_t cio_http_chunked_next(cio_http_chunked *d, const char *buf, size_t len, 
     *data_len = 0;
     if (s.state == S_SPENT)
         return CIO_EINVAL;
+    i = fast_framing(&s, buf, len, i);
+    if (CIO_LIKELY(s.state == S_DATA && i < len)) { /* the usual call: framing done, data follows */
+        size_t take = len - i < s.remaining ? len - i : (size_t)s.remaining;
+        *data = buf + i;
+        *data_len = take;
+        s.remaining -= take;
+        if (s.remaining == 0)
+            s.state = S_DATA_CR;
+        memcpy(d, &s, sizeof(s));
+        return (ssize_t)(i + take);
+    }
     while (i < len && s.state != S_DONE) {
         if (s.state == S_DATA) {
             size_t take = len - i < s.remaining ? len - i : (size_t)s.remaining;

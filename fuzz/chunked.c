@@ -1,4 +1,5 @@
-/* chunked.c: fuzz the chunked decoder: decoding in pieces gives the data and the verdict of decoding whole. */
+/* chunked.c: fuzz the chunked decoder: decoding in pieces gives the data and the verdict of decoding whole, and
+ * the non-moving cio_http_chunked_next (the body reader's) agrees with both. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (from == size && rc == -EAGAIN && want != -EAGAIN)
         abort();
     if (rc != want || olen != wlen || memcmp(out, whole, olen) != 0)
+        abort();
+
+    /* cio_http_chunked_next over a buffer that grows as a stream's does (pieces of 1 to 16 bytes more each
+       time nothing could be consumed): the same data, error or rest. */
+    cio_http_chunked_init(&d, &o);
+    size_t avail = 0, at = 0, got = 0;
+    ssize_t nrc = -EAGAIN;
+    for (size_t i = 0; nrc == -EAGAIN; i++) {
+        const char *dv;
+        size_t dl;
+        ssize_t used = cio_http_chunked_next(&d, (const char *)data + at, avail - at, &dv, &dl);
+        if (used < 0) {
+            nrc = used;
+            break;
+        }
+        if ((size_t)used > avail - at ||
+            (dl && (dv < (const char *)data + at || dv + dl > (const char *)data + at + used)))
+            abort();
+        if (dl) {
+            if (got + dl > wlen || memcmp(whole + got, dv, dl) != 0)
+                abort();
+            got += dl;
+        }
+        at += (size_t)used;
+        if (cio_http_chunked_done(&d)) {
+            nrc = (ssize_t)(size - at);
+            break;
+        }
+        if (used == 0 && dl == 0) {
+            if (avail == size)
+                break; /* incomplete */
+            size_t n = 1 + data[i % size] % 16;
+            avail = avail + n > size ? size : avail + n;
+        }
+    }
+    if (nrc != want || (want >= 0 && got != wlen))
         abort();
     free(whole);
     free(piece);

@@ -7,5 +7,6 @@
 #include "cio/sync.h"
 #include "cio/io.h"
 #include "cio/http.h"
+#include "cio/web.h"
 
 #endif

@@ -154,8 +154,16 @@ extern "C" {
     X(EHTTP_MP_BAD_DISPOSITION, 4377, "HTTP: malformed Content-Disposition")                       \
     X(EHTTP_MP_BAD_EXT_VALUE, 4378, "HTTP: malformed or undecodable RFC 8187 parameter value")
 
+/* The web server (4400-4449). */
+#define CIO_ERRORS_WEB(X)                                                                          \
+    X(EWEB_BAD_PATTERN,    4400, "web: malformed route pattern or prefix")                         \
+    X(EWEB_ROUTE_EXISTS,   4401, "web: route or sub-application already registered there")         \
+    X(EWEB_FROZEN,         4402, "web: the application is being served and can no longer change")  \
+    X(EWEB_STARTED,        4403, "web: the response head has already been sent")
+
 /* The whole table, in the order above. */
-#define CIO_ERRORS(X) CIO_ERRORS_SYS(X) CIO_ERRORS_CORE(X) CIO_ERRORS_IO(X) CIO_ERRORS_TLS(X) CIO_ERRORS_HTTP(X)
+#define CIO_ERRORS(X)                                                                              \
+    CIO_ERRORS_SYS(X) CIO_ERRORS_CORE(X) CIO_ERRORS_IO(X) CIO_ERRORS_TLS(X) CIO_ERRORS_HTTP(X) CIO_ERRORS_WEB(X)
 /* clang-format on */
 
 enum {

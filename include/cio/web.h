@@ -1,0 +1,251 @@
+/* cio/web.h: an HTTP/1.1 server in the shape of aiohttp.web: an application with a router and middleware,
+ * coroutine handlers that see a request and fill in a response, and a server that runs it on streams. */
+#ifndef CIO_WEB_H
+#define CIO_WEB_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cio/error.h"
+#include "cio/http.h"
+#include "cio/io.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cio_web_app cio_web_app;           /* aiohttp's web.Application: routes, middleware, settings */
+typedef struct cio_web_request cio_web_request;   /* one request, valid while its handler runs */
+typedef struct cio_web_response cio_web_response; /* the response being built for it */
+typedef struct cio_web_server cio_web_server;     /* an app served on a listening socket */
+
+/*
+ * A handler: a coroutine (it runs in the connection's task and may wait freely) that reads `req` and fills in
+ * `res` (cio_web_text, cio_web_body, ... or a streamed response). Returns 0, or a negative error: one the message
+ * layer maps to a status (CIO_EHTTP_BODY_LIMIT: 413, ...; cio_http_error_status) is answered with that status,
+ * any other with a plain 500 page, the error logged and never shown to the client. After a streamed response has
+ * started, an error closes the connection.
+ */
+typedef int (*cio_web_handler)(cio_web_request *req, cio_web_response *res, void *arg);
+
+/*
+ * Middleware: runs around the handler (and the middleware after it in the chain). It calls cio_web_next(req,
+ * res) to go on, and may act before and after that call, answer early without calling it (authentication),
+ * rewrite the response or the error the rest returned, or add headers. Returns as a handler does.
+ */
+typedef int (*cio_web_middleware)(cio_web_request *req, cio_web_response *res, void *arg);
+
+/* Call the rest of the chain: the next middleware, or the route's handler. Returns what it returned. */
+int cio_web_next(cio_web_request *req, cio_web_response *res);
+
+/* ---- Applications and routes ---- */
+
+typedef struct cio_web_app_opts {
+    /* The largest request body cio_web_read_body and forms accept (aiohttp's client_max_size); 0: 1 MiB. A body
+       beyond it is CIO_EHTTP_BODY_LIMIT, answered 413. */
+    uint64_t client_max_size;
+} cio_web_app_opts;
+
+/* A new, empty application. Errors: -ENOMEM. `opts` may be NULL. */
+int cio_web_app_open(cio_web_app **out, const cio_web_app_opts *opts);
+
+/* Free the app, its routes and its mounted sub-applications. The app must not be served any more. NULL is
+   ignored. */
+void cio_web_app_close(cio_web_app *app);
+
+/*
+ * app.router.add_route: serve `method` (a token such as "GET"; "*" for every method) on paths that match
+ * `pattern`. A pattern is "/"-separated segments, each either literal or one variable part with optional literal
+ * text around it: "{name}" (any text but "/"), "{name:int}" (decimal digits), "{name:REGEX}" (a POSIX extended
+ * regular expression the whole variable part must match, within one segment), and as the last segment
+ * "{name:.*}" or "{name:path}", the tail of the path including its slashes (possibly empty). Literal segments win
+ * over variable ones, variables over tails, whatever the order of registration; among variable segments the first
+ * registered that leads to a match wins. A GET route serves HEAD too (without the body), unless HEAD has its own.
+ * Lookup costs the same with 1 route or 10,000: a tree of segments, not a list.
+ * Errors: -EINVAL a NULL or empty argument, a pattern not starting with "/", a method that is not a token;
+ *         CIO_EWEB_BAD_PATTERN a malformed variable part or regular expression; CIO_EWEB_ROUTE_EXISTS the method
+ *         and pattern are taken; CIO_EWEB_FROZEN the app is being served; -ENOMEM.
+ */
+int cio_web_route(cio_web_app *app, const char *method, const char *pattern, cio_web_handler fn, void *arg);
+int cio_web_get(cio_web_app *app, const char *pattern, cio_web_handler fn, void *arg);
+int cio_web_post(cio_web_app *app, const char *pattern, cio_web_handler fn, void *arg);
+int cio_web_put(cio_web_app *app, const char *pattern, cio_web_handler fn, void *arg);
+int cio_web_delete(cio_web_app *app, const char *pattern, cio_web_handler fn, void *arg);
+
+/*
+ * app.add_subapp: serve `sub`'s routes under `prefix` (a literal path such as "/api", no trailing "/"). The
+ * parent's middleware runs first, then the sub-application's. The parent takes ownership of `sub` (freed with it).
+ * Errors: -EINVAL; CIO_EWEB_BAD_PATTERN a prefix with variables or a trailing "/"; CIO_EWEB_ROUTE_EXISTS
+ *         a sub-application is already mounted there, or `sub` is mounted elsewhere; CIO_EWEB_FROZEN; -ENOMEM.
+ */
+int cio_web_add_subapp(cio_web_app *app, const char *prefix, cio_web_app *sub);
+
+/* Append `fn` to the app's middleware chain (aiohttp's middlewares=[...]; the first added is the outermost).
+   Errors: -EINVAL; CIO_EWEB_FROZEN; -ENOMEM. */
+int cio_web_use(cio_web_app *app, cio_web_middleware fn, void *arg);
+
+/* ---- Requests ---- */
+
+/* The method ("GET"), and the target as sent ("/a%20b?x=1"). NUL-terminated; valid while the handler runs. */
+const char *cio_web_method(const cio_web_request *req);
+const char *cio_web_target(const cio_web_request *req);
+/* The path, percent-decoded with "." and ".." segments resolved (never above "/"); "%2F" stays "%2F", so a
+   decoded path splits into the segments that were sent. The query string, raw, without "?" ("" if none). */
+const char *cio_web_path(const cio_web_request *req);
+const char *cio_web_query_string(const cio_web_request *req);
+/* The decoded value of the first query parameter `name` (request.query[name]), or NULL; "+" reads as a space.
+   A parameter without "=" has the value "". */
+const char *cio_web_query(cio_web_request *req, const char *name);
+/* match_info[name]: the decoded part of the path the route's variable `name` matched, or NULL. */
+const char *cio_web_match(const cio_web_request *req, const char *name);
+/* The value of the first header field `name` (case-insensitive), NUL-terminated, or NULL; the next ones with
+   cio_web_header_next. */
+const char *cio_web_header(cio_web_request *req, const char *name);
+/* The request head as parsed (every field, in order): for repeated fields and raw views. Valid while the handler
+   runs. */
+const cio_http_head *cio_web_head(const cio_web_request *req);
+/* HTTP/1.x minor version (0 or 1), and whether the connection stays open after this response. */
+int cio_web_version(const cio_web_request *req);
+bool cio_web_keep_alive(const cio_web_request *req);
+/* The declared Content-Length, or -1 when the body is chunked or there is none. */
+int64_t cio_web_content_length(const cio_web_request *req);
+/* The peer's and our own address. */
+int cio_web_remote(const cio_web_request *req, cio_addr *out);
+int cio_web_local(const cio_web_request *req, cio_addr *out);
+/* The connection's stream (TLS information, a protocol switch after 101). */
+cio_stream *cio_web_stream(const cio_web_request *req);
+
+/*
+ * The whole body, up to the app's client_max_size, as bytes valid while the handler runs (NUL-terminated; `len`
+ * may be NULL). Errors: CIO_EHTTP_BODY_LIMIT (answered 413 when returned by the handler), CIO_EHTTP_BODY_TRUNCATED,
+ * framing errors, read errors, CIO_EREADTIMEOUT, -ENOMEM.
+ */
+int cio_web_read_body(cio_web_request *req, const char **data, size_t *len);
+/* The body as a reader of the message layer (next chunk, lines, to a file, forms), bounded by client_max_size.
+   What the handler leaves unread is discarded after it returns, so the connection can serve the next request. */
+cio_http_body_in *cio_web_body(cio_web_request *req);
+
+/*
+ * Per-request storage for middleware and handlers (aiohttp's request["key"]): `key` is compared by address, so
+ * a static variable's address is a key nobody else can take. Set NULL to remove. Errors: -ENOMEM.
+ */
+int cio_web_set(cio_web_request *req, const void *key, void *value);
+void *cio_web_get_value(const cio_web_request *req, const void *key);
+/* The app-wide argument the server was started with (cio_web_server_opts.arg). */
+void *cio_web_server_arg(const cio_web_request *req);
+
+/* ---- Responses ---- */
+
+/* Set the status (100-999; the default is 200) and an optional reason phrase (NULL: the standard one).
+   Errors: -EINVAL; CIO_EWEB_STARTED the head is already sent. */
+int cio_web_status(cio_web_response *res, int status, const char *reason);
+int cio_web_status_of(const cio_web_response *res);
+/*
+ * Set a header (replacing every field of that name), add one more field, or remove every field of a name.
+ * Names and values are checked as the message layer's head writer checks them (no CR, LF, NUL; names tokens),
+ * so a handler cannot inject a field. Content-Length, Transfer-Encoding and Connection are the server's.
+ * Errors: CIO_EHTTP_BAD_FIELD, -EINVAL a header the server owns, CIO_EWEB_STARTED, -ENOMEM.
+ */
+int cio_web_set_header(cio_web_response *res, const char *name, const char *value);
+int cio_web_add_header(cio_web_response *res, const char *name, const char *value);
+int cio_web_remove_header(cio_web_response *res, const char *name);
+/* The value of the first response header `name`, or NULL. */
+const char *cio_web_response_header(const cio_web_response *res, const char *name);
+
+/* A body from memory (copied), with its Content-Type (NULL: none), and the status. Replaces an earlier body.
+   Errors: -EINVAL; CIO_EWEB_STARTED; -ENOMEM. */
+int cio_web_respond(cio_web_response *res, int status, const char *content_type, const void *data, size_t len);
+/* web.Response(text=...): printf-formatted, "text/plain; charset=utf-8". */
+int cio_web_text(cio_web_response *res, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cio_web_vtext(cio_web_response *res, int status, const char *fmt, va_list ap);
+/* web.json_response: `json` (already serialised) as "application/json". */
+int cio_web_json(cio_web_response *res, int status, const char *json);
+/* HTTPFound and friends: `status` 301, 302, 303, 307 or 308 with Location `location` and a short body.
+   Errors: -EINVAL another status; CIO_EHTTP_BAD_FIELD a location with CR, LF or NUL. */
+int cio_web_redirect(cio_web_response *res, int status, const char *location);
+/* A short, self-delimiting error page for `status` ("404: Not Found"), text/plain. */
+int cio_web_error(cio_web_response *res, int status);
+
+/*
+ * A streamed response (web.StreamResponse): send the head now. With `length` >= 0 the body is exactly that long
+ * (Content-Length); with -1 it is chunked (HTTP/1.1) or ends at the close (HTTP/1.0). Then write pieces with
+ * cio_web_write (each waits while the peer is slow: back-pressure) and end with cio_web_write_eof (done for the
+ * handler when it returns). Errors: CIO_EWEB_STARTED; the stream's write errors.
+ */
+int cio_web_prepare(cio_web_response *res, int64_t length);
+int cio_web_write(cio_web_response *res, const void *data, size_t len);
+int cio_web_drain(cio_web_response *res);
+int cio_web_write_eof(cio_web_response *res);
+/* Send `count` bytes of `fd` from `offset` as (part of) a streamed body: sendfile over plain TCP, read and written
+   over TLS. Prepares the response with length `count` if it is not yet. Returns the bytes sent. */
+ssize_t cio_web_sendfile(cio_web_response *res, int fd, off_t offset, size_t count);
+/* Whether the head has been sent. */
+bool cio_web_started(const cio_web_response *res);
+
+/* ---- Serving ---- */
+
+typedef struct cio_web_server_opts {
+    /* Where to listen: a numeric host (NULL: every IPv4 and IPv6 address) and a port (0: the kernel picks one,
+       see cio_web_server_addr), or a Unix socket path (`unix_path`; then host and port are not used). */
+    const char *host;
+    int port;
+    const char *unix_path;
+    /* Serve HTTPS with this server context. */
+    cio_tls_ctx *tls;
+    /* SO_REUSEPORT, for one server per loop on the same port. */
+    bool reuse_port;
+    /* At most this many connections at once; beyond it, accepting waits. 0: 10,000. */
+    size_t max_connections;
+    /* The longest request line (414 beyond), the largest head (431), the most header fields (431).
+       0: 8 KiB, 16 KiB and 100. */
+    size_t max_line, max_head, max_headers;
+    /* A request head must arrive whole within this, however it trickles in (slowloris): 408 and closed beyond.
+       0: 10 s. */
+    int64_t header_timeout;
+    /* Every wait for body bytes gets this long (the stream's read-idle timeout). 0: 60 s. */
+    int64_t body_timeout;
+    /* An idle keep-alive connection (no task, no stack) is closed after this. 0: 75 s (aiohttp's, nginx's). */
+    int64_t keepalive_timeout;
+    /* The most requests one connection serves before the server closes it. 0: no limit. */
+    uint64_t max_requests;
+    /* A deadline for each handler (a timeout scope around it): past it the handler is cancelled and the client
+       gets `handler_timeout_status` (0: 503) if nothing was sent yet. 0: none. */
+    int64_t handler_timeout;
+    int handler_timeout_status;
+    /* The Server header's value; NULL: "cio", "" for none. */
+    const char *server_name;
+    /* Given to handlers as cio_web_server_arg. */
+    void *arg;
+} cio_web_server_opts;
+
+/*
+ * Start serving `app` on the current loop (aiohttp's AppRunner + TCPSite): the app is frozen from then on (no
+ * routes or middleware added) and may be served by several servers, on several loops, at once.
+ * Errors: -EINVAL; -EADDRINUSE; -EACCES; CIO_ENOTASK; -ENOMEM.
+ */
+int cio_web_server_start(cio_web_server **out, cio_web_app *app, const cio_web_server_opts *opts);
+/* The address it listens on (with the port the kernel chose). */
+int cio_web_server_addr(const cio_web_server *srv, cio_addr *out);
+/* The port it listens on (TCP), or a negative error. */
+int cio_web_server_port(const cio_web_server *srv);
+/*
+ * Graceful shutdown: stop accepting, close idle keep-alive connections, let requests in progress finish within
+ * `grace` ns (a connection answers its current request with "Connection: close"), then cancel those left, and
+ * free the server. Returns 0, or -ETIMEDOUT when requests had to be cancelled.
+ */
+int cio_web_server_close(cio_web_server *srv, int64_t grace);
+
+/*
+ * web.run_app: serve `app` with `opts` until SIGINT or SIGTERM, then shut down gracefully within `grace` ns
+ * (0: 10 s) and return 0. Call from a task. Errors: as cio_web_server_start.
+ */
+int cio_web_run(cio_web_app *app, const cio_web_server_opts *opts, int64_t grace);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

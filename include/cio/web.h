@@ -160,7 +160,7 @@ const char *cio_web_response_header(const cio_web_response *res, const char *nam
 int cio_web_respond(cio_web_response *res, int status, const char *content_type, const void *data, size_t len);
 /* web.Response(text=...): printf-formatted, "text/plain; charset=utf-8". */
 int cio_web_text(cio_web_response *res, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int cio_web_vtext(cio_web_response *res, int status, const char *fmt, va_list ap);
+int cio_web_vtext(cio_web_response *res, int status, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 /* web.json_response: `json` (already serialised) as "application/json". */
 int cio_web_json(cio_web_response *res, int status, const char *json);
 /* HTTPFound and friends: `status` 301, 302, 303, 307 or 308 with Location `location` and a short body.

@@ -481,9 +481,10 @@ void *cio_server_conn_state(const cio_stream *s);
 size_t cio_server_connections(const cio_server *srv);
 
 /*
- * Graceful close: stop accepting at once, wait up to `grace` ns for the handlers to finish, cancel those still
- * running and wait for their cleanup, then free the server. Returns 0, or -ETIMEDOUT if handlers had to be
- * cancelled. Call from a task of the server's loop.
+ * Graceful close: stop accepting at once, close parked (idle) connections, wait up to `grace` ns for the handlers
+ * to finish, cancel those still running and wait for their cleanup, then free the server. Returns 0, or -ETIMEDOUT
+ * if handlers at work had to be cancelled (closing an idle connection is not work: with grace 0 and only idle
+ * connections the result is 0). Call from a task of the server's loop.
  */
 int cio_server_close(cio_server *srv, int64_t grace);
 

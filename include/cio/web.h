@@ -244,6 +244,56 @@ int cio_web_server_close(cio_web_server *srv, int64_t grace);
  */
 int cio_web_run(cio_web_app *app, const cio_web_server_opts *opts, int64_t grace);
 
+/* ---- Testing (aiohttp's TestServer and TestClient) ---- */
+
+/*
+ * A server for `app` on an ephemeral port of 127.0.0.1 (opts' host, port and unix_path are ignored), with a client
+ * that makes requests to it in straight-line code from a task of the same loop: the server's tasks serve while the
+ * client waits. The client keeps one connection open while the server keeps it alive, and opens a new one when it
+ * did not. Errors: as cio_web_server_start.
+ */
+typedef struct cio_web_test cio_web_test;
+int cio_web_test_open(cio_web_test **out, cio_web_app *app, const cio_web_server_opts *opts);
+/* The server's port, and the server itself (cio_web_server_addr). */
+int cio_web_test_port(const cio_web_test *t);
+cio_web_server *cio_web_test_server(cio_web_test *t);
+/* How many connections the client has opened so far: 1 after any number of kept-alive requests. */
+unsigned cio_web_test_connections(const cio_web_test *t);
+
+#define CIO_WEB_TEST_MAX_HEADERS 64
+
+/* A response as the client read it: the status, the head's fields (names and values NUL-terminated), the whole
+   body (decoded from chunked; NUL-terminated), and whether the server kept the connection. */
+typedef struct cio_web_test_response {
+    int status;
+    int minor_version;
+    cio_http_head head;
+    cio_http_header fields[CIO_WEB_TEST_MAX_HEADERS];
+    cio_buf body;
+    bool kept;
+    char *raw; /* the head's bytes, which the fields point into */
+} cio_web_test_response;
+
+/*
+ * Send `method` `target` with the header fields `headers` (NULL, or a NULL-terminated array of name, value, name,
+ * value, ...) and, when `body` is not NULL, `len` bytes of body with their Content-Length; then read the response
+ * (the final one, after any 1xx) into `res`. Returns 0. Errors: CIO_EHTTP_BAD_FIELD and -EINVAL a field or target
+ * the head writer refuses; the connection's errors (CIO_EPEERCLOSED the server closed without answering); the
+ * response parser's and body reader's errors (the body is bounded by 64 MiB); -ENOMEM. On error `res` holds
+ * nothing to free. Free a response with cio_web_test_response_fini.
+ */
+int cio_web_test_request(cio_web_test *t, const char *method, const char *target, const char *const *headers,
+                         const void *body, size_t len, cio_web_test_response *res);
+/* Send `len` raw bytes as they are (a request, several, or what no client sends), then read one response to a
+   request of `method` (NULL: GET), as cio_web_test_request does. */
+int cio_web_test_raw(cio_web_test *t, const void *bytes, size_t len, const char *method, cio_web_test_response *res);
+/* The value of the response's first field `name` (case-insensitive), or NULL. */
+const char *cio_web_test_header(const cio_web_test_response *res, const char *name);
+void cio_web_test_response_fini(cio_web_test_response *res);
+/* Close the client's connection and the server (cio_web_server_close with `grace`). NULL is ignored. Returns as
+   cio_web_server_close. */
+int cio_web_test_close(cio_web_test *t, int64_t grace);
+
 #ifdef __cplusplus
 }
 #endif

@@ -38,6 +38,8 @@ struct conn {
     bool started;
     /* Parked past its timeout: the next task only closes it. */
     bool expired;
+    /* Parked when the server began closing: its task only closes it, and cutting that short cancels no work. */
+    bool idle_at_close;
     /* The per-connection storage (cio_server_opts.conn_state_size), allocated with the conn. */
     max_align_t state[];
 };
@@ -484,6 +486,7 @@ int cio_server_close(cio_server *srv, int64_t grace)
         if (!c->task) {
             (void)cio__stream_on_input(c->stream, NULL, 0);
             c->expired = !c->started; /* a TLS client that has not spoken yet is not served */
+            c->idle_at_close = true;
             conn_wake(c, 0);
         }
     }
@@ -494,9 +497,16 @@ int cio_server_close(cio_server *srv, int64_t grace)
     rc = wait_handlers(srv);
     (void)cio_scope_end(&s);
     if (rc < 0) {
-        for (struct cio__list *p = srv->conns.next; p != &srv->conns; p = p->next)
-            if (cio__container_of(p, struct conn, link)->task)
-                cio_cancel(cio__container_of(p, struct conn, link)->task, "server closing");
+        bool busy = false; /* whether a handler was at work, not just an idle connection being closed */
+        for (struct cio__list *p = srv->conns.next; p != &srv->conns; p = p->next) {
+            struct conn *c = cio__container_of(p, struct conn, link);
+            if (c->task) {
+                busy |= !c->idle_at_close;
+                cio_cancel(c->task, "server closing");
+            }
+        }
+        if (!busy && rc == -ETIMEDOUT)
+            rc = 0;
         /* Their cleanup may wait (a close flushing); a shield lets us see it through even if we are cancelled. */
         cio_scope shield;
         cio_shield_begin(&shield, CIO_INFINITE);

@@ -358,7 +358,8 @@ static int serve_one(struct cio_web_server *srv, struct web_conn *c, cio_stream 
     bool asterisk = url.form == CIO_URL_ASTERISK;
     ssize_t plen = url.path.len ? normalize_path(path, url.path.ptr, url.path.len) : (path[0] = '/', path[1] = 0, 1);
     if (url.form == CIO_URL_AUTHORITY) {
-        rc = cio_web_error(&res, 501);
+        rc = cio_web_error(&res, 501); /* CONNECT: no proxy here; the client may not know what to do next */
+        req.keep_alive = false;
     } else if (asterisk) {
         rc = cio_web_respond(&res, 200, NULL, NULL, 0);
         req.path = "*";
@@ -383,7 +384,8 @@ static int serve_one(struct cio_web_server *srv, struct web_conn *c, cio_stream 
     }
     int result = 1;
     if (rc < 0 && !res.started) {
-        int st = cio_http_error_status(rc);
+        /* A body that stalled past the body timeout is the client's: 408, as for a head. */
+        int st = rc == CIO_EREADTIMEOUT ? 408 : cio_http_error_status(rc);
         if (!st) {
             if (rc != -ECANCELED)
                 log_failure(&req, rc);
@@ -392,7 +394,7 @@ static int serve_one(struct cio_web_server *srv, struct web_conn *c, cio_stream 
         cio__web_response_fini(&res);
         cio__web_response_init(&res, &req);
         (void)cio_web_error(&res, st);
-        if (st >= 500 || st == 413)
+        if (st >= 500 || st == 413 || st == 408)
             req.keep_alive = false;
     }
     if (rc == -ECANCELED && cio_task_cancelled(cio_current())) {

@@ -265,8 +265,11 @@ cio_http_body_in *cio_web_body(cio_web_request *req)
             .skip = req->head_len,
             .send_continue = cio_http_expects_continue(req->head),
         };
-        if (cio_http_body_init(&req->body, req->s, req->framing, req->length, &o) < 0)
+        int rc = cio_http_body_init(&req->body, req->s, req->framing, req->length, &o);
+        if (rc < 0) {
+            req->body_err = rc;
             return NULL;
+        }
         req->body_open = true;
         req->head_len = 0; /* the reader consumes it */
         if (req->framing != CIO_HTTP_BODY_NONE)
@@ -282,7 +285,7 @@ int cio_web_read_body(cio_web_request *req, const char **data, size_t *len)
     if (!req->body_read) {
         cio_http_body_in *b = cio_web_body(req);
         if (!b)
-            return -ENOMEM;
+            return req->body_err ? req->body_err : -ENOMEM;
         cio_buf out = {0};
         int rc = cio_http_body_read_all(b, &out);
         if (rc < 0)

@@ -577,16 +577,18 @@ static size_t append(char *buf, size_t cap, size_t at, const char *s)
 size_t cio__web_allow(struct web_route *routes, char *buf, size_t cap)
 {
     size_t at = 0;
-    bool get = false, head = false, options = false;
+    bool head = false, options = false;
     buf[0] = 0;
     for (struct web_route *r = routes; r; r = r->next) {
-        at = append(buf, cap, at, r->method);
-        get |= !strcmp(r->method, "GET");
         head |= !strcmp(r->method, "HEAD");
         options |= !strcmp(r->method, "OPTIONS");
     }
-    if (get && !head)
-        at = append(buf, cap, at, "HEAD");
+    /* In the order of registration, with the HEAD that GET implies right after it. */
+    for (struct web_route *r = routes; r; r = r->next) {
+        at = append(buf, cap, at, r->method);
+        if (!head && !strcmp(r->method, "GET"))
+            at = append(buf, cap, at, "HEAD");
+    }
     if (!options)
         at = append(buf, cap, at, "OPTIONS");
     return at;

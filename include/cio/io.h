@@ -470,8 +470,23 @@ int cio_start_server(cio_server **out, cio_conn_fn fn, void *arg, const char *ho
                      const cio_server_opts *opts);
 int cio_start_unix_server(cio_server **out, cio_conn_fn fn, void *arg, const char *path, const cio_server_opts *opts);
 
+/*
+ * Serve a socket that already listens (TCP or Unix, any family), such as one systemd passes (LISTEN_FDS, from fd 3).
+ * The server takes `fd` (made non-blocking and close-on-exec) and closes it when it closes; on error it stays the
+ * caller's. Errors: -ENOTSOCK not a socket; -EINVAL not a listening stream socket, or bad arguments; CIO_ENOTASK;
+ * -ENOMEM.
+ */
+int cio_start_server_fd(cio_server **out, cio_conn_fn fn, void *arg, int fd, const cio_server_opts *opts);
+
 /* The address it listens on (with the port the kernel chose). */
 int cio_server_addr(const cio_server *srv, cio_addr *out);
+
+/*
+ * Stop accepting (asyncio's Server.close): the listening socket is closed at once (a Unix socket's file removed),
+ * connections already taken go on being served, kept ones included, until cio_server_close. Calling it again does
+ * nothing. Returns 0. Errors: -EINVAL; CIO_ENOTASK.
+ */
+int cio_server_stop(cio_server *srv);
 
 /* The per-connection storage (cio_server_opts.conn_state_size bytes, zeroed at accept) of a stream a server
    handed to its handler; NULL for another stream or a server without it. */

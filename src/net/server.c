@@ -2,6 +2,7 @@
 #include "net/net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -289,6 +290,31 @@ static int accept_main(void *arg)
     }
 }
 
+/* What every listening socket gets once it listens: its address, the loop's watch and the accept task. On failure
+   the socket is left to the caller. */
+static int server_finish(struct cio_server *srv)
+{
+    int rc;
+    srv->addr.len = sizeof srv->addr.u.ss;
+    if (getsockname(srv->fd, &srv->addr.u.sa, &srv->addr.len) < 0)
+        return -errno;
+    if ((rc = cio__fd_open(&srv->lfd, srv->fd)) < 0)
+        return rc;
+    cio_event_init(&srv->changed);
+    cio_semaphore_init(&srv->handshakes,
+                       srv->opts.max_tls_handshakes ? srv->opts.max_tls_handshakes : TLS_HANDSHAKES_DEFAULT);
+    if ((rc = cio_spawn(&srv->acceptor, accept_main, srv, &(cio_spawn_opts){.name = "cio-accept"})) < 0) {
+        cio_semaphore_fini(&srv->handshakes);
+        cio_event_fini(&srv->changed);
+        cio__fd_close(&srv->lfd);
+        return rc;
+    }
+    srv->magic = SERVER_MAGIC;
+    if (srv->opts.tls)
+        cio__tls_ctx_ref(srv->opts.tls); /* the caller may free theirs while we serve */
+    return 0;
+}
+
 /* Socket, options, bind, listen, and the accept task. `path` is set for a Unix socket file. */
 static int server_open(cio_server **out, cio_conn_fn fn, void *arg, const cio_addr *addr, bool dual_stack,
                        const char *path, const cio_server_opts *opts)
@@ -332,28 +358,11 @@ static int server_open(cio_server **out, cio_conn_fn fn, void *arg, const cio_ad
         srv->path_dev = st.st_dev;
         srv->path_ino = st.st_ino;
     }
-    srv->addr.len = sizeof srv->addr.u.ss;
-    if (getsockname(srv->fd, &srv->addr.u.sa, &srv->addr.len) < 0) {
-        rc = -errno;
+    if ((rc = server_finish(srv)) < 0)
         goto fail_unlink;
-    }
-    if ((rc = cio__fd_open(&srv->lfd, srv->fd)) < 0)
-        goto fail_unlink;
-    cio_event_init(&srv->changed);
-    cio_semaphore_init(&srv->handshakes,
-                       srv->opts.max_tls_handshakes ? srv->opts.max_tls_handshakes : TLS_HANDSHAKES_DEFAULT);
-    if ((rc = cio_spawn(&srv->acceptor, accept_main, srv, &(cio_spawn_opts){.name = "cio-accept"})) < 0)
-        goto fail_fd;
-    srv->magic = SERVER_MAGIC;
-    if (srv->opts.tls)
-        cio__tls_ctx_ref(srv->opts.tls); /* the caller may free theirs while we serve */
     *out = srv;
     return 0;
 
-fail_fd:
-    cio_semaphore_fini(&srv->handshakes);
-    cio_event_fini(&srv->changed);
-    cio__fd_close(&srv->lfd);
 fail_unlink:
     if (srv->unlink_path)
         (void)unlink(path);
@@ -463,6 +472,56 @@ static void stop_listening(struct cio_server *srv)
     }
 }
 
+int cio_start_server_fd(cio_server **out, cio_conn_fn fn, void *arg, int fd, const cio_server_opts *opts)
+{
+    int rc = check_call(out, fn, opts);
+    if (rc < 0)
+        return rc;
+    int type = 0, listening = 0;
+    socklen_t len = sizeof type;
+    if (fd < 0)
+        return -EINVAL;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+        return errno == ENOTSOCK ? -ENOTSOCK : -EINVAL;
+    if (type != SOCK_STREAM)
+        return -EINVAL;
+    len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
+        return -EINVAL;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        return -errno;
+    struct cio_server *srv = cio__calloc(1, sizeof *srv);
+    if (!srv)
+        return -ENOMEM;
+    srv->opts = opts ? *opts : (cio_server_opts){0};
+    srv->fn = fn;
+    srv->arg = arg;
+    cio__list_init(&srv->conns);
+    srv->fd = fd;
+    if ((rc = server_finish(srv)) < 0) {
+        cio__free(srv);
+        return rc;
+    }
+    *out = srv;
+    return 0;
+}
+
+int cio_server_stop(cio_server *srv)
+{
+    if (!srv || srv->magic != SERVER_MAGIC)
+        return -EINVAL;
+    if (!cio__current())
+        return CIO_ENOTASK;
+    if (srv->fd < 0)
+        return 0;
+    cio_cancel(srv->acceptor, NULL);
+    (void)cio_join(srv->acceptor);
+    srv->acceptor = NULL;
+    stop_listening(srv);
+    return 0;
+}
+
 int cio_server_close(cio_server *srv, int64_t grace)
 {
     if (!srv || srv->magic != SERVER_MAGIC)
@@ -473,12 +532,10 @@ int cio_server_close(cio_server *srv, int64_t grace)
     for (struct cio__list *p = srv->conns.next; p != &srv->conns; p = p->next)
         if (cio__container_of(p, struct conn, link)->task == (cio_task *)self)
             return -EDEADLK; /* a handler would wait for itself */
-    srv->magic = CIO__DEAD_MAGIC;
-    srv->closing = true;
     /* Stop accepting first: the accept task ends at its next wait, then the listener goes. */
-    cio_cancel(srv->acceptor, NULL);
-    (void)cio_join(srv->acceptor);
-    stop_listening(srv);
+    srv->closing = true;
+    (void)cio_server_stop(srv);
+    srv->magic = CIO__DEAD_MAGIC;
     /* Parked connections get a task again, which sees the server closing and closes them (flushing their output). */
     for (struct cio__list *p = srv->conns.next, *next; p != &srv->conns; p = next) {
         struct conn *c = cio__container_of(p, struct conn, link);

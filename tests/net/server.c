@@ -1138,3 +1138,68 @@ Test(server, conn_state_is_null_off_the_server_and_a_negative_read_timeout_is_re
 {
     tst_run(no_state_body, NULL);
 }
+
+/* ------------------------------------------------------------------------------------------------ given sockets */
+
+/* A socket that already listens (as systemd hands one over) is served; others are refused and stay the caller's. */
+static int given_fd(void *arg)
+{
+    (void)arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    cio_server *srv;
+    cr_assert_eq(cio_start_server_fd(&srv, nk_echo, NULL, fd, NULL), -EINVAL, "not listening yet");
+    cr_assert_eq(listen(fd, 16), 0);
+    cr_assert_eq(cio_start_server_fd(&srv, nk_echo, NULL, fd, NULL), 0);
+    cio_addr a;
+    cr_assert_eq(cio_server_addr(srv, &a), 0);
+    cr_assert_gt(cio_addr_port(&a), 0);
+    cio_stream *s;
+    cr_assert_eq(cio_connect_addr(&s, &a, NULL), 0);
+    nk_roundtrip(s, "given");
+    cio_stream_close(s);
+    cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0); /* and the descriptor with it: tst_run counts them */
+
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    cr_assert_eq(cio_start_server_fd(&srv, nk_echo, NULL, p[0], NULL), -ENOTSOCK);
+    close(p[0]);
+    close(p[1]);
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    cr_assert_eq(cio_start_server_fd(&srv, nk_echo, NULL, u, NULL), -EINVAL);
+    close(u);
+    cr_assert_eq(cio_start_server_fd(&srv, nk_echo, NULL, -1, NULL), -EINVAL);
+    cr_assert_eq(cio_start_server_fd(NULL, nk_echo, NULL, 3, NULL), -EINVAL);
+    return 0;
+}
+
+Test(server, serves_a_socket_that_already_listens)
+{
+    tst_run(given_fd, NULL);
+}
+
+/* Stopping ends accepting at once; connections already taken are served until the close. */
+static int stop_accepting(void *arg)
+{
+    (void)arg;
+    cio_addr a;
+    cio_server *srv = nk_echo_server("127.0.0.1", &a);
+    cio_stream *s, *t;
+    cr_assert_eq(cio_connect_addr(&s, &a, NULL), 0);
+    nk_roundtrip(s, "before");
+    cr_assert_eq(cio_server_stop(srv), 0);
+    cr_assert_eq(cio_server_stop(srv), 0, "again: nothing more to do");
+    cr_assert_eq(cio_connect_addr(&t, &a, NULL), -ECONNREFUSED);
+    nk_roundtrip(s, "after");
+    cio_stream_close(s);
+    cr_assert_eq(cio_server_close(srv, CIO_INFINITE), 0);
+    cr_assert_eq(cio_server_stop(NULL), -EINVAL);
+    return 0;
+}
+
+Test(server, stop_ends_accepting_and_keeps_serving_what_was_taken)
+{
+    tst_run(stop_accepting, NULL);
+}

@@ -87,6 +87,23 @@ int cio_web_add_subapp(cio_web_app *app, const char *prefix, cio_web_app *sub);
    Errors: -EINVAL; CIO_EWEB_FROZEN; -ENOMEM. */
 int cio_web_use(cio_web_app *app, cio_web_middleware fn, void *arg);
 
+/*
+ * Lifecycle hooks (aiohttp's on_startup, on_shutdown, on_cleanup), run by each server of the app on its own loop, in
+ * a task (they may wait), the app's first, then its sub-applications', each list in the order added:
+ * - startup, before the server accepts: open what handlers share (a pool, a client session) and keep it with
+ *   cio_web_server_set_state. The first failure stops the start: the cleanup hooks run, and
+ *   cio_web_server_start returns that error.
+ * - shutdown, once the server has stopped accepting and before it waits for the requests in progress: tell
+ *   long-lived handlers (streams, WebSockets) to finish.
+ * - cleanup, after the last connection has closed: free what startup opened. Every one runs; the first error is
+ *   cio_web_server_close's result.
+ * Errors: -EINVAL; CIO_EWEB_FROZEN; -ENOMEM.
+ */
+typedef int (*cio_web_hook)(cio_web_server *srv, void *arg);
+int cio_web_on_startup(cio_web_app *app, cio_web_hook fn, void *arg);
+int cio_web_on_shutdown(cio_web_app *app, cio_web_hook fn, void *arg);
+int cio_web_on_cleanup(cio_web_app *app, cio_web_hook fn, void *arg);
+
 /* ---- Requests ---- */
 
 /* The method ("GET"), and the target as sent ("/a%20b?x=1"). NUL-terminated; valid while the handler runs. */
@@ -136,6 +153,11 @@ int cio_web_set(cio_web_request *req, const void *key, void *value);
 void *cio_web_get_value(const cio_web_request *req, const void *key);
 /* The app-wide argument the server was started with (cio_web_server_opts.arg). */
 void *cio_web_server_arg(const cio_web_request *req);
+/* The state of the server serving this request (cio_web_server_set_state): with workers, each worker's own, so a
+   handler reaches its loop's pool or cache without a lock. */
+void *cio_web_state(const cio_web_request *req);
+/* The server serving this request. */
+cio_web_server *cio_web_request_server(const cio_web_request *req);
 
 /* ---- Responses ---- */
 
@@ -193,6 +215,9 @@ typedef struct cio_web_server_opts {
     const char *host;
     int port;
     const char *unix_path;
+    /* Serve this socket, which already listens (systemd's socket activation: cio_web_listen_fds), instead of
+       host/port/unix_path; the server takes it. 0: none. */
+    int listen_fd;
     /* Serve HTTPS with this server context. */
     cio_tls_ctx *tls;
     /* SO_REUSEPORT, for one server per loop on the same port. */
@@ -219,6 +244,8 @@ typedef struct cio_web_server_opts {
     const char *server_name;
     /* Given to handlers as cio_web_server_arg. */
     void *arg;
+    /* For cio_web_run: the number of worker threads (0: one per core; 1: serve on the calling loop). */
+    unsigned workers;
 } cio_web_server_opts;
 
 /*
@@ -231,16 +258,56 @@ int cio_web_server_start(cio_web_server **out, cio_web_app *app, const cio_web_s
 int cio_web_server_addr(const cio_web_server *srv, cio_addr *out);
 /* The port it listens on (TCP), or a negative error. */
 int cio_web_server_port(const cio_web_server *srv);
+/* Per-server state, for hooks to set (a startup hook) and handlers to read (cio_web_state). -EINVAL for NULL. */
+int cio_web_server_set_state(cio_web_server *srv, void *state);
+void *cio_web_server_state(const cio_web_server *srv);
+/* Which worker the server is (0 to n - 1, cio_web_workers_start), 0 for a server of its own. */
+int cio_web_server_worker(const cio_web_server *srv);
 /*
  * Graceful shutdown: stop accepting, close idle keep-alive connections, let requests in progress finish within
  * `grace` ns (a connection answers its current request with "Connection: close"), then cancel those left, and
- * free the server. Returns 0, or -ETIMEDOUT when requests had to be cancelled.
+ * free the server. The shutdown hooks run once accepting has stopped, the cleanup hooks after the last connection
+ * closed. Returns 0, or -ETIMEDOUT when requests had to be cancelled, or a hook's error.
  */
 int cio_web_server_close(cio_web_server *srv, int64_t grace);
 
 /*
+ * The sockets systemd passed to this process (socket activation: LISTEN_PID is our pid and LISTEN_FDS says how
+ * many, from descriptor 3): the first is `*fd`, for cio_web_server_opts.listen_fd. The variables are removed from
+ * the environment, so that children do not take them for theirs, as sd_listen_fds(1) does.
+ * Returns the number of sockets passed (0: none). Errors: -EINVAL malformed variables.
+ */
+int cio_web_listen_fds(int *fd);
+
+/* ---- One loop per core ---- */
+
+/*
+ * `n` worker threads (0: one per core), each with a loop of its own serving `app` with `opts` on a listening socket
+ * of its own (SO_REUSEPORT on the same port: the kernel spreads connections among them). The app is frozen first
+ * and shared read-only; each worker runs the startup and cleanup hooks on its own loop, with state of its own
+ * (cio_web_server_set_state, cio_web_state) and its index (cio_web_server_worker). Nothing is shared on the
+ * request path: no lock, no common counter. With port 0 the first worker's port is everyone's.
+ * Blocks the calling thread until every worker listens (or one failed: then the others are stopped).
+ * Errors: -EINVAL; -EAGAIN a thread could not start; any error of cio_web_server_start in a worker; -ENOMEM.
+ * With opts->listen_fd or opts->unix_path one socket cannot be shared this way: -EINVAL unless n is 1.
+ */
+typedef struct cio_web_workers cio_web_workers;
+int cio_web_workers_start(cio_web_workers **out, cio_web_app *app, const cio_web_server_opts *opts, unsigned n);
+/* The port they listen on, and how many there are. */
+int cio_web_workers_port(const cio_web_workers *w);
+unsigned cio_web_workers_count(const cio_web_workers *w);
+/*
+ * Ask every worker to shut down gracefully within `grace` (cio_web_server_close on its own loop, reached with
+ * cio_call_soon_threadsafe), then join the threads and free `w`. Blocks the calling thread meanwhile. Returns 0, or
+ * the first worker's error (-ETIMEDOUT: requests were cancelled). NULL is ignored.
+ */
+int cio_web_workers_close(cio_web_workers *w, int64_t grace);
+
+/*
  * web.run_app: serve `app` with `opts` until SIGINT or SIGTERM, then shut down gracefully within `grace` ns
- * (0: 10 s) and return 0. Call from a task. Errors: as cio_web_server_start.
+ * (0: 10 s) and return 0. With `workers` (below) other than 1, the app is served by that many worker threads
+ * (cio_web_workers_start; 0: one per core) while the calling task waits for the signal. Call from a task.
+ * Errors: as cio_web_server_start and cio_web_workers_start.
  */
 int cio_web_run(cio_web_app *app, const cio_web_server_opts *opts, int64_t grace);
 

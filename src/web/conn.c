@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cio/sync.h"
 #include "core/runtime.h"
@@ -506,16 +507,54 @@ int cio_web_server_start(cio_web_server **out, cio_web_app *app, const cio_web_s
     };
     if (o->max_head > 64 * 1024)
         so.stream.limit = o->max_head;
-    cio__web_app_freeze(app);
-    int rc = o->unix_path ? cio_start_unix_server(&srv->srv, conn_fn, srv, o->unix_path, &so)
-                          : cio_start_server(&srv->srv, conn_fn, srv, o->host, o->port, &so);
+    int rc = cio__web_app_freeze(app);
     if (rc < 0) {
+        cio__free(srv);
+        return rc;
+    }
+    srv->worker = cio__web_worker_index;
+    /* Startup hooks before the first connection is taken, as aiohttp's runner does. */
+    rc = cio__web_run_hooks(app, HOOK_STARTUP, srv, true);
+    if (rc == 0)
+        rc = o->listen_fd > 0 ? cio_start_server_fd(&srv->srv, conn_fn, srv, o->listen_fd, &so)
+             : o->unix_path   ? cio_start_unix_server(&srv->srv, conn_fn, srv, o->unix_path, &so)
+                              : cio_start_server(&srv->srv, conn_fn, srv, o->host, o->port, &so);
+    if (rc < 0) {
+        (void)cio__web_run_hooks(app, HOOK_CLEANUP, srv, false);
         cio__free(srv);
         return rc;
     }
     o->host = o->unix_path = NULL;
     *out = srv;
     return 0;
+}
+
+int cio_web_server_set_state(cio_web_server *srv, void *state)
+{
+    if (!srv || srv->magic != SERVER_MAGIC)
+        return -EINVAL;
+    srv->state = state;
+    return 0;
+}
+
+void *cio_web_server_state(const cio_web_server *srv)
+{
+    return srv && srv->magic == SERVER_MAGIC ? srv->state : NULL;
+}
+
+int cio_web_server_worker(const cio_web_server *srv)
+{
+    return srv && srv->magic == SERVER_MAGIC ? srv->worker : -EINVAL;
+}
+
+void *cio_web_state(const cio_web_request *req)
+{
+    return req ? req->srv->state : NULL;
+}
+
+cio_web_server *cio_web_request_server(const cio_web_request *req)
+{
+    return req ? req->srv : NULL;
 }
 
 int cio_web_server_addr(const cio_web_server *srv, cio_addr *out)
@@ -539,10 +578,14 @@ int cio_web_server_close(cio_web_server *srv, int64_t grace)
     if (!srv || srv->magic != SERVER_MAGIC || grace < 0)
         return -EINVAL;
     srv->closing = true;
-    int rc = cio_server_close(srv->srv, grace);
+    /* Stop accepting, tell the app (its shutdown hooks), let what is in progress finish, then clean up. */
+    int rc = cio_server_stop(srv->srv);
+    int hrc = cio__web_run_hooks(srv->app, HOOK_SHUTDOWN, srv, false);
+    int crc = cio_server_close(srv->srv, grace);
+    int clrc = cio__web_run_hooks(srv->app, HOOK_CLEANUP, srv, false);
     srv->magic = 0;
     cio__free(srv);
-    return rc;
+    return rc < 0 ? rc : crc < 0 ? crc : hrc < 0 ? hrc : clrc;
 }
 
 static void on_signal(int signo, void *arg)
@@ -555,18 +598,27 @@ int cio_web_run(cio_web_app *app, const cio_web_server_opts *opts, int64_t grace
 {
     if (grace < 0)
         return -EINVAL;
-    cio_web_server *srv;
-    int rc = cio_web_server_start(&srv, app, opts);
-    if (rc < 0)
-        return rc;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned n = opts && opts->workers ? opts->workers : ncpu > 0 ? (unsigned)ncpu : 1;
+    cio_web_server *srv = NULL;
+    cio_web_workers *pool = NULL;
     cio_event stop;
     cio_event_init(&stop);
-    if ((rc = cio_signal_handler_add(SIGINT, on_signal, &stop)) == 0 &&
-        (rc = cio_signal_handler_add(SIGTERM, on_signal, &stop)) == 0)
+    /* The signals are watched first, so that the workers' threads start with them blocked. */
+    int rc = cio_signal_handler_add(SIGINT, on_signal, &stop);
+    if (rc == 0)
+        rc = cio_signal_handler_add(SIGTERM, on_signal, &stop);
+    if (rc == 0)
+        rc = n == 1 ? cio_web_server_start(&srv, app, opts) : cio_web_workers_start(&pool, app, opts, n);
+    if (rc == 0)
         rc = cio_event_wait(&stop);
     (void)cio_signal_handler_remove(SIGINT);
     (void)cio_signal_handler_remove(SIGTERM);
-    int crc = cio_web_server_close(srv, grace ? grace : CIO_SEC(10));
+    int crc = 0;
+    if (srv)
+        crc = cio_web_server_close(srv, grace ? grace : CIO_SEC(10));
+    if (pool)
+        crc = cio_web_workers_close(pool, grace ? grace : CIO_SEC(10));
     cio_event_fini(&stop);
     return rc < 0 ? rc : crc == -ETIMEDOUT ? 0 : crc;
 }

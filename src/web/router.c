@@ -67,23 +67,92 @@ void cio_web_app_close(cio_web_app *app)
         return;
     free_node(&app->root);
     cio__free(app->mws);
+    for (int k = 0; k < HOOK_KINDS; k++)
+        cio__free(app->hooks[k]);
+    cio__free(app->tree);
     cio__free(app);
 }
 
-static void freeze_node(struct web_node *n)
+/* Freeze `app` and what is mounted below it; count (tree NULL) or list them into tree[*n...]. */
+static void freeze_into(struct cio_web_app *app, struct cio_web_app **tree, size_t *n);
+
+static void freeze_node(struct web_node *n, struct cio_web_app **tree, size_t *count)
 {
     for (size_t i = 0; i < n->nlits; i++)
-        freeze_node(n->lits[i].child);
+        freeze_node(n->lits[i].child, tree, count);
     for (size_t i = 0; i < n->nvars; i++)
-        freeze_node(n->vars[i].child);
+        freeze_node(n->vars[i].child, tree, count);
     if (n->sub)
-        cio__web_app_freeze(n->sub);
+        freeze_into(n->sub, tree, count);
 }
 
-void cio__web_app_freeze(struct cio_web_app *app)
+static void freeze_into(struct cio_web_app *app, struct cio_web_app **tree, size_t *n)
 {
     app->frozen = true;
-    freeze_node(&app->root);
+    if (tree)
+        tree[*n] = app;
+    ++*n;
+    freeze_node(&app->root, tree, n);
+}
+
+int cio__web_app_freeze(struct cio_web_app *app)
+{
+    if (app->tree)
+        return 0;
+    size_t n = 0;
+    freeze_into(app, NULL, &n);
+    struct cio_web_app **tree = cio__calloc(n, sizeof(*tree));
+    if (!tree)
+        return -ENOMEM;
+    app->ntree = 0;
+    freeze_into(app, tree, &app->ntree);
+    app->tree = tree;
+    return 0;
+}
+
+static int add_hook(cio_web_app *app, int kind, cio_web_hook fn, void *arg)
+{
+    if (!app || !fn)
+        return -EINVAL;
+    if (app->frozen)
+        return CIO_EWEB_FROZEN;
+    struct web_hook *h = cio__realloc(app->hooks[kind], (app->nhooks[kind] + 1) * sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    h[app->nhooks[kind]++] = (struct web_hook){fn, arg};
+    app->hooks[kind] = h;
+    return 0;
+}
+
+int cio_web_on_startup(cio_web_app *app, cio_web_hook fn, void *arg)
+{
+    return add_hook(app, HOOK_STARTUP, fn, arg);
+}
+
+int cio_web_on_shutdown(cio_web_app *app, cio_web_hook fn, void *arg)
+{
+    return add_hook(app, HOOK_SHUTDOWN, fn, arg);
+}
+
+int cio_web_on_cleanup(cio_web_app *app, cio_web_hook fn, void *arg)
+{
+    return add_hook(app, HOOK_CLEANUP, fn, arg);
+}
+
+int cio__web_run_hooks(struct cio_web_app *app, int kind, struct cio_web_server *srv, bool stop_at_error)
+{
+    int first = 0;
+    for (size_t a = 0; a < app->ntree; a++) {
+        const struct cio_web_app *sub = app->tree[a];
+        for (size_t i = 0; i < sub->nhooks[kind]; i++) {
+            int rc = sub->hooks[kind][i].fn(srv, sub->hooks[kind][i].arg);
+            if (rc < 0 && !first)
+                first = rc;
+            if (rc < 0 && stop_at_error)
+                return rc;
+        }
+    }
+    return first;
 }
 
 int cio_web_use(cio_web_app *app, cio_web_middleware fn, void *arg)

@@ -60,10 +60,22 @@ struct web_mw {
     void *arg;
 };
 
+enum { HOOK_STARTUP, HOOK_SHUTDOWN, HOOK_CLEANUP, HOOK_KINDS };
+
+struct web_hook {
+    cio_web_hook fn;
+    void *arg;
+};
+
 struct cio_web_app {
     struct web_node root;
     struct web_mw *mws;
     size_t nmws, capmws;
+    struct web_hook *hooks[HOOK_KINDS];
+    size_t nhooks[HOOK_KINDS];
+    /* Set by the freeze, on the root: the app and every sub-application below it, parents first. */
+    struct cio_web_app **tree;
+    size_t ntree;
     cio_web_app_opts opts;
     struct cio_web_app *parent;
     bool frozen;
@@ -91,8 +103,12 @@ bool cio__web_lookup(struct cio_web_app *app, const char *path, size_t len, stru
 struct web_route *cio__web_route_for(struct web_route *routes, const char *method, size_t mlen);
 /* The methods `routes` serve, as an Allow value ("GET, HEAD, OPTIONS"), into `buf`. */
 size_t cio__web_allow(struct web_route *routes, char *buf, size_t cap);
-/* Freeze the app and its sub-applications (no more changes). */
-void cio__web_app_freeze(struct cio_web_app *app);
+/* Freeze the app and its sub-applications (no more changes), and list them in app->tree. Errors: -ENOMEM. Called
+   once, before the app is served on any thread. */
+int cio__web_app_freeze(struct cio_web_app *app);
+/* Run the hooks of `kind` of every app in the tree, parents first, in the order added. With `stop_at_error`,
+   the first failure stops the run and is returned; else every hook runs and the first failure is returned. */
+int cio__web_run_hooks(struct cio_web_app *app, int kind, struct cio_web_server *srv, bool stop_at_error);
 
 /* ---------------------------------------------------------------------------------------- per request */
 
@@ -188,6 +204,9 @@ struct web_conn {
 struct cio_web_server {
     uint32_t magic;
     cio_web_app *app;
+    void *state;     /* cio_web_server_set_state */
+    int worker;      /* index among workers, 0 alone */
+    bool started_up; /* the startup hooks ran: cleanup runs at the close */
     cio_server *srv;
     cio_web_server_opts opts;
     cio_http_parse_opts popts;
@@ -195,6 +214,9 @@ struct cio_web_server {
     size_t server_field_len;
     bool closing;
 };
+
+/* The worker index of the servers this thread starts (workers.c sets it in each worker thread). */
+extern _Thread_local int cio__web_worker_index;
 
 /* Reserve `n` more bytes at the end of the connection's output. Returns where they go, or NULL (-ENOMEM). */
 char *cio__web_out_reserve(struct web_conn *c, size_t n);

@@ -87,6 +87,48 @@ int cio_web_add_subapp(cio_web_app *app, const char *prefix, cio_web_app *sub);
    Errors: -EINVAL; CIO_EWEB_FROZEN; -ENOMEM. */
 int cio_web_use(cio_web_app *app, cio_web_middleware fn, void *arg);
 
+/* ---- Ready-made middleware (add with cio_web_use; the `arg` is the options struct, which must outlive the app) ----
+ */
+
+enum { CIO_WEB_LOG_COMMON = 0, CIO_WEB_LOG_COMBINED = 1 };
+
+/* Access log options. `write` gets each line (no newline), or NULL: the loop's log. */
+typedef struct cio_web_access_log_opts {
+    int format; /* CIO_WEB_LOG_COMMON: host ident user [time] "request line" status bytes; COMBINED adds
+                   "referer" "user-agent" */
+    void (*write)(void *arg, const char *line, size_t len);
+    void *arg;
+} cio_web_access_log_opts;
+
+/* One line per request, after the response, with the status the client got (the error page's, when the rest of
+   the chain failed) and the body bytes sent. Off unless added: cio_web_use(app, cio_web_access_log, &opts). */
+int cio_web_access_log(cio_web_request *req, cio_web_response *res, void *opts);
+
+/* CORS (the Fetch standard's CORS protocol) options. */
+typedef struct cio_web_cors_opts {
+    /* The origins allowed, NULL-terminated ("https://app.example"), or NULL for any ("*", or the request's Origin
+       echoed when credentials are allowed). */
+    const char *const *origins;
+    bool allow_credentials;
+    /* Preflight answers: the methods and request headers allowed (NULL: the ones the preflight asks for) and how
+       long the browser may cache the answer (0: not said). */
+    const char *allow_methods;
+    const char *allow_headers;
+    int max_age;
+    /* Response headers scripts may read (Access-Control-Expose-Headers), or NULL. */
+    const char *expose_headers;
+} cio_web_cors_opts;
+
+/* Answers preflight requests (OPTIONS with Access-Control-Request-Method) itself with 204, and adds the
+   Access-Control-Allow-* headers to the responses to allowed origins (with Vary: Origin when it names one).
+   A request from an origin not allowed is served without them, which the browser then refuses. */
+int cio_web_cors(cio_web_request *req, cio_web_response *res, void *opts);
+
+/* Turns an error the rest of the chain returns into the page the server would send (500 logged but not shown,
+   413, 408, ...) right here, so that middleware outside it (an access log, CORS, headers) sees and may change the
+   final response. A streamed response already started is left to fail. `opts` is unused (NULL). */
+int cio_web_error_pages(cio_web_request *req, cio_web_response *res, void *opts);
+
 /*
  * Lifecycle hooks (aiohttp's on_startup, on_shutdown, on_cleanup), run by each server of the app on its own loop, in
  * a task (they may wait), the app's first, then its sub-applications', each list in the order added:

@@ -167,6 +167,22 @@ static void log_failure(const struct cio_web_request *req, int rc)
     cio__log(cio_loop_current(), "web: %s %s: handler failed: %s", req->method, req->target, cio_strerror(rc));
 }
 
+int cio__web_answer_error(struct cio_web_request *req, struct cio_web_response *res, int rc)
+{
+    /* A body that stalled past the body timeout is the client's: 408, as for a head. */
+    int st = rc == CIO_EREADTIMEOUT ? 408 : cio_http_error_status(rc);
+    if (!st) {
+        if (rc != -ECANCELED)
+            log_failure(req, rc);
+        st = 500;
+    }
+    cio__web_response_fini(res);
+    cio__web_response_init(res, req);
+    if (st >= 500 || st == 413 || st == 408)
+        req->keep_alive = false;
+    return cio_web_error(res, st);
+}
+
 /* What the router says when no handler runs: 404, 405 with Allow, or the answer to OPTIONS. */
 static int route_answer(struct cio_web_request *req, struct cio_web_response *res, bool found)
 {
@@ -384,20 +400,8 @@ static int serve_one(struct cio_web_server *srv, struct web_conn *c, cio_stream 
         }
     }
     int result = 1;
-    if (rc < 0 && !res.started) {
-        /* A body that stalled past the body timeout is the client's: 408, as for a head. */
-        int st = rc == CIO_EREADTIMEOUT ? 408 : cio_http_error_status(rc);
-        if (!st) {
-            if (rc != -ECANCELED)
-                log_failure(&req, rc);
-            st = 500;
-        }
-        cio__web_response_fini(&res);
-        cio__web_response_init(&res, &req);
-        (void)cio_web_error(&res, st);
-        if (st >= 500 || st == 413 || st == 408)
-            req.keep_alive = false;
-    }
+    if (rc < 0 && !res.started)
+        (void)cio__web_answer_error(&req, &res, rc);
     if (rc == -ECANCELED && cio_task_cancelled(cio_current())) {
         result = 0; /* the server is closing: no more waits */
     } else if (!res.started) {

@@ -218,6 +218,10 @@ struct cio_web_server {
 /* The worker index of the servers this thread starts (workers.c sets it in each worker thread). */
 extern _Thread_local int cio__web_worker_index;
 
+/* Replace `res` by the error page for `rc`, a handler's error (500 for one without a status of its own, logged;
+   the connection then closes for a 5xx, 413 or 408). */
+int cio__web_answer_error(struct cio_web_request *req, struct cio_web_response *res, int rc);
+
 /* Reserve `n` more bytes at the end of the connection's output. Returns where they go, or NULL (-ENOMEM). */
 char *cio__web_out_reserve(struct web_conn *c, size_t n);
 /* Write what the connection's output holds. */

@@ -32,6 +32,13 @@ struct config {
     int port;
 };
 
+static void ready(int port, void *arg)
+{
+    const struct config *cfg = arg;
+    printf("listening on http://%s:%d (Ctrl-C to stop)\n", cfg->host, port);
+    fflush(stdout);
+}
+
 static int serve(void *arg)
 {
     const struct config *cfg = arg;
@@ -44,9 +51,9 @@ static int serve(void *arg)
         cio_web_app_close(app);
         return rc;
     }
-    printf("serving on http://%s:%d (Ctrl-C to stop)\n", cfg->host, cfg->port);
-    fflush(stdout);
-    rc = cio_web_run(app, &(cio_web_server_opts){.host = cfg->host, .port = cfg->port}, CIO_SEC(5));
+    rc = cio_web_run(
+        app, &(cio_web_server_opts){.host = cfg->host, .port = cfg->port, .ready = ready, .ready_arg = (void *)cfg},
+        CIO_SEC(5));
     cio_web_app_close(app);
     return rc;
 }

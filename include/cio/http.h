@@ -405,6 +405,15 @@ ssize_t cio_http_body_save(cio_http_body_in *b, cio_file *f);
 /* Whether the reader has returned the end of the body. */
 bool cio_http_body_done(const cio_http_body_in *b);
 
+/*
+ * A reader opened with send_continue: send the "100 Continue" now rather than at the first wait for body bytes.
+ * A server that starts its final response before reading the body calls this first, since no 100 may follow a
+ * final response (RFC 9110 section 15.2.1) and the client may be waiting for one before it sends the body.
+ * Returns 0 (also when none was pending); the stream's write errors. _pending says whether one still is.
+ */
+int cio_http_body_continue(cio_http_body_in *b);
+bool cio_http_body_continue_pending(const cio_http_body_in *b);
+
 /* The bytes handed out so far. */
 uint64_t cio_http_body_count(const cio_http_body_in *b);
 

@@ -292,6 +292,9 @@ typedef struct cio_tls_opts {
     /* Append the session secrets to this file in NSS key log format (for Wireshark). NULL: the SSLKEYLOGFILE
        environment variable if set, else nothing. Never set it in production. */
     const char *keylog_file;
+    /* Intermediate certificates (PEM) to send after cert_file's, for a certificate file that holds the leaf alone
+       (what nginx's and Let's Encrypt's separate chain files are). NULL: only what cert_file holds. */
+    const char *chain_file;
 } cio_tls_opts;
 
 /*
@@ -299,10 +302,10 @@ typedef struct cio_tls_opts {
  * keeps a session cache keyed by the name verified and the port (by the address, for a connection without a
  * name), so a second connection to the same server resumes.
  * Errors: -EINVAL bad role or version bounds, a server without cert_file and key_file, one of them without the
- *         other, client_auth on a client, an empty string for a path, an ALPN name empty or over 255 bytes;
- *         -ENOENT (and other file errors) for a file that cannot be read, keylog_file included (a key log from
- *         SSLKEYLOGFILE that cannot be opened is skipped); CIO_ETLSCONFIG a certificate, key or cipher string
- *         OpenSSL refuses, or a key that does not match the certificate (see cio_tls_last_error); -ENOMEM.
+ *         other, chain_file without cert_file, client_auth on a client, an empty string for a path, an ALPN name empty
+ * or over 255 bytes; -ENOENT (and other file errors) for a file that cannot be read, keylog_file included (a key log
+ * from SSLKEYLOGFILE that cannot be opened is skipped); CIO_ETLSCONFIG a certificate, key or cipher string OpenSSL
+ * refuses, or a key that does not match the certificate (see cio_tls_last_error); -ENOMEM.
  */
 int cio_tls_ctx_new(cio_tls_ctx **out, int role, const cio_tls_opts *opts);
 

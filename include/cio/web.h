@@ -288,6 +288,10 @@ typedef struct cio_web_server_opts {
     void *arg;
     /* For cio_web_run: the number of worker threads (0: one per core; 1: serve on the calling loop). */
     unsigned workers;
+    /* For cio_web_run: called once it listens, with the port (the kernel's pick for port 0), as aiohttp's run_app
+       prints where it runs. A plain callback; `ready_arg` is its argument. */
+    void (*ready)(int port, void *ready_arg);
+    void *ready_arg;
 } cio_web_server_opts;
 
 /*

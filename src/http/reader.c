@@ -473,6 +473,18 @@ ssize_t cio_http_body_save(cio_http_body_in *body, cio_file *f)
     return rc < 0 ? rc : total;
 }
 
+int cio_http_body_continue(cio_http_body_in *body)
+{
+    if (!body)
+        return -EINVAL;
+    return first_wait((struct body *)body);
+}
+
+bool cio_http_body_continue_pending(const cio_http_body_in *body)
+{
+    return body && ((const struct body *)body)->send_continue;
+}
+
 bool cio_http_body_done(const cio_http_body_in *body)
 {
     return body && ((const struct body *)body)->state == B_DONE;

@@ -218,12 +218,39 @@ static void warm_store(SSL_CTX *ssl)
     }
 }
 
+/* The intermediates in `path` (PEM certificates), sent after the leaf. */
+static int add_chain(SSL_CTX *ssl, const char *path)
+{
+    BIO *bio = BIO_new_file(path, "r");
+    if (!bio)
+        return cio__tls_set_error("certificate chain", NULL), CIO_ETLSCONFIG;
+    int n = 0;
+    X509 *x;
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+        int ok = SSL_CTX_add1_chain_cert(ssl, x);
+        X509_free(x);
+        if (!ok) {
+            BIO_free(bio);
+            return cio__tls_set_error("certificate chain", NULL), CIO_ETLSCONFIG;
+        }
+        n++;
+    }
+    BIO_free(bio);
+    ERR_clear_error(); /* the end of the file reads as an error */
+    if (!n)
+        return cio__tls_set_error("certificate chain", "no certificate in the file"), CIO_ETLSCONFIG;
+    return 0;
+}
+
 static int configure(cio_tls_ctx *c, const cio_tls_opts *o)
 {
     SSL_CTX *ssl = c->ssl;
     int rc;
-    if ((rc = check_file(o->ca_file)) < 0 || (rc = check_file(o->cert_file)) < 0 || (rc = check_file(o->key_file)) < 0)
+    if ((rc = check_file(o->ca_file)) < 0 || (rc = check_file(o->cert_file)) < 0 ||
+        (rc = check_file(o->key_file)) < 0 || (rc = check_file(o->chain_file)) < 0)
         return rc;
+    if (o->chain_file && !o->cert_file)
+        return -EINVAL;
     if (o->ca_dir && (!*o->ca_dir || access(o->ca_dir, R_OK | X_OK) < 0))
         return *o->ca_dir ? -errno : -EINVAL;
     int min = o->min_version ? o->min_version : CIO_TLS_1_2;
@@ -275,6 +302,8 @@ static int configure(cio_tls_ctx *c, const cio_tls_opts *o)
         }
         if (!SSL_CTX_check_private_key(ssl))
             return cio__tls_set_error("private key", "does not match the certificate"), CIO_ETLSCONFIG;
+        if (o->chain_file && (rc = add_chain(ssl, o->chain_file)) < 0)
+            return rc;
     }
 
     if (c->role == CIO_TLS_CLIENT) {

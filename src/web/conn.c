@@ -283,6 +283,13 @@ static bool finish_body(struct cio_web_request *req)
         if (!cio_web_body(req))
             return false;
     }
+    /* The client still waits for a 100 it may no longer get (a final response went out): it may never send the
+       body, so the connection cannot be read on. */
+    if (cio_http_body_continue_pending(&req->body)) {
+        cio_http_body_fini(&req->body);
+        req->body_open = false;
+        return false;
+    }
     bool ok = cio_http_body_done(&req->body) || cio_http_body_discard(&req->body) == 0;
     cio_http_body_fini(&req->body);
     req->body_open = false;
@@ -614,6 +621,8 @@ int cio_web_run(cio_web_app *app, const cio_web_server_opts *opts, int64_t grace
         rc = cio_signal_handler_add(SIGTERM, on_signal, &stop);
     if (rc == 0)
         rc = n == 1 ? cio_web_server_start(&srv, app, opts) : cio_web_workers_start(&pool, app, opts, n);
+    if (rc == 0 && opts && opts->ready)
+        opts->ready(srv ? cio_web_server_port(srv) : cio_web_workers_port(pool), opts->ready_arg);
     if (rc == 0)
         rc = cio_event_wait(&stop);
     (void)cio_signal_handler_remove(SIGINT);

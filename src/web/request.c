@@ -263,7 +263,8 @@ cio_http_body_in *cio_web_body(cio_web_request *req)
         cio_http_body_opts o = {
             .max_size = app->opts.client_max_size,
             .skip = req->head_len,
-            .send_continue = cio_http_expects_continue(req->head),
+            /* No 100 may follow the final response. */
+            .send_continue = cio_http_expects_continue(req->head) && !req->answered,
         };
         int rc = cio_http_body_init(&req->body, req->s, req->framing, req->length, &o);
         if (rc < 0) {

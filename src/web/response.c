@@ -286,6 +286,7 @@ static char *put(char *o, const char *s, size_t n)
 static int emit_head(struct cio_web_response *res, int framing, uint64_t length)
 {
     struct cio_web_request *req = res->req;
+    req->answered = true;
     struct cio_web_server *srv = req->srv;
     const char *reason = res->reason ? res->reason : cio_http_reason(res->status);
     size_t rlen = strlen(reason), dlen;
@@ -376,8 +377,11 @@ int cio_web_prepare(cio_web_response *res, int64_t length)
         if (framing == CIO_HTTP_BODY_UNTIL_CLOSE)
             req->keep_alive = false;
     }
-    int rc = emit_head(res, framing, length < 0 ? 0 : (uint64_t)length);
+    /* A client waiting for 100 Continue gets it before the final head, if the handler is to read the body. */
+    int rc = req->body_open ? cio_http_body_continue(&req->body) : 0;
     if (rc < 0)
+        return rc;
+    if ((rc = emit_head(res, framing, length < 0 ? 0 : (uint64_t)length)) < 0)
         return rc;
     res->started = true;
     res->length = length;

@@ -152,7 +152,8 @@ struct cio_web_request {
     struct web_route *route;
     cio_http_body_in body;
     bool body_open;
-    int body_err; /* why the body reader could not start */
+    int body_err;  /* why the body reader could not start */
+    bool answered; /* the final response's head is out (or in the connection's output) */
     bool body_read; /* read_body's copy is in body_data */
     const char *body_data;
     size_t body_len;

@@ -1551,6 +1551,23 @@ static int bad_input_body(void *arg)
     cr_assert_str_neq(cio_tls_last_error(), "");
     rc = cio_tls_ctx_new(&c, CIO_TLS_CLIENT, &(cio_tls_opts){.ca_file = kp("server.key")});
     cr_assert_eq(rc, CIO_ETLSCONFIG, "no certificate in the CA file: %s", cio_err_name(rc));
+    rc = cio_tls_ctx_new(
+        &c, CIO_TLS_SERVER,
+        &(cio_tls_opts){.cert_file = kp("server.pem"), .key_file = kp("server.key"), .chain_file = kp("server.key")});
+    cr_assert_eq(rc, CIO_ETLSCONFIG, "no certificate in the chain file: %s", cio_err_name(rc));
+    cr_assert_not_null(strstr(cio_tls_last_error(), "chain"), "%s", cio_tls_last_error());
+    cr_assert_eq(cio_tls_ctx_new(&c, CIO_TLS_CLIENT, &(cio_tls_opts){.chain_file = kp("inter.pem")}), -EINVAL,
+                 "a chain without a certificate");
+    cr_assert_eq(
+        cio_tls_ctx_new(
+            &c, CIO_TLS_SERVER,
+            &(cio_tls_opts){.cert_file = kp("server.pem"), .key_file = kp("server.key"), .chain_file = kp("none.pem")}),
+        -ENOENT);
+    rc = cio_tls_ctx_new(
+        &c, CIO_TLS_SERVER,
+        &(cio_tls_opts){.cert_file = kp("server.pem"), .key_file = kp("server.key"), .chain_file = kp("inter.pem")});
+    cr_assert_eq(rc, 0, "%s", cio_err_name(rc));
+    cio_tls_ctx_free(c);
     rc = cio_tls_ctx_new(&c, CIO_TLS_CLIENT, &(cio_tls_opts){.ciphers = "NO-SUCH-CIPHER"});
     cr_assert_eq(rc, CIO_ETLSCONFIG, "%s", cio_err_name(rc));
     rc = cio_tls_ctx_new(&c, CIO_TLS_CLIENT, &(cio_tls_opts){.ciphersuites = "TLS_NO_SUCH"});

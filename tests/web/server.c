@@ -885,6 +885,17 @@ static int continue_body(void *arg)
     WK_EQ(wk_read_response(s, "POST", &b, NULL), 200);
     WK_STREQ(b.data, "hello");
     cio_buf_free(&b);
+    /* A handler that starts its response before it reads: the 100 still comes first. */
+    WK_EQ(
+        cio_stream_write(s, W("POST /chunks HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")),
+        0);
+    n = cio_stream_read_until(s, "\r\n\r\n", 4, line, sizeof line - 1);
+    line[n > 0 ? n : 0] = 0;
+    WK_STREQ(line, "HTTP/1.1 100 Continue\r\n\r\n");
+    WK_EQ(cio_stream_write(s, W("world")), 0);
+    WK_EQ(wk_read_response(s, "POST", &b, NULL), 200);
+    WK_STREQ(b.data, "world");
+    cio_buf_free(&b);
     /* A handler that never reads: no 100, an answer, and the close. */
     WK_EQ(cio_stream_write(s, W("POST /any HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")),
           0);

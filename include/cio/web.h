@@ -304,6 +304,8 @@ int cio_web_server_start(cio_web_server **out, cio_web_app *app, const cio_web_s
 int cio_web_server_addr(const cio_web_server *srv, cio_addr *out);
 /* The port it listens on (TCP), or a negative error. */
 int cio_web_server_port(const cio_web_server *srv);
+/* The connections the server holds now, idle kept-alive ones included. */
+size_t cio_web_server_connections(const cio_web_server *srv);
 /* Per-server state, for hooks to set (a startup hook) and handlers to read (cio_web_state). -EINVAL for NULL. */
 int cio_web_server_set_state(cio_web_server *srv, void *state);
 void *cio_web_server_state(const cio_web_server *srv);

@@ -540,6 +540,11 @@ int cio_web_server_start(cio_web_server **out, cio_web_app *app, const cio_web_s
     return 0;
 }
 
+size_t cio_web_server_connections(const cio_web_server *srv)
+{
+    return srv && srv->magic == SERVER_MAGIC ? cio_server_connections(srv->srv) : 0;
+}
+
 int cio_web_server_set_state(cio_web_server *srv, void *state)
 {
     if (!srv || srv->magic != SERVER_MAGIC)

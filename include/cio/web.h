@@ -249,6 +249,13 @@ ssize_t cio_web_sendfile(cio_web_response *res, int fd, off_t offset, size_t cou
 /* Whether the head has been sent. */
 bool cio_web_started(const cio_web_response *res);
 
+/*
+ * Protocol switches (Upgrade: websocket, ...): a handler that accepts one sets status 101 and the Upgrade header,
+ * sends the head with cio_web_prepare(res, 0) ("Connection: upgrade" is the server's), then speaks the new
+ * protocol on cio_web_stream(req) until it returns; the server then closes the connection, never reading another
+ * HTTP request from it. cio_http_upgrade(cio_web_head(req)) says whether the client asked.
+ */
+
 /* ---- Serving ---- */
 
 typedef struct cio_web_server_opts {

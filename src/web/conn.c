@@ -354,8 +354,8 @@ static int serve_one(struct cio_web_server *srv, struct web_conn *c, cio_stream 
         request_fini(&req);
         return refuse(c, s, head.minor_version, status);
     }
-    /* The body's first read consumes the head; its views must outlive that. */
-    if (req.framing != CIO_HTTP_BODY_NONE) {
+    /* The body's first read consumes the head (and so does a protocol switch); its views must outlive that. */
+    if (req.framing != CIO_HTTP_BODY_NONE || cio_http_upgrade(&head)) {
         const void *v;
         size_t n;
         char *copy;

@@ -326,7 +326,10 @@ static int emit_head(struct cio_web_response *res, int framing, uint64_t length)
     } else if (framing == CIO_HTTP_BODY_CHUNKED) {
         o = put(o, "Transfer-Encoding: chunked\r\n", 28);
     }
-    if (!req->keep_alive)
+    if (st == 101) {
+        o = put(o, "Connection: upgrade\r\n", 21); /* the stream is the handler's from here on */
+        req->keep_alive = false;
+    } else if (!req->keep_alive)
         o = put(o, "Connection: close\r\n", 19);
     else if (req->head->minor_version == 0)
         o = put(o, "Connection: keep-alive\r\n", 24);
@@ -387,6 +390,12 @@ int cio_web_prepare(cio_web_response *res, int64_t length)
     res->length = length;
     if ((rc = cio__web_out_flush(req->conn, req->s)) < 0)
         return rc;
+    if (res->status == 101 && req->head_len && !req->body_open) {
+        /* The stream is the new protocol's from here: what follows the head is the client's first bytes of it. */
+        if ((rc = cio_stream_consume(req->s, req->head_len)) < 0)
+            return rc;
+        req->head_len = 0;
+    }
     if (req->head_method || framing == CIO_HTTP_BODY_NONE)
         res->no_body = true;
     return cio_http_body_out_init(&res->out, req->s, res->no_body ? CIO_HTTP_BODY_NONE : framing,

@@ -921,6 +921,74 @@ Test(web, expect_100_continue_only_when_the_body_is_read)
     wk_verdict();
 }
 
+/* A protocol switch: the handler answers 101 and speaks on the stream (here: an upper-casing echo) until the
+   client ends; the server then closes, never reading another request. */
+static int h_upgrade(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)arg;
+    if (!cio_http_upgrade(cio_web_head(req)))
+        return cio_web_error(res, 426);
+    const char *proto = cio_web_header(req, "Upgrade");
+    int rc = cio_web_status(res, 101, NULL);
+    if (rc == 0)
+        rc = cio_web_set_header(res, "Upgrade", proto ? proto : "x");
+    if (rc == 0)
+        rc = cio_web_prepare(res, 0);
+    cio_stream *s = cio_web_stream(req);
+    char buf[256];
+    ssize_t n;
+    while (rc == 0 && (n = cio_stream_read(s, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < n; i++)
+            buf[i] = (char)(buf[i] >= 'a' && buf[i] <= 'z' ? buf[i] - 32 : buf[i]);
+        rc = cio_stream_write(s, buf, (size_t)n);
+    }
+    return rc;
+}
+
+static int upgrade_body(void *arg)
+{
+    (void)arg;
+    cio_web_app *app;
+    WK_EQ(cio_web_app_open(&app, NULL), 0);
+    WK_EQ(cio_web_get(app, "/up", h_upgrade, NULL), 0);
+    cio_web_test *t;
+    WK_EQ(cio_web_test_open(&t, app, NULL), 0);
+    cio_stream *s = wk_connect(t);
+    /* The client's first bytes of the new protocol come right behind the request. */
+    WK_EQ(cio_stream_write(s, W("GET /up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: shout\r\n\r\nhello ")),
+          0);
+    char head[512];
+    ssize_t n = cio_stream_read_until(s, "\r\n\r\n", 4, head, sizeof head - 1);
+    head[n > 0 ? n : 0] = 0;
+    WK_CHECK(!strncmp(head, "HTTP/1.1 101 Switching Protocols\r\n", 34), "%s", head);
+    WK_CHECK(strstr(head, "\r\nUpgrade: shout\r\n") && strstr(head, "\r\nConnection: upgrade\r\n"), "%s", head);
+    WK_CHECK(!strstr(head, "Content-Length") && !strstr(head, "Transfer-Encoding"), "%s", head);
+    WK_EQ(cio_stream_write(s, W("world")), 0);
+    WK_EQ(cio_stream_write_eof(s), 0);
+    char out[64];
+    size_t got = 0;
+    while (got < sizeof out - 1 && (n = cio_stream_read(s, out + got, sizeof out - 1 - got)) > 0)
+        got += (size_t)n;
+    out[got] = 0;
+    WK_STREQ(out, "HELLO WORLD");
+    WK_EQ(n, 0); /* and closed */
+    cio_stream_close(s);
+    /* Without the Upgrade, the handler says so. */
+    cio_web_test_response r;
+    WK_EQ(cio_web_test_request(t, "GET", "/up", NULL, NULL, 0, &r), 0);
+    WK_EQ(r.status, 426);
+    cio_web_test_response_fini(&r);
+    WK_EQ(cio_web_test_close(t, CIO_SEC(5)), 0);
+    cio_web_app_close(app);
+    return 0;
+}
+
+Test(web, an_upgrade_hands_the_stream_to_the_handler_and_then_closes)
+{
+    tst_run(upgrade_body, NULL);
+    wk_verdict();
+}
+
 /* ------------------------------------------------------------------------------------------------ hostile */
 
 struct hostile {

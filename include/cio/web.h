@@ -188,6 +188,19 @@ int cio_web_read_body(cio_web_request *req, const char **data, size_t *len);
 cio_http_body_in *cio_web_body(cio_web_request *req);
 
 /*
+ * await request.post(): the fields of an application/x-www-form-urlencoded or multipart/form-data body, read whole
+ * on the first call (bounded by client_max_size, file parts included: stream large uploads with
+ * cio_http_form_open on cio_web_body instead). cio_web_form gives the first field `name`; cio_web_form_at the
+ * `i`th field in order. Values are decoded ("+" is a space in urlencoded ones), NUL-terminated, valid while the
+ * handler runs; `len` (may be NULL) is the value's length (a multipart value may hold NULs).
+ * Returns: 0 (cio_web_form) or 1 (cio_web_form_at) with a field. Errors: -ENOENT no such field, or a body of
+ *          another type (it has no fields); the body's and the multipart parser's errors (CIO_EHTTP_BODY_LIMIT:
+ *          413 when returned); -ENOMEM. A body read as a form cannot be read again.
+ */
+int cio_web_form(cio_web_request *req, const char *name, const char **value, size_t *len);
+int cio_web_form_at(cio_web_request *req, size_t i, const char **name, const char **value, size_t *len);
+
+/*
  * Per-request storage for middleware and handlers (aiohttp's request["key"]): `key` is compared by address, so
  * a static variable's address is a key nobody else can take. Set NULL to remove. Errors: -ENOMEM.
  */

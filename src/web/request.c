@@ -305,3 +305,153 @@ int cio_web_read_body(cio_web_request *req, const char **data, size_t *len)
         *len = req->body_len;
     return 0;
 }
+
+/* ------------------------------------------------------------------------------------------------ forms */
+
+/* The media type of Content-Type, without parameters, compared without case. */
+static bool content_type_is(cio_web_request *req, const char *type)
+{
+    const cio_http_header *h = cio_http_header_find(req->head, "Content-Type", NULL);
+    if (!h)
+        return false;
+    cio_http_str v = h->value;
+    size_t n = 0;
+    while (n < v.len && v.ptr[n] != ';' && v.ptr[n] != ' ' && v.ptr[n] != '\t')
+        n++;
+    return cio_http_str_ieq((cio_http_str){v.ptr, n}, type);
+}
+
+static int form_add(cio_web_request *req, size_t *cap, const char *name, const char *value, size_t len)
+{
+    if (req->nform == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        struct web_form_field *f = cio__web_alloc(&req->arena, ncap * sizeof(*f));
+        if (!f)
+            return -ENOMEM;
+        if (req->nform)
+            memcpy(f, req->form, req->nform * sizeof(*f));
+        req->form = f;
+        *cap = ncap;
+    }
+    req->form[req->nform++] = (struct web_form_field){name, value, len};
+    return 0;
+}
+
+static int read_urlencoded(cio_web_request *req)
+{
+    const char *data;
+    size_t len, cap = 0;
+    int rc = cio_web_read_body(req, &data, &len);
+    if (rc < 0)
+        return rc;
+    cio_http_str rest = {data, len}, n, v;
+    while (cio_url_query_next(&rest, &n, &v) == 1) {
+        char *name = cio__web_alloc(&req->arena, n.len + 1), *value = cio__web_alloc(&req->arena, v.len + 1);
+        if (!name || !value)
+            return -ENOMEM;
+        ssize_t nl = cio_url_decode(name, n.len + 1, n.ptr, n.len, CIO_URL_PLUS_SPACE);
+        ssize_t vl = v.len ? cio_url_decode(value, v.len + 1, v.ptr, v.len, CIO_URL_PLUS_SPACE) : 0;
+        if (nl < 0 || vl < 0)
+            return CIO_EHTTP_BAD_PERCENT;
+        name[nl] = 0;
+        value[vl] = 0;
+        if ((rc = form_add(req, &cap, name, value, (size_t)vl)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int read_multipart(cio_web_request *req)
+{
+    cio_http_body_in *b = cio_web_body(req);
+    if (!b)
+        return req->body_err ? req->body_err : -ENOMEM;
+    cio_http_form *f;
+    int rc = cio_http_form_open(&f, b, req->head, NULL, 0);
+    if (rc < 0)
+        return rc;
+    size_t cap = 0;
+    cio_buf acc = {0};
+    size_t acc_cap = 0;
+    const cio_http_head *ph;
+    while ((rc = cio_http_form_next_part(f, &ph)) == 1) {
+        char nbuf[256];
+        ssize_t nl = cio_http_form_part_name(f, nbuf, sizeof nbuf);
+        if (nl < 0)
+            nbuf[nl = 0] = 0; /* a part without a name is kept under "" */
+        acc.len = 0;
+        const void *p;
+        size_t n;
+        while ((rc = cio_http_form_part_next(f, &p, &n)) == 1) {
+            if (acc.len + n + 1 > acc_cap) {
+                size_t ncap = (acc.len + n + 1) * 2;
+                char *d = cio__realloc(acc.data, ncap);
+                if (!d) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                acc.data = d;
+                acc_cap = ncap;
+            }
+            memcpy(acc.data + acc.len, p, n);
+            acc.len += n;
+        }
+        if (rc < 0)
+            break;
+        char *name = cio__web_strndup(&req->arena, nbuf, (size_t)nl);
+        char *value = cio__web_strndup(&req->arena, acc.data ? acc.data : "", acc.len);
+        if (!name || !value || (rc = form_add(req, &cap, name, value, acc.len)) < 0) {
+            rc = -ENOMEM;
+            break;
+        }
+    }
+    cio__free(acc.data);
+    cio_http_form_close(f);
+    return rc < 0 ? rc : 0;
+}
+
+static int read_form(cio_web_request *req)
+{
+    if (!req->form_read) {
+        req->form_read = true;
+        if (content_type_is(req, "application/x-www-form-urlencoded"))
+            req->form_err = read_urlencoded(req);
+        else if (content_type_is(req, "multipart/form-data"))
+            req->form_err = read_multipart(req);
+    }
+    return req->form_err;
+}
+
+int cio_web_form(cio_web_request *req, const char *name, const char **value, size_t *len)
+{
+    if (!req || !name || !value)
+        return -EINVAL;
+    int rc = read_form(req);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < req->nform; i++) {
+        if (!strcmp(req->form[i].name, name)) {
+            *value = req->form[i].value;
+            if (len)
+                *len = req->form[i].len;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+int cio_web_form_at(cio_web_request *req, size_t i, const char **name, const char **value, size_t *len)
+{
+    if (!req || !name || !value)
+        return -EINVAL;
+    int rc = read_form(req);
+    if (rc < 0)
+        return rc;
+    if (i >= req->nform)
+        return -ENOENT;
+    *name = req->form[i].name;
+    *value = req->form[i].value;
+    if (len)
+        *len = req->form[i].len;
+    return 1;
+}

@@ -129,6 +129,11 @@ struct web_kv {
     void *value;
 };
 
+struct web_form_field {
+    const char *name, *value;
+    size_t len;
+};
+
 struct web_field {
     const char *name, *value;
     size_t nlen, vlen;
@@ -152,8 +157,8 @@ struct cio_web_request {
     struct web_route *route;
     cio_http_body_in body;
     bool body_open;
-    int body_err;  /* why the body reader could not start */
-    bool answered; /* the final response's head is out (or in the connection's output) */
+    int body_err;   /* why the body reader could not start */
+    bool answered;  /* the final response's head is out (or in the connection's output) */
     bool body_read; /* read_body's copy is in body_data */
     const char *body_data;
     size_t body_len;
@@ -163,6 +168,10 @@ struct cio_web_request {
     bool head_method;
     struct web_kv *kv;
     size_t nkv, capkv;
+    struct web_form_field *form; /* cio_web_form's fields, once read */
+    size_t nform;
+    int form_err;
+    bool form_read;
     struct web_arena arena;
 };
 

@@ -921,6 +921,74 @@ Test(web, expect_100_continue_only_when_the_body_is_read)
     wk_verdict();
 }
 
+/* request.post(): every field, in order, as "name=value;"; and one by name. */
+static int h_fields(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)arg;
+    char out[1024];
+    size_t n = 0;
+    const char *name, *value;
+    size_t len;
+    int rc;
+    for (size_t i = 0; (rc = cio_web_form_at(req, i, &name, &value, &len)) == 1; i++)
+        n += (size_t)snprintf(out + n, sizeof out - n, "%s=%.*s;", name, (int)len, value);
+    if (rc != -ENOENT)
+        return rc;
+    rc = cio_web_form(req, "b", &value, NULL);
+    n += (size_t)snprintf(out + n, sizeof out - n, "b:%s", rc == 0 ? value : cio_strerror(rc));
+    WK_EQ(cio_web_form(req, "nope", &value, NULL), -ENOENT);
+    return cio_web_respond(res, 200, "text/plain", out, n);
+}
+
+static int form_body(void *arg)
+{
+    (void)arg;
+    cio_web_app *app;
+    WK_EQ(cio_web_app_open(&app, &(cio_web_app_opts){.client_max_size = 300}), 0);
+    WK_EQ(cio_web_post(app, "/fields", h_fields, NULL), 0);
+    cio_web_test *t;
+    WK_EQ(cio_web_test_open(&t, app, NULL), 0);
+    cio_web_test_response r;
+    const char *const url[] = {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8", NULL};
+    WK_EQ(cio_web_test_request(t, "POST", "/fields", url, W("a=1&b=x+y%21&&c&%E2%82%AC=%E2%82%AC"), &r), 0);
+    WK_STREQ(r.body.data, "a=1;b=x y!;c=;\xE2\x82\xAC=\xE2\x82\xAC;b:x y!");
+    cio_web_test_response_fini(&r);
+    WK_EQ(cio_web_test_request(t, "POST", "/fields", url, W("a=%zz"), &r), 0);
+    WK_EQ(r.status, 400);
+    cio_web_test_response_fini(&r);
+    const char *const mp[] = {"Content-Type", "multipart/form-data; boundary=XyZ", NULL};
+    static const char body[] = "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\none\r\n"
+                               "--XyZ\r\nContent-Disposition: form-data; name=\"b\"; filename=\"b.txt\"\r\n"
+                               "Content-Type: text/plain\r\n\r\nfile\r\nbody\r\n--XyZ--\r\n";
+    WK_EQ(cio_web_test_request(t, "POST", "/fields", mp, body, sizeof body - 1, &r), 0);
+    WK_STREQ(r.body.data, "a=one;b=file\r\nbody;b:file\r\nbody");
+    cio_web_test_response_fini(&r);
+    /* Truncated multipart: the parser's error, a 400. */
+    WK_EQ(cio_web_test_request(t, "POST", "/fields", mp, body, 40, &r), 0);
+    WK_EQ(r.status, 400);
+    cio_web_test_response_fini(&r);
+    /* Another type has no fields. */
+    const char *const text[] = {"Content-Type", "text/plain", NULL};
+    WK_EQ(cio_web_test_request(t, "POST", "/fields", text, W("b=1"), &r), 0);
+    WK_STREQ(r.body.data, "b:no such file or directory");
+    cio_web_test_response_fini(&r);
+    /* Over client_max_size: 413. */
+    static char big[400];
+    memset(big, 'a', sizeof big);
+    WK_EQ(cio_web_test_request(t, "POST", "/fields", url, big, sizeof big, &r), 0);
+    WK_EQ(r.status, 413);
+    cio_web_test_response_fini(&r);
+    WK_EQ(cio_web_test_close(t, CIO_SEC(5)), 0);
+    cio_web_app_close(app);
+    return 0;
+}
+
+Test(web, form_fields_from_urlencoded_and_multipart_bodies)
+{
+    tst_run(form_body, NULL);
+    wk_verdict();
+}
+
 /* A protocol switch: the handler answers 101 and speaks on the stream (here: an upper-casing echo) until the
    client ends; the server then closes, never reading another request. */
 static int h_upgrade(cio_web_request *req, cio_web_response *res, void *arg)

@@ -81,9 +81,9 @@ static int echo_body(void *arg)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/any/path?q=1", r.port);
     cio_buf out = {0};
     WK_EQ(curl((char *[]){"--data-binary", "echo me", "-H", "Content-Type: text/x-echo", "-i", url, NULL}, &out), 0);
-    WK_CHECK(out.data && !strncmp(out.data, "HTTP/1.1 200 OK\r\n", 17), "%s", out.data);
-    WK_CHECK(out.data && strstr(out.data, "Content-Type: text/x-echo\r\n"), "%s", out.data);
-    WK_CHECK(out.data && strstr(out.data, "Content-Length: 7\r\n\r\necho me"), "%s", out.data);
+    WK_CHECK(out.data && !strncmp(out.data, "HTTP/1.1 200 OK\r\n", 17), "%s", wk_s(out.data));
+    WK_CHECK(out.data && strstr(out.data, "Content-Type: text/x-echo\r\n"), "%s", wk_s(out.data));
+    WK_CHECK(out.data && strstr(out.data, "Content-Length: 7\r\n\r\necho me"), "%s", wk_s(out.data));
     cio_buf_free(&out);
     WK_EQ(curl((char *[]){"-X", "PATCH", "-T", "-", url, NULL}, &out), 0); /* stdin is empty: a chunked empty body */
     WK_EQ(out.len, 0);

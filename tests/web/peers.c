@@ -165,12 +165,13 @@ static int curl_body(void *arg)
     cio_buf_free(&out);
     /* HTTP/1.0: the response is 1.0 too, and closes. */
     WK_EQ(run((char *[]){CURL, "--http1.0", "-i", url(&s, "/hello/old"), NULL}, NULL, 0, &out), 0);
-    WK_CHECK(out.data && !strncmp(out.data, "HTTP/1.0 200 OK\r\n", 17), "%s", out.data);
+    WK_CHECK(out.data && !strncmp(out.data, "HTTP/1.0 200 OK\r\n", 17), "%s", wk_s(out.data));
     WK_CHECK(out.data && strstr(out.data, "\r\n\r\nHello, old"));
     cio_buf_free(&out);
     /* HEAD. */
     WK_EQ(run((char *[]){CURL, "-I", url(&s, "/hello/head"), NULL}, NULL, 0, &out), 0);
-    WK_CHECK(out.data && strstr(out.data, "Content-Length: 11\r\n") && !strstr(out.data, "Hello"), "%s", out.data);
+    WK_CHECK(out.data && strstr(out.data, "Content-Length: 11\r\n") && !strstr(out.data, "Hello"), "%s",
+             wk_s(out.data));
     cio_buf_free(&out);
     /* A large body with Expect: 100-continue, from stdin with a length. */
     size_t big = 3 << 20;
@@ -188,7 +189,7 @@ static int curl_body(void *arg)
     /* After the final head (a 100 Continue may come first). */
     const char *final = out.data ? strstr(out.data, "HTTP/1.1 200") : NULL;
     const char *body = final ? strstr(final, "\r\n\r\n") : NULL;
-    WK_CHECK(out.data && strstr(out.data, "X-Framing: chunked\r\n"), "%.300s", out.data);
+    WK_CHECK(out.data && strstr(out.data, "X-Framing: chunked\r\n"), "%.300s", wk_s(out.data));
     WK_CHECK(body && out.len - (size_t)(body + 4 - out.data) == big && !memcmp(body + 4, data, big));
     cio_buf_free(&out);
     /* Multipart with a file part. */
@@ -209,7 +210,7 @@ static int curl_body(void *arg)
     char *second = out.data ? strchr(out.data, '\n') : NULL;
     WK_CHECK(second && out.len == 3 * (size_t)(second + 1 - out.data) &&
                  !memcmp(out.data, second + 1, (size_t)(second + 1 - out.data)),
-             "%s", out.data);
+             "%s", wk_s(out.data));
     cio_buf_free(&out);
     free(data);
     server_close(&s);

@@ -31,6 +31,12 @@ __attribute__((format(printf, 3, 4))) static inline void wk_fail(int line, const
     }
 }
 
+/* A string for a message, never NULL. */
+static inline const char *wk_s(const char *p)
+{
+    return p ? p : "(null)";
+}
+
 static inline bool wk_streq(const char *a, const char *b)
 {
     return a && b && !strcmp(a, b);

@@ -88,7 +88,7 @@ out:
 int main(int argc, char **argv)
 {
     struct config cfg = {.host = "127.0.0.1", .port = 8080, .workers = 1};
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--host") && v)
             cfg.host = v;
@@ -108,7 +108,6 @@ int main(int argc, char **argv)
                     argv[0]);
             return 2;
         }
-        i++;
     }
     if (!cfg.cert != !cfg.key) {
         fprintf(stderr, "http_echo: --cert and --key go together\n");

@@ -144,6 +144,9 @@ extern "C" {
     X(EHTTP_BAD_FIELD,     4336, "HTTP: a start line or header field the writer refuses (CR, LF, NUL, not a token)") \
     X(EHTTP_BODY_OVERRUN,  4337, "HTTP: more body bytes written than the Content-Length declared")     \
     X(EHTTP_BODY_SHORT,    4338, "HTTP: body ended before the Content-Length it declared")                          \
+    X(EHTTP_CODING_UNSUPPORTED, 4360, "HTTP: a content coding cio does not decode (not gzip, deflate, br, zstd)") \
+    X(EHTTP_CODING_CORRUPT, 4361, "HTTP: a compressed body that is not valid in its coding")            \
+    X(EHTTP_CODING_TRUNCATED, 4362, "HTTP: a compressed body that ended before its coded stream did")   \
     X(EHTTP_MP_NOT_MULTIPART, 4370, "HTTP: Content-Type is not multipart")                         \
     X(EHTTP_MP_BAD_BOUNDARY, 4371, "HTTP: multipart boundary missing or not 1-70 valid characters") \
     X(EHTTP_MP_BAD_DELIMITER, 4372, "HTTP: multipart boundary followed by other than CRLF or \"--\"") \

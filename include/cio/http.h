@@ -350,12 +350,20 @@ typedef struct cio_http_body_opts {
     bool send_continue;
     /* The longest line cio_http_body_next_line returns; 0: 64 KiB. */
     size_t max_line;
+    /* Decode the body's content codings (aiohttp's auto_decompress): with cio_http_body_init_request/_response,
+       those the head's Content-Encoding lists; with cio_http_body_init, those in `content_encoding`. Every way of
+       reading then hands out decoded bytes, and max_size bounds them (a decompression bomb is
+       CIO_EHTTP_BODY_LIMIT after at most max_size bytes and one buffer of work). */
+    bool decode;
+    cio_http_str content_encoding;
 } cio_http_body_opts;
 
 /*
  * Start reading a body of framing `framing` (enum cio_http_body; `length` for CIO_HTTP_BODY_LENGTH) from `s`.
  * CIO_HTTP_BODY_TUNNEL reads as until-close. `opts` may be NULL.
- * Errors: -EINVAL bad arguments; CIO_EHTTP_BODY_TOO_LARGE a length above max_size. Nothing is read yet.
+ * Errors: -EINVAL bad arguments; CIO_EHTTP_BODY_TOO_LARGE a length above max_size (of the coded bytes, when
+ *         decoding); with decode, CIO_EHTTP_CODING_UNSUPPORTED a coding not decoded here (a server answers 415),
+ *         CIO_EHTTP_BAD_LIST, -ENOMEM. Nothing is read yet.
  * Ownership: the reader keeps `s` (which must outlive it) and nothing of `opts`; finish with cio_http_body_fini.
  */
 int cio_http_body_init(cio_http_body_in *b, cio_stream *s, int framing, uint64_t length,
@@ -371,9 +379,11 @@ int cio_http_body_init_response(cio_http_body_in *b, cio_stream *s, const cio_ht
  * `async for chunk in body`: the next piece of the body, as a view valid until the reader's next call.
  * Returns: 1 with a piece (len > 0); 0 at the end of the body (the stream then holds what follows it).
  * Errors: CIO_EHTTP_BODY_TRUNCATED the stream ended before the body did; CIO_EHTTP_BODY_LIMIT the body is longer
- *         than max_size; chunked framing errors (CIO_EHTTP_BAD_CHUNK_SIZE, ...); the stream's read errors,
- *         CIO_EREADTIMEOUT, -ETIMEDOUT, -ECANCELED. An error sticks (every later call returns it), except a wait
- *         cut short (a timeout, cancellation) or -EBUSY, after which reading may go on.
+ *         than max_size; when decoding, CIO_EHTTP_CODING_CORRUPT (or bytes after the coded stream) and
+ *         CIO_EHTTP_CODING_TRUNCATED (the body ended within it): never partial data taken for whole; chunked framing
+ * errors (CIO_EHTTP_BAD_CHUNK_SIZE, ...); the stream's read errors, CIO_EREADTIMEOUT, -ETIMEDOUT, -ECANCELED. An error
+ * sticks (every later call returns it), except a wait cut short (a timeout, cancellation) or -EBUSY, after which
+ * reading may go on.
  */
 int cio_http_body_next(cio_http_body_in *b, const void **data, size_t *len);
 
@@ -427,6 +437,43 @@ int cio_http_body_trailers(cio_http_body_in *b, cio_http_head *t);
 /* Release what the reader holds (decoders, line buffer) and consume what its last view covered. It does not read
    the rest of the body: discard first to reuse the connection. */
 void cio_http_body_fini(cio_http_body_in *b);
+
+/* ---- Content codings (RFC 9110 section 8.4) ---- */
+
+enum cio_http_coding {
+    CIO_HTTP_CODING_IDENTITY = 0,
+    CIO_HTTP_CODING_GZIP = 1,    /* zlib's gzip format; "x-gzip" reads as it */
+    CIO_HTTP_CODING_DEFLATE = 2, /* read zlib-wrapped or raw (as browsers accept both), written zlib-wrapped */
+    CIO_HTTP_CODING_BR = 3,      /* Brotli (libbrotli) */
+    CIO_HTTP_CODING_ZSTD = 4,    /* Zstandard (libzstd), its window at most 8 MiB (RFC 9659) */
+};
+#define CIO_HTTP_CODING_BIT(c) (1u << (c))
+/* The most codings one body may stack (Content-Encoding: gzip, br). */
+#define CIO_HTTP_MAX_CODINGS 4
+
+/* The coding a name names (case-insensitive), or CIO_EHTTP_CODING_UNSUPPORTED; and the name of a coding (NULL for
+   none). */
+int cio_http_coding_from_name(cio_http_str name);
+const char *cio_http_coding_name(int coding);
+
+/*
+ * A Content-Encoding value into `codings` in the order they were applied (the first listed, the first applied:
+ * decode from the last). identity is dropped.
+ * Returns: the count. Errors: CIO_EHTTP_CODING_UNSUPPORTED a coding other than those above, or more than `max`;
+ *          CIO_EHTTP_BAD_LIST; -EINVAL.
+ */
+int cio_http_codings_parse(cio_http_str value, int *codings, size_t max);
+
+/*
+ * A server's choice of coding for a response, from the request's Accept-Encoding (`present` false: no such field)
+ * and the codings it offers (a mask of CIO_HTTP_CODING_BIT). Weights as RFC 9110 section 12.5.3 gives them: a
+ * coding named with q=0, or not named with no "*", is not acceptable; the highest weight wins, ties going to br,
+ * zstd, gzip, deflate in that order; identity is the fallback unless refused ("identity;q=0", or "*;q=0" without
+ * identity). No Accept-Encoding at all: identity (the client did not ask for compression).
+ * Returns: the coding. Errors: -ENOENT  nothing acceptable, identity included (a server may answer 406, or send
+ *          identity anyway).
+ */
+int cio_http_accept_coding(cio_http_str accept, bool present, unsigned offered);
 
 /* ---- Messages on streams: writing ---- */
 
@@ -484,6 +531,7 @@ typedef struct cio_http_body_out {
     int framing;
     int err;
     bool ended;
+    void *coder; /* cio_http_body_out_set_coding's encoder */
 } cio_http_body_out;
 
 /* Errors: -EINVAL a NULL stream or an unknown framing. */
@@ -502,6 +550,18 @@ int cio_http_body_out_drain(cio_http_body_out *w);
  * -EINVAL trailers for a body that is not chunked, or a second end; the stream's write errors.
  */
 int cio_http_body_out_end(cio_http_body_out *w, cio_http_head_out *trailers);
+
+/*
+ * Compress what is written from here on with `coding` (CIO_HTTP_CODING_GZIP, _DEFLATE, _BR, _ZSTD) at `level` (0:
+ * gzip 6, br 5, zstd 3), the head having said so in Content-Encoding. Each write is compressed as it comes (the
+ * encoder may hold bytes back until more come or the end); cio_http_body_out_drain flushes nothing extra; the end
+ * finishes the coded stream. `count` stays the bytes given (before coding).
+ * Errors: -EINVAL a framing other than chunked or until-close (a length cannot be known before compressing), a bad
+ *         coding or level, after a write; -ENOMEM. Free with cio_http_body_out_fini if the body is not ended.
+ */
+int cio_http_body_out_set_coding(cio_http_body_out *w, int coding, int level);
+/* Release the encoder of a writer that was not ended (an error path). Idempotent; a writer without one is fine. */
+void cio_http_body_out_fini(cio_http_body_out *w);
 
 /* ---- Multipart ---- */
 

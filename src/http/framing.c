@@ -85,6 +85,8 @@ int cio_http_error_status(int err)
         return 431;
     case CIO_EHTTP_VERSION:
         return 505;
+    case CIO_EHTTP_CODING_UNSUPPORTED:
+        return 415;
     default:
         return err <= -4300 && err > -4400 ? 400 : 0;
     }

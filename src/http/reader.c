@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "http/coding.h"
 #include "internal.h"
 
 #define DEFAULT_MAX_SIZE ((uint64_t)1 << 30)
+#define DEC_BUF          ((size_t)64 * 1024)
 #define DEFAULT_MAX_LINE ((size_t)64 * 1024)
 
 /* ------------------------------------------------------------------------------------------------ heads */
@@ -79,7 +81,30 @@ struct body {
     size_t max_line;
     char *line; /* next_line's buffer for a line that spans views, made on first need */
     size_t line_len, line_cap;
+    struct decoding *dec; /* with opts.decode and a coding: the decoders, else NULL */
     cio_http_chunked ch;
+};
+
+/*
+ * The decoders of a coded body, stage 0 reading the raw body (the last coding applied) and each next stage reading
+ * the one before's output; the last stage's output is what the reader hands out. Each stage keeps its input view
+ * until it has taken all of it, so the raw view (in the stream's buffer) is given back only then.
+ */
+struct stage {
+    struct cio__dec *dec;
+    const uint8_t *in;
+    size_t in_len;
+    bool eof;     /* its input has ended */
+    bool full;    /* its last step filled the output: it may hold more without new input */
+    bool ended;   /* its coded stream has ended */
+    uint8_t *out; /* its output buffer (DEC_BUF) */
+};
+
+struct decoding {
+    size_t n;
+    uint64_t raw; /* coded bytes taken off the stream */
+    bool done;    /* the decoded end has been handed out */
+    struct stage st[CIO_HTTP_MAX_CODINGS];
 };
 _Static_assert(sizeof(struct body) <= sizeof(cio_http_body_in), "grow cio_http_body_in.opaque");
 _Static_assert(_Alignof(struct body) <= _Alignof(cio_http_body_in), "align cio_http_body_in.opaque");
@@ -87,6 +112,56 @@ _Static_assert(_Alignof(struct body) <= _Alignof(cio_http_body_in), "align cio_h
 static struct body *B(cio_http_body_in *b)
 {
     return (struct body *)b;
+}
+
+static void decoding_free(struct decoding *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n; i++) {
+        cio__dec_free(d->st[i].dec);
+        cio__free(d->st[i].out);
+    }
+    cio__free(d);
+}
+
+/* The decoders for a Content-Encoding value; none for identity. */
+static int decoding_open(struct body *b, cio_http_str value)
+{
+    int codings[CIO_HTTP_MAX_CODINGS];
+    int n = value.len ? cio_http_codings_parse(value, codings, CIO_HTTP_MAX_CODINGS) : 0;
+    if (n <= 0)
+        return n;
+    struct decoding *d = cio__calloc(1, sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        struct stage *st = &d->st[d->n];
+        if (!(st->out = cio__malloc(DEC_BUF)) || cio__dec_new(&st->dec, codings[n - 1 - i]) < 0) {
+            cio__free(st->out);
+            decoding_free(d);
+            return -ENOMEM;
+        }
+        d->n++;
+    }
+    b->dec = d;
+    return 0;
+}
+
+/* Options with the head's Content-Encoding, when decoding. */
+static const cio_http_body_opts *with_coding(const cio_http_head *h, const cio_http_body_opts *o,
+                                             cio_http_body_opts *tmp)
+{
+    if (!o || !o->decode)
+        return o;
+    *tmp = *o;
+    tmp->content_encoding = (cio_http_str){0};
+    const cio_http_header *f = cio_http_header_find(h, "Content-Encoding", NULL);
+    if (f)
+        tmp->content_encoding = f->value;
+    if (f && cio_http_header_find(h, "Content-Encoding", f))
+        tmp->content_encoding = (cio_http_str){"x-repeated", 10}; /* two fields: not guessed at */
+    return tmp;
 }
 
 int cio_http_body_init(cio_http_body_in *out, cio_stream *s, int framing, uint64_t length, const cio_http_body_opts *o)
@@ -112,6 +187,11 @@ int cio_http_body_init(cio_http_body_in *out, cio_stream *s, int framing, uint64
         cio_http_chunked_init(&b->ch, &co);
     }
     bool empty = framing == CIO_HTTP_BODY_NONE || (framing == CIO_HTTP_BODY_LENGTH && length == 0);
+    if (o && o->decode && framing != CIO_HTTP_BODY_NONE) {
+        int rc = decoding_open(b, o->content_encoding);
+        if (rc < 0)
+            return rc;
+    }
     b->send_continue = o && o->send_continue && !empty;
     return 0;
 }
@@ -122,7 +202,8 @@ int cio_http_body_init_request(cio_http_body_in *b, cio_stream *s, const cio_htt
         return -EINVAL;
     uint64_t len;
     int framing = cio_http_request_body(h, &len);
-    return cio_http_body_init(b, s, framing, len, o);
+    cio_http_body_opts tmp;
+    return cio_http_body_init(b, s, framing, len, with_coding(h, o, &tmp));
 }
 
 int cio_http_body_init_response(cio_http_body_in *b, cio_stream *s, const cio_http_head *h, const char *method,
@@ -132,7 +213,8 @@ int cio_http_body_init_response(cio_http_body_in *b, cio_stream *s, const cio_ht
         return -EINVAL;
     uint64_t len;
     int framing = cio_http_response_body(h, method, &len);
-    return cio_http_body_init(b, s, framing, len, o);
+    cio_http_body_opts tmp;
+    return cio_http_body_init(b, s, framing, len, with_coding(h, o, &tmp));
 }
 
 static int fail(struct body *b, int err)
@@ -172,7 +254,8 @@ static int first_wait(struct body *b)
 /* Take `n` bytes at `p` as the current view (covering `used` stream bytes), checking the size limit. */
 static int hand_out(struct body *b, const char *p, size_t n, size_t used)
 {
-    if (n > b->max - b->count)
+    /* Decoding, the coded bytes are bounded too (a Content-Length above the limit was refused at init). */
+    if (n > b->max - (b->dec ? b->dec->raw : b->count))
         return fail(b, CIO_EHTTP_BODY_LIMIT);
     b->cur = p;
     b->cur_len = n;
@@ -281,12 +364,8 @@ static int next_chunked(struct body *b)
 }
 
 /* Make the next raw view current: 1, 0 at the end, or an error. */
-static int advance(struct body *b)
+static int raw_advance(struct body *b)
 {
-    if (b->state == B_FAILED)
-        return b->err;
-    if (b->cur_len > 0)
-        return 1;
     int rc = settle(b);
     if (rc < 0)
         return fail(b, rc);
@@ -304,6 +383,86 @@ static int advance(struct body *b)
     default:
         return finish(b);
     }
+}
+
+/*
+ * Up to DEC_BUF decoded bytes of stage `k` into its buffer: their count, 0 at the end of its stream, or an error.
+ * A stage that filled its buffer last time is stepped again before it is given more input: it may hold output.
+ */
+static ssize_t pull(struct body *b, size_t k)
+{
+    struct decoding *d = b->dec;
+    struct stage *st = &d->st[k];
+    for (;;) {
+        if (st->in_len == 0 && !st->eof && !st->full) {
+            if (k == 0) {
+                int rc = raw_advance(b);
+                if (rc < 0)
+                    return rc;
+                if (rc == 0) {
+                    st->eof = true;
+                } else {
+                    st->in = (const uint8_t *)b->cur;
+                    st->in_len = b->cur_len;
+                    d->raw += b->cur_len;
+                    b->cur_len = 0; /* taken; the stream's bytes stay until the next raw_advance */
+                }
+            } else {
+                ssize_t n = pull(b, k - 1);
+                if (n < 0)
+                    return n;
+                if (n == 0) {
+                    st->eof = true;
+                } else {
+                    st->in = d->st[k - 1].out;
+                    st->in_len = (size_t)n;
+                }
+            }
+        }
+        size_t made;
+        int rc = cio__dec_step(st->dec, &st->in, &st->in_len, st->out, DEC_BUF, &made);
+        if (rc < 0)
+            return rc;
+        st->full = made == DEC_BUF;
+        st->ended = rc == 1;
+        if (made)
+            return (ssize_t)made;
+        if (st->full)
+            continue;
+        if (st->eof && st->in_len == 0)
+            return st->ended ? 0 : CIO_EHTTP_CODING_TRUNCATED;
+    }
+}
+
+/* Make the next decoded view current. At the decoded end, the raw body is at its end too. */
+static int dec_advance(struct body *b)
+{
+    struct decoding *d = b->dec;
+    if (d->done)
+        return 0;
+    b->cur = NULL;
+    ssize_t n = pull(b, d->n - 1);
+    if (n < 0)
+        return fail(b, (int)n);
+    if (n == 0) {
+        d->done = true;
+        return 0;
+    }
+    if ((uint64_t)n > b->max - b->count)
+        return fail(b, CIO_EHTTP_BODY_LIMIT);
+    b->cur = (const char *)d->st[d->n - 1].out;
+    b->cur_len = (size_t)n;
+    return 1;
+}
+
+/* Make the next view current: 1, 0 at the end, or an error. */
+static int advance(struct body *b)
+{
+    if (b->state == B_FAILED)
+        return b->err;
+    if (b->cur_len > 0)
+        return 1;
+    return b->dec ? dec_advance(b) : raw_advance(b);
 }
 
 /* Take up to `max` bytes of the current view. */
@@ -487,7 +646,8 @@ bool cio_http_body_continue_pending(const cio_http_body_in *body)
 
 bool cio_http_body_done(const cio_http_body_in *body)
 {
-    return body && ((const struct body *)body)->state == B_DONE;
+    const struct body *b = (const struct body *)body;
+    return b && b->state == B_DONE && (!b->dec || b->dec->done);
 }
 
 uint64_t cio_http_body_count(const cio_http_body_in *body)
@@ -526,5 +686,7 @@ void cio_http_body_fini(cio_http_body_in *body)
     cio__free(b->line);
     b->line = NULL;
     b->line_len = b->line_cap = 0;
+    decoding_free(b->dec);
+    b->dec = NULL;
     b->s = NULL;
 }

@@ -2,9 +2,12 @@
  * Content-Length or chunked, from memory or a file. */
 #include "cio/http.h"
 
+#include "http/coding.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "http/scan.h"
 #include "internal.h"
@@ -288,13 +291,10 @@ static size_t chunk_line(char *out, size_t len)
     return (size_t)snprintf(out, 20, "%zx\r\n", len);
 }
 
-int cio_http_body_out_write(cio_http_body_out *w, const void *data, size_t len)
+/* `len` (> 0) bytes as the framing wants them, uncounted. */
+static int frame_write(cio_http_body_out *w, const void *data, size_t len)
 {
-    if (!w || (!data && len > 0))
-        return -EINVAL;
-    int rc = body_room(w, len);
-    if (rc < 0 || len == 0)
-        return rc;
+    int rc;
     if (w->framing == CIO_HTTP_BODY_CHUNKED) {
         char size[20];
         struct iovec v[3] = {{size, chunk_line(size, len)}, {(void *)data, len}, {(void *)"\r\n", 2}};
@@ -302,12 +302,80 @@ int cio_http_body_out_write(cio_http_body_out *w, const void *data, size_t len)
     } else {
         rc = cio_stream_write(w->s, data, len);
     }
+    return rc < 0 ? body_failed(w, rc) : 0;
+}
+
+static int emit_coded(void *arg, const uint8_t *p, size_t n)
+{
+    return frame_write(arg, p, n);
+}
+
+int cio_http_body_out_write(cio_http_body_out *w, const void *data, size_t len)
+{
+    if (!w || (!data && len > 0))
+        return -EINVAL;
+    int rc = body_room(w, len);
+    if (rc < 0 || len == 0)
+        return rc;
+    rc = w->coder ? cio__enc_write(w->coder, data, len, false, emit_coded, w) : frame_write(w, data, len);
     if (rc < 0)
         return body_failed(w, rc);
     w->count += len;
     if (w->framing == CIO_HTTP_BODY_LENGTH)
         w->left -= len;
     return 0;
+}
+
+int cio_http_body_out_set_coding(cio_http_body_out *w, int coding, int level)
+{
+    if (!w || w->coder || w->count || w->ended ||
+        (w->framing != CIO_HTTP_BODY_CHUNKED && w->framing != CIO_HTTP_BODY_UNTIL_CLOSE))
+        return -EINVAL;
+    if (coding == CIO_HTTP_CODING_IDENTITY)
+        return 0;
+    struct cio__enc *e;
+    int rc = cio__enc_new(&e, coding, level);
+    if (rc < 0)
+        return rc;
+    w->coder = e;
+    return 0;
+}
+
+void cio_http_body_out_fini(cio_http_body_out *w)
+{
+    if (w && w->coder) {
+        cio__enc_free(w->coder);
+        w->coder = NULL;
+    }
+}
+
+/* A file through the encoder: read in pieces (from the page cache, as the plain path's sendfile does) and
+   compressed. */
+static ssize_t coded_file(cio_http_body_out *w, int fd, off_t offset, size_t count)
+{
+    char *buf = cio__malloc(65536);
+    if (!buf)
+        return -ENOMEM;
+    size_t done = 0;
+    int rc = 0;
+    while (done < count) {
+        size_t want = count - done < 65536 ? count - done : 65536;
+        ssize_t n = pread(fd, buf, want, offset + (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? -errno : -EIO; /* a file that ended early */
+            break;
+        }
+        if ((rc = cio__enc_write(w->coder, (const uint8_t *)buf, (size_t)n, false, emit_coded, w)) < 0)
+            break;
+        done += (size_t)n;
+    }
+    cio__free(buf);
+    if (rc < 0)
+        return body_failed(w, rc);
+    w->count += done;
+    return (ssize_t)done;
 }
 
 ssize_t cio_http_body_out_sendfile(cio_http_body_out *w, int file_fd, off_t offset, size_t count)
@@ -317,6 +385,8 @@ ssize_t cio_http_body_out_sendfile(cio_http_body_out *w, int file_fd, off_t offs
     int rc = body_room(w, count);
     if (rc < 0 || count == 0)
         return rc;
+    if (w->coder)
+        return coded_file(w, file_fd, offset, count);
     if (w->framing == CIO_HTTP_BODY_CHUNKED) {
         char size[20];
         if ((rc = cio_stream_write(w->s, size, chunk_line(size, count))) < 0)
@@ -350,6 +420,13 @@ int cio_http_body_out_end(cio_http_body_out *w, cio_http_head_out *trailers)
         return -EINVAL;
     if (w->framing == CIO_HTTP_BODY_LENGTH && w->left > 0)
         return w->err = CIO_EHTTP_BODY_SHORT;
+    if (w->coder) {
+        /* The coded stream's tail, then the framing's end. */
+        int rc = cio__enc_write(w->coder, NULL, 0, true, emit_coded, w);
+        cio_http_body_out_fini(w);
+        if (rc < 0)
+            return body_failed(w, rc);
+    }
     w->ended = true;
     if (w->framing != CIO_HTTP_BODY_CHUNKED)
         return 0;

@@ -239,8 +239,9 @@ static ssize_t read_head(struct cio_web_server *srv, cio_stream *s, cio_http_hea
     int src = cio_scope_end(&sc);
     if (hl < 0 && src == -ETIMEDOUT)
         hl = -ETIMEDOUT;
-    if (hl < 0 && hl != CIO_EPEERCLOSED)
-        *got_bytes = true;
+    /* A connection that sent nothing is closed without an answer; one cut off within a head gets its 408. */
+    if (hl < 0 && cio_stream_peek(s, 0, &v, &n) >= 0)
+        *got_bytes = n > 0;
     return hl;
 }
 

@@ -48,7 +48,11 @@ static int hold_body(void *arg)
     WK_EQ(cio_web_app_open(&app, NULL), 0);
     WK_EQ(cio_web_get(app, "/hello/{n}", h_hello, NULL), 0);
     cio_web_server *srv;
-    WK_EQ(cio_web_server_start(&srv, app, &(cio_web_server_opts){.host = "127.0.0.1", .max_connections = 2 * CONNS}),
+    WK_EQ(cio_web_server_start(&srv, app,
+                               &(cio_web_server_opts){.host = "127.0.0.1",
+                                                      .max_connections = 2 * CONNS,
+                                                      /* opening 10,000 connections takes a while on a loaded machine */
+                                                      .header_timeout = CIO_SEC(300)}),
           0);
     char port[16], n[16];
     snprintf(port, sizeof port, "%d", cio_web_server_port(srv));

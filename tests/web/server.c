@@ -1214,6 +1214,11 @@ static int slow_body(void *arg)
     WK_CHECK(wk_closed(s));
     cio_buf_free(&b);
     cio_stream_close(s);
+    /* A connection that never says anything is closed without an answer. */
+    s = wk_connect(f.t);
+    char none[64];
+    WK_EQ(cio_stream_read(s, none, sizeof none), 0);
+    cio_stream_close(s);
     s = wk_connect(f.t);
     WK_EQ(cio_stream_write(s, W("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")), 0);
     int status = wk_read_response(s, "POST", &b, NULL);

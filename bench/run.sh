@@ -1269,6 +1269,11 @@ def opt(x):
     return "" if x is None else fmt(x)
 
 
+def lat(w, s, m):
+    x = med(w, s, m)  # wrk prints 0 for its percentiles when it kept too few samples
+    return "n/a" if not x else fmt(x)
+
+
 ceil = [w for w in ("plaintext", "pipelined") if med("ceiling_" + w, "epoll", "req_per_s") is not None]
 if ceil:
     print(f"\n### wrk's ceiling: the trivial epoll server (bench/http_server/http_epoll_server.c), one run each\n")
@@ -1295,8 +1300,8 @@ for w, title, systems, ref, note in WORKLOADS:
     for s in present:
         tp, cpu = med(w, s, "req_per_s"), med(w, s, "cpu_us_per_req")
         err = sum(vals.get((w, s, "errors"), []))
-        print(f"| {NAMES[s]} | {cell(w, s, 'req_per_s')} | {ratio(tp, r_tp)} | {opt(med(w, s, 'p50_us'))} | "
-              f"{opt(med(w, s, 'p99_us'))} | {cell(w, s, 'cpu_us_per_req')} | {ratio(cpu, r_cpu)} | "
+        print(f"| {NAMES[s]} | {cell(w, s, 'req_per_s')} | {ratio(tp, r_tp)} | {lat(w, s, 'p50_us')} | "
+              f"{lat(w, s, 'p99_us')} | {cell(w, s, 'cpu_us_per_req')} | {ratio(cpu, r_cpu)} | "
               f"{opt(med(w, s, 'server_cpu_pct'))} | {opt(med(w, s, 'hwm_mib'))} | "
               f"{opt(med(w, s, 'client_cpu_pct'))} | {err:.0f} |")
     c_tp, c_cpu = med(w, "cio", "req_per_s"), med(w, "cio", "cpu_us_per_req")

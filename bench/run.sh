@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # run.sh: builds a benchmark suite and runs cio beside its peers, pinned, printing one Markdown table per workload.
 #
-# Usage: bench/run.sh runtime|sync|echo|tls [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]
+# Usage: bench/run.sh runtime|sync|echo|tls|http-server [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]
 #   runtime        the runtime suite: switch, yield, spawn, idle, sleep1m, timers (bench/runtime, bench/peers)
 #   sync           the sync suite: lock, queue, queue1, to_thread (bench/sync, bench/peers/sync*)
 #   echo           the echo suite: 1k_10, 1k_100, 100k_10, 100k_100 (size_conns), idle (bench/echo, peers/echo*)
 #   tls            the tls suite: 1k_10, 100k_10 (TLS echo), handshake; also 1k_100, 100k_100 with --only
 #                  (bench/tls, bench/peers/tls_echo*)
+#   http-server    the http-server suite under wrk: plaintext, pipelined, routes1000, workers, idle10k
+#                  (bench/http_server, bench/peers/http*)
 #   --smoke        run each cio binary once with a tiny N and check it prints its metrics (for CI; no peers)
 #   --runs K       measured runs per system after the warm-up (default 3)
 #   --only LIST    run only these workloads
@@ -16,6 +18,9 @@
 #   echo: CIO_BENCH_CLIENT_CPU (default 1: the load client's core), CIO_BENCH_ECHO_SECS (default 1: seconds
 #   counted per run), CIO_BENCH_ECHO_PORT (default 19100: the first server port); idle=N connections (10000).
 #   tls: the same client CPU and seconds, CIO_BENCH_TLS_PORT (default 19200); handshake=N concurrent (20).
+#   http-server: the same client CPU (wrk's), CIO_BENCH_HTTP_SECS (default 5: seconds per wrk run),
+#   CIO_BENCH_HTTP_CONNS (64), CIO_BENCH_HTTP_DEPTH (16: pipelining), CIO_BENCH_HTTP_PORT (19300: the first port);
+#   idle10k=N connections (10000).
 #   echo, tls: CIO_BENCH_BASELINE=DIR adds "cio_base", the servers of an earlier build tree (DIR is its
 #   CIO_BENCH_BUILD), run beside the current ones: before and after a change, in one run.
 set -euo pipefail
@@ -871,9 +876,479 @@ tl_run() {
     ec_report "$RESULTS" "$runs" "${RT_N[handshake]:-20}" tls "$TL_NEG"
 }
 
+# ------------------------------------------------------------------------------------------------ http-server
+
+# Workloads, and the servers of each, the system under test first. plaintext and pipelined run every peer;
+# routes1000 runs cio with 1 route and with 1,000; workers runs cio with 1 and 2 worker threads beside nginx with
+# 2 worker processes, everything (wrk too) on both cores; idle10k is a fresh server per run.
+HS_WORKLOADS=(plaintext pipelined routes1000 workers idle10k)
+HS_PEERS=(nginx h2o go node aiohttp)
+HS_CLIENT_CPU=${CIO_BENCH_CLIENT_CPU:-1}
+# Seconds per measured wrk run (the warm-up runs 1 s), connections, pipelining depth, and the first port.
+HS_SECS=${CIO_BENCH_HTTP_SECS:-5}
+HS_CONNS=${CIO_BENCH_HTTP_CONNS:-64}
+HS_DEPTH=${CIO_BENCH_HTTP_DEPTH:-16}
+HS_PORT=${CIO_BENCH_HTTP_PORT:-19300}
+HS_DIR=$BUILD/http-server
+HS_BODY='Hello, World!'
+declare -A HS_PID=() HS_SPID=() HS_PORT_OF=()
+
+# The servers a workload runs (those not available are skipped when they fail to start).
+hs_systems() {
+    case "$1" in
+    plaintext | pipelined) echo cio "${HS_PEERS[@]}" ;;
+    routes1000) echo cio cio_r1000 ;;
+    workers) echo cio_w1 cio_w2 nginx_w2 ;;
+    idle10k) echo cio aiohttp nginx go node ;;
+    esac
+}
+
+# The path wrk asks for: routes1000 hits a variable route, the last one registered on the 1,000-route server.
+hs_path() {
+    case "$1:$2" in
+    routes1000:cio) echo /r0/x ;;
+    routes1000:cio_r1000) echo /r999/x ;;
+    *) echo /plaintext ;;
+    esac
+}
+
+# nginx's configuration for a port and a worker count, in a directory of its own (its -p prefix): `return 200`,
+# no access log, run as the current user; keepalive_requests raised so that, like every other server here, it
+# never closes a busy keep-alive connection (nginx's default closes one after 1,000 requests).
+hs_nginx_conf() {
+    local dir=$1 port=$2 workers=$3
+    mkdir -p "$dir/tmp"
+    {
+        [ "$(id -u)" = 0 ] && echo "user $(id -un);"
+        cat <<NGINX
+worker_processes $workers;
+worker_rlimit_nofile 30000;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 20000; }
+http {
+    access_log off;
+    default_type text/plain;
+    keepalive_requests 100000000;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen 127.0.0.1:$port;
+        location / { return 200 "$HS_BODY"; }
+    }
+}
+NGINX
+    } >"$dir/nginx.conf"
+}
+
+# The command line of a system's server on a port (for eval: it may hold quotes), or nothing if not available.
+hs_server_cmd() {
+    local s=$1 port=$2 bin=$BUILD/bench/http_server dir
+    case "$s" in
+    cio) [ -x "$bin/cio_http_server" ] && echo "$bin/cio_http_server --port $port --routes 1" ;;
+    cio_r1000) [ -x "$bin/cio_http_server" ] && echo "$bin/cio_http_server --port $port --routes 1000" ;;
+    cio_w1) [ -x "$bin/cio_http_server" ] && echo "$bin/cio_http_server --port $port --workers 1" ;;
+    cio_w2) [ -x "$bin/cio_http_server" ] && echo "$bin/cio_http_server --port $port --workers 2" ;;
+    epoll) [ -x "$bin/http_epoll_server" ] && echo "$bin/http_epoll_server $port" ;;
+    nginx | nginx_w2)
+        command -v nginx >/dev/null || return 0
+        dir=$HS_DIR/$s-$port
+        hs_nginx_conf "$dir" "$port" "$([ "$s" = nginx ] && echo 1 || echo 2)"
+        echo "nginx -p $dir -c $dir/nginx.conf -e $dir/error.log -g 'daemon off;'" ;;
+    h2o) command -v h2o >/dev/null && note "h2o found, but the suite has no h2o configuration yet: skipped" ;;
+    go) [ -x "$BUILD/peers/http_go" ] && echo "env GOMAXPROCS=1 $BUILD/peers/http_go $port" ;;
+    node) command -v node >/dev/null && echo "node $ROOT/bench/peers/http_node.js $port" ;;
+    aiohttp) [ -n "$HAVE_AIOHTTP" ] && echo "$PY $ROOT/bench/peers/http_aiohttp.py $port" ;;
+    esac
+    return 0
+}
+
+# The CPU mask of a system's server, and of wrk against it: the workers workload shares both cores.
+hs_server_pin() { case "$1" in *_w[0-9]*) echo "taskset -c $CPU,$HS_CLIENT_CPU" ;; *) echo "${PIN[*]}" ;; esac; }
+hs_client_pin() { case "$1" in *_w[0-9]*) echo "taskset -c $CPU,$HS_CLIENT_CPU" ;; *) echo "taskset -c $HS_CLIENT_CPU" ;; esac; }
+
+# The processes that serve: the server itself, or nginx's worker processes (its master only waits).
+hs_serving_pids() {
+    local pid=$1 kids
+    kids=$(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ') || true
+    if [ -n "$kids" ]; then echo "$kids"; else echo "$pid"; fi
+}
+
+# hs_start SYSTEM: start its server on the next free port and wait until it answers GET /plaintext with the
+# 13 bytes. The pinning and env wrappers exec, so $! is the server itself.
+hs_start() {
+    local s=$1 cmd out=$HS_DIR/server-$1.log port=$HS_PORT pin body
+    cmd=$(hs_server_cmd "$s" "$port")
+    [ -n "$cmd" ] || return 1
+    HS_PORT=$((HS_PORT + 1))
+    pin=$(hs_server_pin "$s")
+    : >"$out"
+    (eval "exec $pin $cmd") >"$out" 2>&1 &
+    HS_PID[$s]=$!
+    HS_PORT_OF[$s]=$port
+    for _ in $(seq 200); do
+        body=$(curl -s --max-time 1 "http://127.0.0.1:$port/plaintext" 2>/dev/null) || body=
+        if [ "$body" = "$HS_BODY" ]; then
+            HS_SPID[$s]=$(hs_serving_pids "${HS_PID[$s]}")
+            return 0
+        fi
+        kill -0 "${HS_PID[$s]}" 2>/dev/null || break
+        sleep 0.05
+    done
+    note "$s server did not start or answer: $(tail -n 3 "$out" | tr '\n' ' ')"
+    hs_stop "$s"
+    return 1
+}
+
+hs_stop() {
+    local pid=${HS_PID[$1]:-}
+    unset 'HS_PID[$1]' 'HS_SPID[$1]'
+    [ -n "$pid" ] || return 0
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
+hs_stop_all() {
+    local s
+    for s in "${!HS_PID[@]}"; do hs_stop "$s"; done
+}
+
+# The utime+stime of the serving processes, in clock ticks (every thread of each: /proc/PID/stat).
+hs_ticks() {
+    local pid t=0 f
+    for pid in $1; do
+        f=$(cut -d')' -f2- "/proc/$pid/stat" 2>/dev/null) || continue
+        # shellcheck disable=SC2086
+        set -- $f
+        t=$((t + ${12} + ${13}))
+    done
+    echo "$t"
+}
+
+# The sum of a /proc/PID/status field (VmHWM, VmRSS) over the serving processes, in KiB.
+hs_status_kib() {
+    local pid k=0 v
+    for pid in $1; do
+        v=$(sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB$/\1/p" "/proc/$pid/status" 2>/dev/null) || v=
+        k=$((k + ${v:-0}))
+    done
+    echo "$k"
+}
+
+# This shell's children's CPU time so far in ms (bash's `times`: what every waited-for child used), into the
+# variable named $1. `times` must run in this shell itself, not a subshell, whose own children start at zero.
+hs_child_ms() {
+    times >"$HS_DIR/times"
+    printf -v "$1" '%s' "$(sed -n 2p "$HS_DIR/times" | awk '{ t = 0
+        for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60000 + a[2] * 1000 }
+        printf "%d\n", t }')"
+}
+
+# hs_wrk WORKLOAD SYSTEM KEEP SECS: one wrk run against a running server, pinned to the client CPU; with KEEP=1
+# its figures go to $RESULTS: req/s, p50 and p99 (µs), the server's CPU µs per request (its utime+stime over the
+# run over the requests wrk counted), its CPU %, its VmHWM after the run, wrk's own CPU %, and socket errors and
+# non-2xx answers.
+hs_wrk() {
+    local w=$1 s=$2 keep=$3 secs=$4 url t0 t1 c0 c1 out pids
+    local -a pin args=(-t1 "-c$HS_CONNS" "-d${secs}s" --latency)
+    read -r -a pin <<<"$(hs_client_pin "$s")"
+    local -a tail=()
+    url="http://127.0.0.1:${HS_PORT_OF[$s]}$(hs_path "$w" "$s")"
+    case "$w" in *pipelined) args+=(-s "$ROOT/bench/http_server/pipeline.lua") tail=(-- "$HS_DEPTH") ;; esac
+    pids=${HS_SPID[$s]}
+    t0=$(hs_ticks "$pids")
+    hs_child_ms c0
+    if ! out=$(timeout $((secs + 30)) "${pin[@]}" wrk "${args[@]}" "$url" "${tail[@]}" 2>&1); then
+        note "wrk against $s ($w) failed: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+        [ "$keep" = 1 ] && echo "$w $s - FAILED" >>"$RESULTS"
+        return 0
+    fi
+    hs_child_ms c1
+    t1=$(hs_ticks "$pids")
+    printf '%s\n' "$out" >"$HS_DIR/wrk-$w-$s.txt"
+    [ "$keep" = 1 ] || return 0
+    awk -v w="$w" -v s="$s" -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v cms=$((c1 - c0)) \
+        -v hwm="$(hs_status_kib "$pids" VmHWM)" '
+        function us(x) { if (x ~ /us$/) return x + 0; if (x ~ /ms$/) return x * 1000; if (x ~ /s$/) return x * 1e6
+                         if (x ~ /m$/) return x * 6e7; return x + 0 }
+        $1 == "50%" { p50 = us($2) }
+        $1 == "99%" { p99 = us($2) }
+        $2 == "requests" && $3 == "in" { n = $1; d = $4 + 0 }
+        $1 == "Requests/sec:" { rps = $2 }
+        /Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
+        /Non-2xx or 3xx/ { err += $NF }
+        END {
+            if (n == 0 || d == 0) { print w, s, "-", "FAILED"; exit }
+            printf "%s %s req_per_s %.1f\n%s %s p50_us %.1f\n%s %s p99_us %.1f\n", w, s, rps, w, s, p50, w, s, p99
+            printf "%s %s cpu_us_per_req %.3f\n", w, s, ticks / hz * 1e6 / n
+            printf "%s %s server_cpu_pct %.1f\n", w, s, 100 * ticks / hz / d
+            printf "%s %s client_cpu_pct %.1f\n", w, s, cms / 10 / d
+            printf "%s %s hwm_mib %.2f\n%s %s errors %d\n", w, s, hwm / 1024, w, s, err
+        }' <<<"$out" >>"$RESULTS"
+}
+
+# hs_idle SYSTEM: 10,000 (idle10k=N) keep-alive connections that each made one request, held by a fresh server.
+hs_idle() {
+    local s=$1 pids out
+    pids=${HS_SPID[$s]}
+    if ! out=$(timeout 90 taskset -c "$HS_CLIENT_CPU" "$BUILD/bench/http_server/http_idle_client" \
+        -c "${RT_N[idle10k]:-10000}" -p "${pids%% *}" -w 0.5 127.0.0.1 "${HS_PORT_OF[$s]}" /plaintext \
+        2>"$BUILD/last-stderr"); then
+        note "idle client against $s failed: $(tail -n 3 "$BUILD/last-stderr" | tr '\n' ' ')"
+        echo "idle10k $s - FAILED" >>"$RESULTS"
+        return 0
+    fi
+    echo "$out" | sed -n "s/^metric=\([a-z0-9_]*\) value=\([-0-9.e+]*\)$/idle10k $s \1 \2/p" >>"$RESULTS"
+}
+
+hs_raise_nofile() {
+    local want=$((${RT_N[idle10k]:-10000} + 1000)) hard
+    hard=$(ulimit -Hn)
+    if [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ]; then
+        note "hard RLIMIT_NOFILE is $hard (< $want): idle connections will fail"
+        want=$hard
+    fi
+    ulimit -n "$want"
+}
+
+hs_smoke() {
+    local out fail=0 w m v
+    build_cio cio_http_server http_idle_client || exit 1
+    mkdir -p "$HS_DIR"
+    command -v curl >/dev/null || { note "smoke: curl missing"; return 1; }
+    trap hs_stop_all EXIT
+    hs_start cio || exit 1
+    RESULTS=$HS_DIR/smoke.txt
+    : >"$RESULTS"
+    if command -v wrk >/dev/null; then
+        HS_CONNS=4
+        hs_wrk plaintext cio 1 1
+        hs_wrk pipelined cio 1 1
+    else
+        note "smoke: wrk missing: the server was checked with curl only"
+    fi
+    hs_stop cio
+    RT_N[idle10k]=${RT_N[idle10k]:-100}
+    hs_start cio || exit 1
+    hs_idle cio
+    hs_stop_all
+    trap - EXIT
+    out=$(cat "$RESULTS")
+    if command -v wrk >/dev/null; then
+        for w in plaintext pipelined; do
+            grep -q "^$w cio req_per_s [0-9.]*$" <<<"$out" || { note "smoke: $w failed"; fail=1; }
+            grep -q "^$w cio errors 0$" <<<"$out" || { note "smoke: $w had errors"; fail=1; }
+        done
+    fi
+    grep -q "^idle10k cio idle_kib_per_conn [-0-9.]*$" <<<"$out" || { note "smoke: idle10k failed"; fail=1; }
+    while read -r w _ m v; do echo "$w: metric=$m value=$v"; done <<<"$out"
+    return $fail
+}
+
+hs_run() {
+    local runs=$1 w s r
+    local -a loads=() up=()
+    HAVE_AIOHTTP=
+    mkdir -p "$BUILD/peers" "$HS_DIR"
+    command -v wrk >/dev/null || die "wrk missing (apt-get install wrk)"
+    command -v curl >/dev/null || die "curl missing"
+    build_cio cio_http_server http_epoll_server http_idle_client || die "the http-server benchmarks failed to build"
+    build_go "$ROOT/bench/peers/http.go" "$BUILD/peers/http_go" || true
+    command -v nginx >/dev/null || note "nginx missing: nginx peer skipped"
+    command -v h2o >/dev/null || note "h2o not installed: h2o peer skipped"
+    command -v node >/dev/null || note "node missing: Node peer skipped"
+    [ -x "$PY" ] && "$PY" -c 'import aiohttp, uvloop' 2>/dev/null && HAVE_AIOHTTP=1
+    [ -n "$HAVE_AIOHTTP" ] || note "python3-aiohttp or python3-uvloop missing: aiohttp peer skipped"
+    hs_raise_nofile
+    trap hs_stop_all EXIT
+    for w in "${ONLY[@]}"; do [ "$w" = idle10k ] || loads+=("$w"); done
+
+    RESULTS=$BUILD/http-server-results.txt
+    : >"$RESULTS"
+    # wrk's ceiling: plaintext and pipelined once each against the trivial epoll server, after a warm-up.
+    if [ ${#loads[@]} -gt 0 ] && hs_start epoll; then
+        hs_wrk plaintext epoll 0 1
+        for w in plaintext pipelined; do
+            note "$w: wrk's ceiling (trivial epoll server)"
+            hs_wrk "ceiling_$w" epoll 1 "$HS_SECS" 2>/dev/null || true
+        done
+        hs_stop epoll
+    fi
+    # Load: a workload's servers up at once (idle ones sleep in epoll), then round-robin as in the other suites:
+    # the warm-up (r=0, 1 s) of every server, then run 1 of each, and so on, so drift hits all alike.
+    for w in "${loads[@]}"; do
+        up=()
+        for s in $(hs_systems "$w"); do hs_start "$s" && up+=("$s"); done
+        for r in $(seq 0 "$runs"); do
+            for s in "${up[@]}"; do
+                note "$w: $s run $r/$runs"
+                if [ "$r" = 0 ]; then hs_wrk "$w" "$s" 0 1; else hs_wrk "$w" "$s" 1 "$HS_SECS"; fi
+                kill -0 "${HS_PID[$s]}" 2>/dev/null || { note "$s server died"; hs_start "$s" || true; }
+            done
+        done
+        hs_stop_all
+    done
+    # Idle: a fresh server per run (a second run in the same process would reuse the first one's freed memory).
+    if [[ " ${ONLY[*]} " == *" idle10k "* ]]; then
+        for r in $(seq 1 "$runs"); do
+            for s in $(hs_systems idle10k); do
+                hs_start "$s" || continue
+                note "idle10k: $s run $r/$runs"
+                hs_idle "$s"
+                hs_stop "$s"
+            done
+        done
+    fi
+    trap - EXIT
+    hs_report "$RESULTS" "$runs" "${RT_N[idle10k]:-10000}"
+}
+
+# hs_report RESULTS RUNS IDLE_N: wrk's ceiling, one Markdown table per workload, the targets.
+hs_report() {
+    HS_CONNS=$HS_CONNS HS_DEPTH=$HS_DEPTH HS_SECS=$HS_SECS "$PY" - "$@" <<'PYEOF'
+import os, statistics, sys
+from collections import defaultdict
+
+path, runs, idle_n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+conns, depth, secs = os.environ["HS_CONNS"], os.environ["HS_DEPTH"], os.environ["HS_SECS"]
+vals, failed = defaultdict(list), set()
+for line in open(path):
+    w, s, m, v = line.split()
+    if v == "FAILED":
+        failed.add((w, s))
+    else:
+        vals[(w, s, m)].append(float(v))
+
+NAMES = {"cio": "cio (cio.web, router + coroutine handler)", "cio_r1000": "cio, 1,000 routes (/r999/{x})",
+         "cio_w1": "cio, 1 worker", "cio_w2": "cio, 2 workers", "nginx": "nginx `return 200` (1 worker)",
+         "nginx_w2": "nginx `return 200`, 2 workers", "h2o": "h2o", "go": "Go net/http (GOMAXPROCS=1)",
+         "node": "Node http", "aiohttp": "aiohttp + uvloop", "epoll": "trivial epoll server"}
+WORKLOADS = [
+    ("plaintext", f"Plaintext: 13 bytes on keep-alive, `wrk -t1 -c{conns}`",
+     ["cio", "nginx", "h2o", "go", "node", "aiohttp"], "nginx", ""),
+    ("pipelined", f"Pipelined: the same, {depth} requests per write (`-s pipeline.lua`)",
+     ["cio", "nginx", "h2o", "go", "node", "aiohttp"], "nginx",
+     f"p50 and p99 are wrk's per batch of {depth} requests."),
+    ("routes1000", "Routes: one route against 1,000 (/r0/{x} ... /r999/{x} plus /plaintext)",
+     ["cio", "cio_r1000"], "cio",
+     "cio hits /r0/x on a server with /plaintext and /r0/{x}, cio_r1000 hits /r999/x on one with /plaintext and "
+     "/r0/{x} ... /r999/{x}; the ratio is to the first."),
+    ("workers", "Workers: 1 and 2 worker threads, with wrk sharing the cores",
+     ["cio_w1", "cio_w2", "nginx_w2"], "nginx_w2",
+     "Server and wrk (one thread) all on CPUs 0-1: wrk takes a core's worth of the two, so a second worker has "
+     "less than a core to gain; CPU per request is summed over every thread (cio) or worker process (nginx)."),
+]
+
+
+def fmt(x):
+    return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}" if x < 10 else f"{x:.1f}"
+
+
+def med(w, s, m):
+    v = vals.get((w, s, m))
+    return statistics.median(v) if v else None
+
+
+def cell(w, s, m):
+    v = vals.get((w, s, m))
+    if not v:
+        return "failed" if (w, s) in failed else "n/a"
+    n = f" ({len(v)} run)" if len(v) < runs else ""
+    return f"{fmt(statistics.median(v))} ({fmt(min(v))}-{fmt(max(v))}){n}"
+
+
+def ratio(a, b):
+    return "" if a is None or not b else f"{a / b:.2f}x"
+
+
+def opt(x):
+    return "" if x is None else fmt(x)
+
+
+def lat(w, s, m):
+    x = med(w, s, m)  # wrk prints 0 for its percentiles when it kept too few samples
+    return "n/a" if not x else fmt(x)
+
+
+ceil = [w for w in ("plaintext", "pipelined") if med("ceiling_" + w, "epoll", "req_per_s") is not None]
+if ceil:
+    print(f"\n### wrk's ceiling: the trivial epoll server (bench/http_server/http_epoll_server.c), one run each\n")
+    print("| workload | req/s | p50 µs | p99 µs | wrk CPU % | server CPU % | server CPU µs/req |")
+    print("|---|---|---|---|---|---|---|")
+    for w in ceil:
+        c = "ceiling_" + w
+        print(f"| {w} | {fmt(med(c, 'epoll', 'req_per_s'))} | {opt(med(c, 'epoll', 'p50_us'))} | "
+              f"{opt(med(c, 'epoll', 'p99_us'))} | {opt(med(c, 'epoll', 'client_cpu_pct'))} | "
+              f"{opt(med(c, 'epoll', 'server_cpu_pct'))} | {opt(med(c, 'epoll', 'cpu_us_per_req'))} |")
+
+for w, title, systems, ref, note in WORKLOADS:
+    present = [s for s in systems if vals.get((w, s, "req_per_s")) or (w, s) in failed]
+    if not present:
+        continue
+    print(f"\n### {title}\n")
+    if note:
+        print(note + "\n")
+    rl = "x " + ("nginx" if ref.startswith("nginx") else "1 route")
+    print(f"| system | req/s median (min-max) | {rl} | p50 µs | p99 µs | server CPU µs/req median (min-max) | {rl} | "
+          "server CPU % | peak RSS MiB | wrk CPU % | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    r_tp, r_cpu = med(w, ref, "req_per_s"), med(w, ref, "cpu_us_per_req")
+    for s in present:
+        tp, cpu = med(w, s, "req_per_s"), med(w, s, "cpu_us_per_req")
+        err = sum(vals.get((w, s, "errors"), []))
+        print(f"| {NAMES[s]} | {cell(w, s, 'req_per_s')} | {ratio(tp, r_tp)} | {lat(w, s, 'p50_us')} | "
+              f"{lat(w, s, 'p99_us')} | {cell(w, s, 'cpu_us_per_req')} | {ratio(cpu, r_cpu)} | "
+              f"{opt(med(w, s, 'server_cpu_pct'))} | {opt(med(w, s, 'hwm_mib'))} | "
+              f"{opt(med(w, s, 'client_cpu_pct'))} | {err:.0f} |")
+    c_tp, c_cpu = med(w, "cio", "req_per_s"), med(w, "cio", "cpu_us_per_req")
+    goals = []
+    if w == "plaintext":
+        got = "not measured" if c_tp is None or not r_tp else \
+            ("met" if c_tp / r_tp >= 1.0 else "not met") + f" ({c_tp / r_tp:.2f}x)"
+        goals.append(f"cio >= 1.0x nginx req/s: **{got}**")
+        got = "not measured" if c_cpu is None or not r_cpu else \
+            ("met" if c_cpu <= r_cpu else "not met") + f" (cio spends {c_cpu / r_cpu:.2f}x nginx's CPU per request)"
+        goals.append(f"cio's CPU per request <= nginx's: **{got}**")
+    elif w == "pipelined":
+        got = "not measured" if c_tp is None or not r_tp else \
+            ("met" if c_tp / r_tp >= 1.2 else "not met") + f" ({c_tp / r_tp:.2f}x)"
+        goals.append(f"cio >= 1.2x nginx req/s: **{got}**")
+    elif w == "workers":
+        one, two = med(w, "cio_w1", "req_per_s"), med(w, "cio_w2", "req_per_s")
+        if one and two:
+            goals.append(f"2 workers / 1 worker: {two / one:.2f}x req/s, "
+                         f"{ratio(med(w, 'cio_w2', 'cpu_us_per_req'), med(w, 'cio_w1', 'cpu_us_per_req'))} CPU "
+                         "per request")
+    if goals:
+        print("\nTargets: " + "; ".join(goals) + ".")
+
+present = [s for s in ("cio", "aiohttp", "nginx", "h2o", "go", "node")
+           if vals.get(("idle10k", s, "idle_kib_per_conn")) or ("idle10k", s) in failed]
+if present:
+    print(f"\n### {idle_n:,} idle keep-alive connections: server RSS (fresh server per run)\n")
+    print("Each connection made one GET /plaintext and read the whole response, then stays open and idle; VmRSS "
+          "is read before connecting (the baseline) and 0.5 s after the last response (nginx: its worker's).\n")
+    print("| server | baseline RSS MiB | RSS growth MiB median (min-max) | KiB/conn above baseline | x aiohttp | "
+          "peak RSS (VmHWM) MiB |")
+    print("|---|---|---|---|---|---|")
+    a = med("idle10k", "aiohttp", "idle_kib_per_conn")
+    for s in present:
+        k = med("idle10k", s, "idle_kib_per_conn")
+        print(f"| {NAMES[s]} | {opt(med('idle10k', s, 'base_rss_mib'))} | {cell('idle10k', s, 'idle_rss_mib')} | "
+              f"{opt(k)} | {'' if s == 'aiohttp' else ratio(k, a)} | {opt(med('idle10k', s, 'server_hwm_mib'))} |")
+    c = med("idle10k", "cio", "idle_kib_per_conn")
+    got = "not measured" if c is None or not a else ("met" if c / a <= 0.25 else "not met") + f" ({c / a:.2f}x)"
+    print(f"\nTarget (RSS per connection): cio <= 0.25x aiohttp: **{got}**.")
+PYEOF
+}
+
 # ------------------------------------------------------------------------------------------------ main
 
-[ $# -ge 1 ] || die "usage: bench/run.sh runtime|sync|echo|tls [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]"
+[ $# -ge 1 ] || die "usage: bench/run.sh runtime|sync|echo|tls|http-server [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]"
 SUITE=$1
 shift
 ARGS="$*"
@@ -969,5 +1444,27 @@ tls)
     echo
     echo "Suite time: $((SECONDS - start)) s."
     ;;
-*) die "unknown suite '$SUITE' (known: runtime, sync, echo, tls)" ;;
+http-server)
+    [ ${#ONLY[@]} -gt 0 ] || ONLY=("${HS_WORKLOADS[@]}")
+    for w in "${ONLY[@]}"; do
+        [[ " ${HS_WORKLOADS[*]} " == *" $w "* ]] || die "unknown http-server workload '$w'"
+    done
+    if [ -n "$SMOKE" ]; then
+        hs_smoke
+        exit $?
+    fi
+    echo "## cio http-server suite"
+    echo
+    echo "$(date -u +%Y-%m-%d), $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)," \
+        "Linux $(uname -r), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), $(nginx -v 2>&1 | sed 's/.*: //');" \
+        "servers pinned to CPU $CPU, wrk (one thread) to CPU $HS_CLIENT_CPU, loopback; \`wrk -t1 -c$HS_CONNS" \
+        "--latency\`, median of $RUNS runs of $HS_SECS s after a 1 s warm-up (min-max). Every server answers" \
+        "GET /plaintext with the 13 bytes \"Hello, World!\" on keep-alive."
+    echo "Command: \`bench/run.sh http-server${ARGS:+ $ARGS}\`"
+    start=$SECONDS
+    hs_run "$RUNS"
+    echo
+    echo "Suite time: $((SECONDS - start)) s."
+    ;;
+*) die "unknown suite '$SUITE' (known: runtime, sync, echo, tls, http-server)" ;;
 esac

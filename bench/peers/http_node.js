@@ -1,0 +1,20 @@
+// http_node.js: the http-server suite's Node peer: the http module answering a 13-byte plaintext body on
+// keep-alive. Usage: node http_node.js PORT. Listens on 127.0.0.1 until killed; prints "listening on ..." once
+// ready.
+'use strict';
+const http = require('http');
+
+const port = Number(process.argv[2]);
+if (!port) {
+    console.error('usage: node http_node.js PORT');
+    process.exit(2);
+}
+const body = Buffer.from('Hello, World!');
+const server = http.createServer((req, res) => {
+    res.writeHead(200, {'Content-Type': 'text/plain', 'Content-Length': body.length});
+    res.end(body);
+});
+// Keep idle connections as long as the other servers do (Node's default is 5 s).
+server.keepAliveTimeout = 75000;
+server.listen(port, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${port}`));
+process.on('SIGTERM', () => process.exit(0));

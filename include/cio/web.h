@@ -263,6 +263,19 @@ ssize_t cio_web_sendfile(cio_web_response *res, int fd, off_t offset, size_t cou
 bool cio_web_started(const cio_web_response *res);
 
 /*
+ * Compress this response when it is worth it and the client accepts it: a text-like Content-Type (text/anything, JSON,
+ * JavaScript, XML, SVG, ...; never images, archives or media, which are compressed already), a body of at least
+ * 256 bytes (or streamed), no Content-Encoding of the handler's own, and a coding the request's Accept-Encoding
+ * takes (br, zstd, gzip or deflate: cio_http_accept_coding). Such a response says "Vary: Accept-Encoding" whatever
+ * was chosen; a compressed streamed one goes chunked, its length unknown up front. `level` 0 is each coding's
+ * default (gzip 6, br 5, zstd 3), up to 9. Call before the head goes. Errors: -EINVAL; CIO_EWEB_STARTED.
+ */
+int cio_web_compress(cio_web_response *res, int level);
+
+/* Middleware that calls cio_web_compress(res, 0) for every response of the app (`arg` unused). */
+int cio_web_compression(cio_web_request *req, cio_web_response *res, void *arg);
+
+/*
  * Protocol switches (Upgrade: websocket, ...): a handler that accepts one sets status 101 and the Upgrade header,
  * sends the head with cio_web_prepare(res, 0) ("Connection: upgrade" is the server's), then speaks the new
  * protocol on cio_web_stream(req) until it returns; the server then closes the connection, never reading another

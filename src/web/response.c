@@ -2,6 +2,8 @@
  * serialisation of the head into the connection's output. */
 #include "web/web.h"
 
+#include "http/coding.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +21,120 @@ void cio__web_response_fini(struct cio_web_response *res)
 {
     cio__free(res->body);
     res->body = NULL;
+    cio_http_body_out_fini(&res->out);
+}
+
+/* ------------------------------------------------------------------------------------------------ compression */
+
+int cio_web_compress(cio_web_response *res, int level)
+{
+    if (!res || level < 0 || level > 9)
+        return -EINVAL;
+    if (res->started)
+        return CIO_EWEB_STARTED;
+    res->compress = true;
+    res->compress_level = level;
+    return 0;
+}
+
+int cio_web_compression(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)arg;
+    int rc = cio_web_compress(res, 0);
+    return rc < 0 ? rc : cio_web_next(req, res);
+}
+
+/* Types worth compressing: text, and the structured formats that are text; never images, archives or media,
+   which are compressed already. */
+static bool compressible(const char *type)
+{
+    if (!type)
+        return false;
+    size_t n = strcspn(type, "; \t");
+    static const char *const exact[] = {"application/json",
+                                        "application/javascript",
+                                        "application/xml",
+                                        "application/xhtml+xml",
+                                        "image/svg+xml",
+                                        "application/wasm",
+                                        "application/x-www-form-urlencoded",
+                                        "application/manifest+json"};
+    if (n >= 5 && !strncasecmp(type, "text/", 5))
+        return true;
+    for (size_t i = 0; i < sizeof exact / sizeof *exact; i++)
+        if (strlen(exact[i]) == n && !strncasecmp(type, exact[i], n))
+            return true;
+    return (n > 5 && !strncasecmp(type + n - 5, "+json", 5)) || (n > 4 && !strncasecmp(type + n - 4, "+xml", 4));
+}
+
+#define COMPRESS_MIN 256 /* below this, a coding's overhead eats what it saves */
+#define CODINGS_OFFERED                                                                         \
+    (CIO_HTTP_CODING_BIT(CIO_HTTP_CODING_GZIP) | CIO_HTTP_CODING_BIT(CIO_HTTP_CODING_DEFLATE) | \
+     CIO_HTTP_CODING_BIT(CIO_HTTP_CODING_BR) | CIO_HTTP_CODING_BIT(CIO_HTTP_CODING_ZSTD))
+
+/* The coding for this response (IDENTITY for none), with Vary and Content-Encoding set when it matters.
+   `length` is the body's size if known, else -1. */
+static int choose_coding(struct cio_web_response *res, int64_t length)
+{
+    if (!res->compress || res->status < 200 || res->status == 204 || res->status == 304 || res->status == 206 ||
+        cio_web_response_header(res, "Content-Encoding") || !compressible(cio_web_response_header(res, "Content-Type")))
+        return CIO_HTTP_CODING_IDENTITY;
+    /* Caches must keep one copy per Accept-Encoding, whatever this one chose. */
+    if (cio_web_add_header(res, "Vary", "Accept-Encoding") < 0)
+        return CIO_HTTP_CODING_IDENTITY;
+    if (length >= 0 && length < COMPRESS_MIN)
+        return CIO_HTTP_CODING_IDENTITY;
+    const cio_http_header *ae = cio_http_header_find(res->req->head, "Accept-Encoding", NULL);
+    int c = cio_http_accept_coding(ae ? ae->value : (cio_http_str){0}, ae != NULL, CODINGS_OFFERED);
+    if (c <= CIO_HTTP_CODING_IDENTITY)
+        return CIO_HTTP_CODING_IDENTITY; /* none acceptable: identity anyway, as RFC 9110 allows */
+    if (cio_web_set_header(res, "Content-Encoding", cio_http_coding_name(c)) < 0)
+        return CIO_HTTP_CODING_IDENTITY;
+    return c;
+}
+
+struct grow {
+    char *p;
+    size_t len, cap;
+};
+
+static int grow_put(void *arg, const uint8_t *q, size_t n)
+{
+    struct grow *g = arg;
+    if (g->len + n > g->cap) {
+        size_t cap = (g->len + n) * 2;
+        char *p = cio__realloc(g->p, cap);
+        if (!p)
+            return -ENOMEM;
+        g->p = p;
+        g->cap = cap;
+    }
+    memcpy(g->p + g->len, q, n);
+    g->len += n;
+    return 0;
+}
+
+/* Compress a buffered body in place (it is then sent with its compressed length). */
+static int compress_body(struct cio_web_response *res)
+{
+    int c = choose_coding(res, (int64_t)res->body_len);
+    if (c == CIO_HTTP_CODING_IDENTITY)
+        return 0;
+    struct cio__enc *e;
+    int rc = cio__enc_new(&e, c, res->compress_level);
+    if (rc < 0)
+        return rc;
+    struct grow g = {0};
+    rc = cio__enc_write(e, (const uint8_t *)res->body, res->body_len, true, grow_put, &g);
+    cio__enc_free(e);
+    if (rc < 0) {
+        cio__free(g.p);
+        return rc;
+    }
+    cio__free(res->body);
+    res->body = g.p;
+    res->body_len = g.len;
+    return 0;
 }
 
 bool cio_web_started(const cio_web_response *res)
@@ -342,7 +458,10 @@ int cio__web_response_emit(struct cio_web_response *res)
 {
     struct cio_web_request *req = res->req;
     bool nobody = bodiless(res);
-    int rc = emit_head(res, nobody ? CIO_HTTP_BODY_NONE : CIO_HTTP_BODY_LENGTH, nobody ? 0 : res->body_len);
+    int rc = res->compress && !nobody ? compress_body(res) : 0;
+    if (rc < 0)
+        return rc;
+    rc = emit_head(res, nobody ? CIO_HTTP_BODY_NONE : CIO_HTTP_BODY_LENGTH, nobody ? 0 : res->body_len);
     if (rc < 0)
         return rc;
     res->started = res->ended = true;
@@ -373,6 +492,10 @@ int cio_web_prepare(cio_web_response *res, int64_t length)
         return CIO_EWEB_STARTED;
     struct cio_web_request *req = res->req;
     int framing = CIO_HTTP_BODY_LENGTH;
+    /* A compressed body's length is not known before it is made: it goes chunked. */
+    int coding = !bodiless(res) && res->compress ? choose_coding(res, length) : CIO_HTTP_CODING_IDENTITY;
+    if (coding != CIO_HTTP_CODING_IDENTITY)
+        length = -1;
     if (bodiless(res)) {
         framing = CIO_HTTP_BODY_NONE;
     } else if (length < 0) {
@@ -398,8 +521,11 @@ int cio_web_prepare(cio_web_response *res, int64_t length)
     }
     if (req->head_method || framing == CIO_HTTP_BODY_NONE)
         res->no_body = true;
-    return cio_http_body_out_init(&res->out, req->s, res->no_body ? CIO_HTTP_BODY_NONE : framing,
-                                  length < 0 ? 0 : (uint64_t)length);
+    rc = cio_http_body_out_init(&res->out, req->s, res->no_body ? CIO_HTTP_BODY_NONE : framing,
+                                length < 0 ? 0 : (uint64_t)length);
+    if (rc == 0 && !res->no_body && coding != CIO_HTTP_CODING_IDENTITY)
+        rc = cio_http_body_out_set_coding(&res->out, coding, res->compress_level);
+    return rc;
 }
 
 int cio_web_write(cio_web_response *res, const void *data, size_t len)

@@ -185,6 +185,8 @@ struct cio_web_response {
     size_t body_len;
     bool started, ended;
     bool no_body;
+    bool compress; /* cio_web_compress: compress if the client accepts and it is worth it */
+    int compress_level;
     int64_t length;
     cio_http_body_out out;
 };

@@ -40,17 +40,7 @@ static int curl(const char *url, const char *accept, cio_buf *out)
                     "-i",   "-H",       header,         (char *)url,  NULL};
     if (!*accept)
         argv[7] = "-H", argv[8] = "Accept-Encoding:"; /* none sent */
-    cio_process *p;
-    cio_process_opts po = {.stdin_mode = CIO_DEVNULL, .stdout_mode = CIO_PIPE, .stderr_mode = CIO_DEVNULL};
-    int rc = cio_process_exec(&p, argv, &po);
-    if (rc < 0)
-        return rc;
-    rc = cio_process_communicate(p, NULL, 0, out, NULL);
-    int status = -1;
-    if (rc == 0)
-        cio_process_wait(p, &status);
-    cio_process_close(p);
-    return rc < 0 ? rc : status;
+    return wk_run(argv, NULL, 0, out);
 }
 
 struct want {

@@ -54,21 +54,7 @@ static int curl(char *const args[], cio_buf *out)
     for (int i = 0; args[i] && n < 31; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    cio_process *p;
-    cio_process_opts po = {.stdin_mode = CIO_DEVNULL, .stdout_mode = CIO_PIPE, .stderr_mode = CIO_PIPE};
-    int rc = cio_process_exec(&p, argv, &po);
-    if (rc < 0)
-        return rc;
-    cio_buf err = {0};
-    rc = cio_process_communicate(p, NULL, 0, out, &err);
-    int status = -1;
-    if (rc == 0)
-        cio_process_wait(p, &status);
-    if (status)
-        fprintf(stderr, "curl: %s\n", err.data ? err.data : "");
-    cio_buf_free(&err);
-    cio_process_close(p);
-    return rc < 0 ? rc : status;
+    return wk_run(argv, NULL, 0, out);
 }
 
 static int echo_body(void *arg)

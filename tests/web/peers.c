@@ -120,26 +120,6 @@ static void server_close(struct server *s)
     cio_web_app_close(s->app);
 }
 
-/* Run `argv` with `in` on its stdin; its stdout into `out`. Returns its exit status (or a negative error). */
-static int run(char *const argv[], const char *in, size_t inlen, cio_buf *out)
-{
-    cio_process *p;
-    cio_process_opts po = {.stdin_mode = CIO_PIPE, .stdout_mode = CIO_PIPE, .stderr_mode = CIO_PIPE};
-    int rc = cio_process_exec(&p, argv, &po);
-    if (rc < 0)
-        return rc;
-    cio_buf err = {0};
-    rc = cio_process_communicate(p, in, inlen, out, &err);
-    int status = -1;
-    if (rc == 0)
-        rc = cio_process_wait(p, &status);
-    if (status != 0 && err.len)
-        fprintf(stderr, "%s: %s\n", argv[0], err.data);
-    cio_buf_free(&err);
-    cio_process_close(p);
-    return rc < 0 ? rc : status;
-}
-
 static char *url(const struct server *s, const char *path)
 {
     static char bufs[8][256];
@@ -160,16 +140,16 @@ static int curl_body(void *arg)
     if (server_open(&s) < 0)
         return 0;
     cio_buf out = {0};
-    WK_EQ(run((char *[]){CURL, url(&s, "/hello/curl"), NULL}, NULL, 0, &out), 0);
+    WK_EQ(wk_run((char *[]){CURL, url(&s, "/hello/curl"), NULL}, NULL, 0, &out), 0);
     WK_STREQ(out.data, "Hello, curl");
     cio_buf_free(&out);
     /* HTTP/1.0: the response is 1.0 too, and closes. */
-    WK_EQ(run((char *[]){CURL, "--http1.0", "-i", url(&s, "/hello/old"), NULL}, NULL, 0, &out), 0);
+    WK_EQ(wk_run((char *[]){CURL, "--http1.0", "-i", url(&s, "/hello/old"), NULL}, NULL, 0, &out), 0);
     WK_CHECK(out.data && !strncmp(out.data, "HTTP/1.0 200 OK\r\n", 17), "%s", wk_s(out.data));
     WK_CHECK(out.data && strstr(out.data, "\r\n\r\nHello, old"));
     cio_buf_free(&out);
     /* HEAD. */
-    WK_EQ(run((char *[]){CURL, "-I", url(&s, "/hello/head"), NULL}, NULL, 0, &out), 0);
+    WK_EQ(wk_run((char *[]){CURL, "-I", url(&s, "/hello/head"), NULL}, NULL, 0, &out), 0);
     WK_CHECK(out.data && strstr(out.data, "Content-Length: 11\r\n") && !strstr(out.data, "Hello"), "%s",
              wk_s(out.data));
     cio_buf_free(&out);
@@ -178,14 +158,14 @@ static int curl_body(void *arg)
     char *data = malloc(big);
     for (size_t i = 0; i < big; i++)
         data[i] = (char)('a' + (i * 7) % 26);
-    WK_EQ(run((char *[]){CURL, "-H", "Expect: 100-continue", "-H", "Content-Type: application/x-test", "-D",
-                         "/dev/stderr", "--data-binary", "@-", url(&s, "/echo"), NULL},
-              data, big, &out),
+    WK_EQ(wk_run((char *[]){CURL, "-H", "Expect: 100-continue", "-H", "Content-Type: application/x-test", "-D",
+                            "/dev/stderr", "--data-binary", "@-", url(&s, "/echo"), NULL},
+                 data, big, &out),
           0);
     WK_CHECK(out.len == big && !memcmp(out.data, data, big), "%zu bytes back", out.len);
     cio_buf_free(&out);
     /* Chunked upload: curl -T - sends stdin chunked. */
-    WK_EQ(run((char *[]){CURL, "-T", "-", "-i", url(&s, "/echo"), NULL}, data, big, &out), 0);
+    WK_EQ(wk_run((char *[]){CURL, "-T", "-", "-i", url(&s, "/echo"), NULL}, data, big, &out), 0);
     /* After the final head (a 100 Continue may come first). */
     const char *final = out.data ? strstr(out.data, "HTTP/1.1 200") : NULL;
     const char *body = final ? strstr(final, "\r\n\r\n") : NULL;
@@ -201,12 +181,12 @@ static int curl_body(void *arg)
     fclose(fp);
     char file_arg[400];
     snprintf(file_arg, sizeof file_arg, "file=@%s", path);
-    WK_EQ(run((char *[]){CURL, "-F", "field=value", "-F", file_arg, url(&s, "/form"), NULL}, NULL, 0, &out), 0);
+    WK_EQ(wk_run((char *[]){CURL, "-F", "field=value", "-F", file_arg, url(&s, "/form"), NULL}, NULL, 0, &out), 0);
     WK_STREQ(out.data, "field[]=5:value;file[up load.bin]=100000:ahovcjqx;");
     cio_buf_free(&out);
     nk_rmdir(dir);
     /* Several URLs in one run reuse the connection: one remote port. */
-    WK_EQ(run((char *[]){CURL, url(&s, "/port"), url(&s, "/port"), url(&s, "/port"), NULL}, NULL, 0, &out), 0);
+    WK_EQ(wk_run((char *[]){CURL, url(&s, "/port"), url(&s, "/port"), url(&s, "/port"), NULL}, NULL, 0, &out), 0);
     char *second = out.data ? strchr(out.data, '\n') : NULL;
     WK_CHECK(second && out.len == 3 * (size_t)(second + 1 - out.data) &&
                  !memcmp(out.data, second + 1, (size_t)(second + 1 - out.data)),
@@ -289,7 +269,7 @@ static int python_body(void *arg)
     if (server_open(&s) < 0)
         return 0;
     cio_buf out = {0};
-    WK_EQ(run((char *[]){"/usr/bin/python3", "-c", (char *)script, s.port, NULL}, NULL, 0, &out), 0);
+    WK_EQ(wk_run((char *[]){"/usr/bin/python3", "-c", (char *)script, s.port, NULL}, NULL, 0, &out), 0);
     WK_STREQ(out.data, "ok\n");
     cio_buf_free(&out);
     server_close(&s);

@@ -137,4 +137,25 @@ static inline bool wk_closed(cio_stream *s)
     return false;
 }
 
+/* Run `argv` (a peer: curl, Python) with `in` on its stdin (NULL: nothing), its stdout into `out`; what it says on
+   stderr is printed when it fails. Returns its exit status, or a negative error. */
+static inline int wk_run(char *const argv[], const char *in, size_t inlen, cio_buf *out)
+{
+    cio_process *p;
+    cio_process_opts po = {.stdin_mode = CIO_PIPE, .stdout_mode = CIO_PIPE, .stderr_mode = CIO_PIPE};
+    int rc = cio_process_exec(&p, argv, &po);
+    if (rc < 0)
+        return rc;
+    cio_buf err = {0};
+    rc = cio_process_communicate(p, in, inlen, out, &err);
+    int status = -1;
+    if (rc == 0)
+        rc = cio_process_wait(p, &status);
+    if (status != 0 && err.len)
+        fprintf(stderr, "%s: %s\n", argv[0], err.data);
+    cio_buf_free(&err);
+    cio_process_close(p);
+    return rc < 0 ? rc : status;
+}
+
 #endif

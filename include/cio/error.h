@@ -144,6 +144,13 @@ extern "C" {
     X(EHTTP_BAD_FIELD,     4336, "HTTP: a start line or header field the writer refuses (CR, LF, NUL, not a token)") \
     X(EHTTP_BODY_OVERRUN,  4337, "HTTP: more body bytes written than the Content-Length declared")     \
     X(EHTTP_BODY_SHORT,    4338, "HTTP: body ended before the Content-Length it declared")                          \
+    X(EHTTP_BAD_DATE,      4340, "HTTP: malformed date (not IMF-fixdate, RFC 850 or asctime)")      \
+    X(EHTTP_BAD_MEDIA_TYPE, 4341, "HTTP: malformed media type")                                     \
+    X(EHTTP_BAD_RANGE,     4342, "HTTP: malformed Range or Content-Range")                          \
+    X(EHTTP_RANGE_NOT_SATISFIABLE, 4343, "HTTP: no requested range overlaps the representation")     \
+    X(EHTTP_TOO_MANY_RANGES, 4344, "HTTP: more byte ranges than the limit")                         \
+    X(EHTTP_BAD_ETAG,      4345, "HTTP: malformed entity-tag")                                      \
+    X(EHTTP_BAD_COOKIE,    4346, "HTTP: a cookie that is malformed or that the writer refuses")     \
     X(EHTTP_CODING_UNSUPPORTED, 4360, "HTTP: a content coding cio does not decode (not gzip, deflate, br, zstd)") \
     X(EHTTP_CODING_CORRUPT, 4361, "HTTP: a compressed body that is not valid in its coding")            \
     X(EHTTP_CODING_TRUNCATED, 4362, "HTTP: a compressed body that ended before its coded stream did")   \

@@ -274,6 +274,20 @@ ssize_t cio_url_decode(char *dst, size_t cap, const char *src, size_t n, unsigne
  */
 int cio_url_query_next(cio_http_str *rest, cio_http_str *name, cio_http_str *value);
 
+/*
+ * Percent-encode `src[0..n)` into `dst[0..cap)`, NUL-terminated: every byte but ALPHA, DIGIT and "-._~" (RFC 3986's
+ * unreserved) becomes %XX; with CIO_URL_PLUS_SPACE a space becomes "+", as forms encode it.
+ * Returns: the encoded length. Errors: -ENOBUFS (cap not larger than the result).
+ */
+ssize_t cio_url_encode(char *dst, size_t cap, const char *src, size_t n, unsigned flags);
+
+/*
+ * Append "name=value" to the query string `dst` of length `*len` (a "&" first unless it is empty), both encoded as
+ * application/x-www-form-urlencoded, and advance `*len`. `value` NULL appends the bare name.
+ * Returns: 0. Errors: -ENOBUFS (nothing appended; `dst` keeps its old string).
+ */
+int cio_url_query_add(char *dst, size_t cap, size_t *len, const char *name, const char *value);
+
 /* ---- Header values ---- */
 
 /* Whether `s` equals the NUL-terminated `lit` without regard to ASCII case. */
@@ -299,6 +313,171 @@ int cio_http_qvalue(cio_http_str elem, cio_http_str *token, int *q);
 
 /* Whether `c` may appear in a token (RFC 9110 section 5.6.2): method and header names, codings. */
 bool cio_http_is_tchar(int c);
+
+/*
+ * Take the next ";" parameter (RFC 9110 section 5.6.6) from `*rest`, which starts at a ";" or at whitespace
+ * before one (as cio_http_media_type.params does): `name=value`, the value a token or a quoted string. For a
+ * quoted one `*value` is its contents, raw (quoted-pairs still escaped; cio_http_param_get unescapes) and `*quoted`
+ * is set. Whitespace around "=" and a single ";" with nothing after it at the end are allowed, as some senders
+ * write them.
+ * Returns: 1 with a parameter; 0 at the end. Errors: CIO_EHTTP_BAD_LIST (a malformed parameter).
+ */
+int cio_http_param_next(cio_http_str *rest, cio_http_str *name, cio_http_str *value, bool *quoted);
+
+/*
+ * The value of parameter `name` (compared without case) in `params`, a quoted string's quoted-pairs unescaped,
+ * written to `dst` NUL-terminated.
+ * Returns: its length. Errors: -ENOENT no such parameter; -ENOBUFS `cap` is not larger than the value;
+ *          CIO_EHTTP_BAD_LIST a malformed parameter before it.
+ */
+ssize_t cio_http_param_get(cio_http_str params, const char *name, char *dst, size_t cap);
+
+/* A parsed media type (RFC 9110 section 8.3.1), "type/subtype;param=value...": views into the value. */
+typedef struct cio_http_media_type {
+    cio_http_str type, subtype; /* as written: compare them without case */
+    cio_http_str params;        /* from the first ";" (or the end) on, for cio_http_param_next/_get */
+} cio_http_media_type;
+
+/*
+ * Parse a Content-Type (or Accept element) value; every parameter is checked.
+ * Returns: 0. Errors: CIO_EHTTP_BAD_MEDIA_TYPE (no "type/subtype" of tokens, or a malformed parameter).
+ */
+int cio_http_media_type_parse(cio_http_media_type *mt, cio_http_str value);
+
+/* Whether `mt` is `pattern`, "type/subtype" without case, where either part of the pattern may be "*". */
+bool cio_http_media_type_is(const cio_http_media_type *mt, const char *pattern);
+
+/*
+ * The charset parameter of a media type, lower-cased, into `dst`.
+ * Returns: its length. Errors: as cio_http_param_get (-ENOENT when there is none).
+ */
+ssize_t cio_http_media_type_charset(const cio_http_media_type *mt, char *dst, size_t cap);
+
+/* ---- Dates (RFC 9110 section 5.6.7) ---- */
+
+/* The length of an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT". */
+#define CIO_HTTP_DATE_LEN 29
+
+/*
+ * Format `t` (seconds since the epoch, UTC) as an IMF-fixdate into `dst`, NUL-terminated.
+ * Returns: CIO_HTTP_DATE_LEN. Errors: -ERANGE a year outside 0-9999.
+ */
+int cio_http_date_format(char dst[CIO_HTTP_DATE_LEN + 1], int64_t t);
+
+/*
+ * Parse an HTTP date in any of the three formats a recipient must accept: IMF-fixdate, the obsolete RFC 850 form
+ * ("Sunday, 06-Nov-94 08:49:37 GMT"; a two-digit year more than 50 years ahead is taken as the past century) and
+ * asctime's ("Sun Nov  6 08:49:37 1994"). Surrounding whitespace is ignored; the day name must be right for the
+ * date when given, as the RFC requires of IMF-fixdate, but is not checked for the obsolete forms.
+ * Returns: 0, with `*t` in seconds since the epoch. Errors: CIO_EHTTP_BAD_DATE.
+ */
+int cio_http_date_parse(cio_http_str s, int64_t *t);
+
+/*
+ * The current time as an IMF-fixdate, formatted at most once a second on each thread (so once a second per loop):
+ * for a Date field. The string belongs to the thread and changes when the second does; copy it before waiting.
+ */
+const char *cio_http_date_now(void);
+
+/* ---- Ranges (RFC 9110 section 14) ---- */
+
+/* One byte range, resolved against a representation's size: bytes first..last, both included. */
+typedef struct cio_http_range {
+    uint64_t first, last;
+} cio_http_range;
+
+/*
+ * Parse a Range value ("bytes=0-99,200-,-500") for a representation of `size` bytes into at most `max` ranges:
+ * open-ended ranges end at the last byte, suffix ranges ("-500") are the last bytes, and ranges that start past the
+ * end are dropped as unsatisfiable. When the ranges left overlap or touch, they are sorted and coalesced (so a
+ * client cannot ask for more bytes than the representation has); otherwise their order is kept.
+ * Returns: the number of ranges (1 to max). Errors: CIO_EHTTP_BAD_RANGE a value that is not a byte-range set (a
+ *          server ignores the field and sends the whole representation); CIO_EHTTP_RANGE_NOT_SATISFIABLE no range
+ *          overlaps the representation (416, with a Content-Range of "bytes", an asterisk, "/" and the size);
+ * CIO_EHTTP_TOO_MANY_RANGES more than `max` once coalesced (a server sends the whole, as nginx's max_ranges does).
+ */
+int cio_http_range_parse(cio_http_str value, uint64_t size, cio_http_range *ranges, size_t max);
+
+/*
+ * Parse a Content-Range value: "bytes first-last/size" or with an asterisk for the size (`*size` UINT64_MAX), or the
+ * unsatisfied form, an asterisk before "/size" (`*first` and `*last` UINT64_MAX).
+ * Returns: 0. Errors: CIO_EHTTP_BAD_RANGE (malformed, last before first, or last not below a known size).
+ */
+int cio_http_content_range_parse(cio_http_str value, uint64_t *first, uint64_t *last, uint64_t *size);
+
+/* ---- Entity tags (RFC 9110 section 8.8.3) ---- */
+
+/*
+ * Take the next entity-tag ('"opaque"' or 'W/"opaque"') from a comma-separated list such as If-None-Match.
+ * `*tag` is the whole entity-tag as written, `*opaque` the part between the quotes.
+ * Returns: 1 with one; 0 at the end. Errors: CIO_EHTTP_BAD_ETAG.
+ */
+int cio_http_etag_next(cio_http_str *rest, cio_http_str *tag, cio_http_str *opaque, bool *weak);
+
+/* cio_http_etag_match flags */
+#define CIO_HTTP_ETAG_WEAK 0x1u /* weak comparison (If-None-Match); the default is strong (If-Match, If-Range) */
+
+/*
+ * Whether the entity-tag `etag` (as a server would send it, say 'W/"x"') matches the list `list` (the value of
+ * If-Match or If-None-Match): "*" matches any; otherwise an element matches by the comparison the flags choose
+ * (strong: neither weak and the opaque parts equal; weak: the opaque parts equal).
+ * Returns: 1 a match; 0 none. Errors: CIO_EHTTP_BAD_ETAG (`list` or `etag` malformed).
+ */
+int cio_http_etag_match(cio_http_str list, cio_http_str etag, unsigned flags);
+
+/* ---- Cookies (RFC 6265; SameSite and Partitioned from their drafts) ---- */
+
+/*
+ * Take the next "name=value" pair from a Cookie value, advancing `*rest` (pairs are separated by ";" and
+ * whitespace). A value in double quotes is given without them. Pairs without "=" or with an empty name are
+ * skipped, as browsers send them and servers ignore them.
+ * Returns: 1 with a pair; 0 at the end.
+ */
+int cio_http_cookie_next(cio_http_str *rest, cio_http_str *name, cio_http_str *value);
+
+/* cio_http_set_cookie.same_site */
+enum cio_http_same_site {
+    CIO_HTTP_SAME_SITE_UNSET = 0,
+    CIO_HTTP_SAME_SITE_NONE,
+    CIO_HTTP_SAME_SITE_LAX,
+    CIO_HTTP_SAME_SITE_STRICT,
+};
+
+/* A Set-Cookie field: what cio_http_set_cookie_parse finds (views into the value) or what _format writes. */
+typedef struct cio_http_set_cookie {
+    cio_http_str name, value;
+    cio_http_str domain; /* without a leading "." when parsed; ptr NULL: none */
+    cio_http_str path;   /* ptr NULL: none */
+    int64_t expires;     /* seconds since the epoch; INT64_MIN: none */
+    int64_t max_age;     /* seconds (0 or less: expire now); INT64_MIN: none */
+    int same_site;       /* enum cio_http_same_site */
+    bool secure, http_only, partitioned;
+} cio_http_set_cookie;
+
+/* A cookie with no attributes: expires and max_age INT64_MIN. */
+#define CIO_HTTP_SET_COOKIE_INIT                   \
+    {                                              \
+        .expires = INT64_MIN, .max_age = INT64_MIN \
+    }
+
+/*
+ * Parse a Set-Cookie value as a user agent does (RFC 6265 section 5.2): the name-value pair, then attributes by
+ * name without case; an attribute with a bad value (an unparseable Expires, a non-numeric Max-Age, an unknown
+ * SameSite) and unknown attributes are ignored; the last of an attribute given twice wins.
+ * Returns: 0. Errors: CIO_EHTTP_BAD_COOKIE (no "=", an empty name, or a control character).
+ */
+int cio_http_set_cookie_parse(cio_http_set_cookie *c, cio_http_str value);
+
+/*
+ * Write a Set-Cookie value (without the field name) for `c`, strictly: the name a token, the value cookie-octets
+ * (RFC 6265 section 4.1.1; no space, comma, semicolon, backslash, double quote or control byte), the domain a host
+ * name, the path free of ";" and control bytes; SameSite=None and Partitioned only with Secure; the "__Secure-"
+ * prefix only with Secure, "__Host-" only with Secure, Path=/ and no Domain. Nothing a caller passes can add an
+ * attribute or a header.
+ * Returns: the length written (NUL-terminated). Errors: CIO_EHTTP_BAD_COOKIE (and nothing is written);
+ *          -ENOBUFS `cap` too small.
+ */
+ssize_t cio_http_set_cookie_format(char *dst, size_t cap, const cio_http_set_cookie *c);
 
 /* ---- Messages on streams: heads ---- */
 

@@ -163,6 +163,12 @@ const char *cio_web_match(const cio_web_request *req, const char *name);
 /* The value of the first header field `name` (case-insensitive), NUL-terminated, or NULL; the next ones with
    cio_web_header_next. */
 const char *cio_web_header(cio_web_request *req, const char *name);
+/* The value of the first cookie `name` the request sent (request.cookies[name], names compared exactly, a quoted
+   value without its quotes), NUL-terminated, or NULL. */
+const char *cio_web_cookie(cio_web_request *req, const char *name);
+/* The request's Content-Type, parsed (cio_http_media_type_charset gives its charset). Errors: -ENOENT none;
+   CIO_EHTTP_BAD_MEDIA_TYPE. */
+int cio_web_content_type(const cio_web_request *req, cio_http_media_type *mt);
 /* The request head as parsed (every field, in order): for repeated fields and raw views. Valid while the handler
    runs. */
 const cio_http_head *cio_web_head(const cio_web_request *req);
@@ -229,6 +235,12 @@ int cio_web_status_of(const cio_web_response *res);
 int cio_web_set_header(cio_web_response *res, const char *name, const char *value);
 int cio_web_add_header(cio_web_response *res, const char *name, const char *value);
 int cio_web_remove_header(cio_web_response *res, const char *name);
+/* Add a Set-Cookie field (response.set_cookie), written by cio_http_set_cookie_format's strict rules.
+   Errors: CIO_EHTTP_BAD_COOKIE; -ENOBUFS a value over 4 KiB; as cio_web_add_header. */
+int cio_web_set_cookie(cio_web_response *res, const cio_http_set_cookie *c);
+/* Tell the client to drop cookie `name` (response.del_cookie): expired now, Path `path` (NULL: "/"), Domain
+   `domain` (NULL: none), which must be those it was set with. */
+int cio_web_del_cookie(cio_web_response *res, const char *name, const char *domain, const char *path);
 /* The value of the first response header `name`, or NULL. */
 const char *cio_web_response_header(const cio_web_response *res, const char *name);
 

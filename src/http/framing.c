@@ -87,6 +87,8 @@ int cio_http_error_status(int err)
         return 505;
     case CIO_EHTTP_CODING_UNSUPPORTED:
         return 415;
+    case CIO_EHTTP_RANGE_NOT_SATISFIABLE:
+        return 416;
     default:
         return err <= -4300 && err > -4400 ? 400 : 0;
     }

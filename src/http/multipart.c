@@ -84,65 +84,16 @@ struct param {
     bool quoted;
 };
 
-/* The closing quote of a quoted string whose contents begin at `p`, or NULL: unterminated, or a control byte. */
-static const char *quoted_end(const char *p, const char *e)
-{
-    for (; p < e && *p != '"'; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '\\' && ++p == e)
-            return NULL;
-        c = (unsigned char)*p;
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return NULL;
-    }
-    return p < e ? p : NULL;
-}
-
-/*
- * Take the next ";" parameter from [*p, e). Returns 1 with one, 0 at the end of the value, -1 when it is
- * malformed. One ";" with nothing after it is allowed at the end, as some senders write it.
- */
+/* Take the next ";" parameter from [*p, e) (cio_http_param_next). Returns 1 with one, 0 at the end, -1 when it is
+   malformed. */
 static int param_next(const char **pp, const char *e, struct param *out)
 {
-    const char *p = *pp;
-    while (p < e && is_ows(*p))
-        p++;
-    if (p == e)
-        return 0;
-    if (*p++ != ';')
+    cio_http_str rest = {*pp, (size_t)(e - *pp)};
+    int rc = cio_http_param_next(&rest, &out->name, &out->value, &out->quoted);
+    if (rc < 0)
         return -1;
-    while (p < e && is_ows(*p))
-        p++;
-    if (p == e) {
-        *pp = p;
-        return 0;
-    }
-    const char *n = p;
-    while (p < e && is_tchar(*p))
-        p++;
-    out->name = (cio_http_str){n, (size_t)(p - n)};
-    while (p < e && is_ows(*p))
-        p++;
-    if (out->name.len == 0 || p == e || *p++ != '=')
-        return -1;
-    while (p < e && is_ows(*p))
-        p++;
-    const char *v = p;
-    out->quoted = p < e && *p == '"';
-    if (out->quoted) {
-        if ((p = quoted_end(++v, e)) == NULL)
-            return -1;
-        out->value = (cio_http_str){v, (size_t)(p - v)};
-        p++;
-    } else {
-        while (p < e && is_tchar(*p))
-            p++;
-        out->value = (cio_http_str){v, (size_t)(p - v)};
-        if (out->value.len == 0)
-            return -1;
-    }
-    *pp = p;
-    return 1;
+    *pp = rest.ptr;
+    return rc;
 }
 
 int cio_http_multipart_boundary(cio_http_str *boundary, cio_http_str *subtype, cio_http_str content_type)

@@ -207,6 +207,29 @@ const char *cio_web_header(cio_web_request *req, const char *name)
     return cio__web_strndup(&req->arena, h->value.ptr, h->value.len);
 }
 
+const char *cio_web_cookie(cio_web_request *req, const char *name)
+{
+    if (!req || !name)
+        return NULL;
+    for (const cio_http_header *h = NULL; (h = cio_http_header_find(req->head, "Cookie", h)) != NULL;) {
+        cio_http_str rest = h->value, n, v;
+        while (cio_http_cookie_next(&rest, &n, &v) == 1)
+            if (n.len == strlen(name) && memcmp(n.ptr, name, n.len) == 0)
+                return cio__web_strndup(&req->arena, v.ptr, v.len);
+    }
+    return NULL;
+}
+
+int cio_web_content_type(const cio_web_request *req, cio_http_media_type *mt)
+{
+    if (!req || !mt)
+        return -EINVAL;
+    const cio_http_header *h = cio_http_header_find(req->head, "Content-Type", NULL);
+    if (!h)
+        return -ENOENT;
+    return cio_http_media_type_parse(mt, h->value);
+}
+
 /* ------------------------------------------------------------------------------------------------ storage */
 
 int cio_web_set(cio_web_request *req, const void *key, void *value)

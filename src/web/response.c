@@ -240,6 +240,31 @@ int cio_web_add_header(cio_web_response *res, const char *name, const char *valu
     return 0;
 }
 
+int cio_web_set_cookie(cio_web_response *res, const cio_http_set_cookie *c)
+{
+    if (!res || !c)
+        return -EINVAL;
+    char buf[4096];
+    ssize_t n = cio_http_set_cookie_format(buf, sizeof buf, c);
+    if (n < 0)
+        return (int)n;
+    return cio_web_add_header(res, "Set-Cookie", buf);
+}
+
+int cio_web_del_cookie(cio_web_response *res, const char *name, const char *domain, const char *path)
+{
+    if (!res || !name)
+        return -EINVAL;
+    cio_http_set_cookie c = CIO_HTTP_SET_COOKIE_INIT;
+    c.name = (cio_http_str){name, strlen(name)};
+    c.expires = 0;
+    c.max_age = 0;
+    if (domain)
+        c.domain = (cio_http_str){domain, strlen(domain)};
+    c.path = (cio_http_str){path ? path : "/", strlen(path ? path : "/")};
+    return cio_web_set_cookie(res, &c);
+}
+
 int cio_web_set_header(cio_web_response *res, const char *name, const char *value)
 {
     int rc = check_field(res, name, value);
@@ -373,10 +398,11 @@ const char *cio__web_date_field(size_t *len)
 {
     time_t now = time(NULL);
     if (now != date_cache.sec) {
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        date_cache.len =
-            strftime(date_cache.field, sizeof date_cache.field, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+        /* not strftime: its %a and %b follow the program's locale */
+        memcpy(date_cache.field, "Date: ", 6);
+        cio_http_date_format(date_cache.field + 6, now);
+        memcpy(date_cache.field + 6 + CIO_HTTP_DATE_LEN, "\r\n", 2);
+        date_cache.len = 6 + CIO_HTTP_DATE_LEN + 2;
         date_cache.sec = now;
     }
     *len = date_cache.len;

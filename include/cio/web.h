@@ -404,6 +404,60 @@ int cio_web_workers_close(cio_web_workers *w, int64_t grace);
  */
 int cio_web_run(cio_web_app *app, const cio_web_server_opts *opts, int64_t grace);
 
+/* ---- Static files (add_static, FileResponse) ---- */
+
+/* A file name extension (without the dot, compared without case) and its Content-Type. */
+typedef struct cio_web_mime_type {
+    const char *ext, *type;
+} cio_web_mime_type;
+
+/* Options for static files; zero means the default. cio_web_add_static copies the strings and the table. */
+typedef struct cio_web_static_opts {
+    const char *index;              /* the file a directory serves; NULL: "index.html"; "": none */
+    bool show_index;                /* an HTML listing for a directory without its index file (aiohttp's show_index) */
+    bool follow_symlinks;           /* follow symlinks that lead outside the directory (inside it they always work) */
+    bool show_hidden;               /* serve and list names that start with "." */
+    bool precompressed;             /* serve name.br, name.zst or name.gz when the client accepts it (nginx's
+                                       gzip_static), with Vary: Accept-Encoding */
+    bool compress;                  /* compress text-like files on the fly otherwise (cio_web_compress) */
+    bool download;                  /* Content-Disposition: attachment, with the file's name */
+    const char *cache_control;      /* a Cache-Control value for files served; NULL: none */
+    const cio_web_mime_type *types; /* looked up before the built-in table; ends with {NULL, NULL} */
+    const char *default_type;       /* for an unknown extension; NULL: "application/octet-stream" */
+    size_t max_ranges;              /* more ranges than this (once coalesced) are answered with the whole file;
+                                       0: 16 (at most 64) */
+    int64_t cache_valid;            /* how long an open file is trusted before it is checked again (nginx's
+                                       open_file_cache_valid); 0: 1 s; negative: no cache, an open per request */
+    size_t cache_max;               /* open files kept per server (per worker); 0: 256 */
+} cio_web_static_opts;
+
+/*
+ * app.router.add_static: serve the files below `dir` under `prefix` ("/static"; "/" for the root), GET and HEAD,
+ * and redirect `prefix` itself to `prefix/`. A request cannot name anything outside `dir`: "..", encoded slashes
+ * and dots, backslashes, NUL, control bytes and invalid UTF-8 in a segment are refused (404), and the file is
+ * opened below the directory's descriptor (openat2 with RESOLVE_BENEATH, or a walk with O_NOFOLLOW on a kernel
+ * without it), so a symlink to outside, or one swapped in while the request runs, is never followed unless
+ * follow_symlinks says so. Only regular files are served. Responses carry ETag (from inode, size and modification
+ * time) and Last-Modified, answer If-None-Match and If-Modified-Since with 304, If-Match and If-Unmodified-Since
+ * with 412, and Range (single, several as multipart/byteranges, suffix, open-ended; If-Range) with 206 or 416.
+ * Bodies go by sendfile over plain TCP. A directory serves its index file, else (show_index) a listing, else 403;
+ * "/dir" is redirected to "/dir/". Open files are cached per server for `cache_valid`.
+ * Errors: -EINVAL; CIO_EWEB_BAD_PATTERN a prefix with "{"; the directory's open errors (-ENOENT, -ENOTDIR,
+ *         -EACCES); as cio_web_get; -ENOMEM.
+ */
+int cio_web_add_static(cio_web_app *app, const char *prefix, const char *dir, const cio_web_static_opts *opts);
+
+/*
+ * web.FileResponse: answer with the file at `path` (opened as given: the handler chose it) with the same
+ * validators, conditions, ranges and options as a static route (index, show_index and cache_valid aside).
+ * A missing file is a 404 page, an unreadable one 403. Errors: -EINVAL; the response's errors.
+ */
+int cio_web_file(cio_web_request *req, cio_web_response *res, const char *path, const cio_web_static_opts *opts);
+
+/* The Content-Type for a file name by its extension: `overrides` first (may be NULL), then the built-in table
+   (mimetypes.guess_type). Returns NULL for an unknown or missing extension. */
+const char *cio_web_mime_type_for(const char *name, const cio_web_mime_type *overrides);
+
 /* ---- Testing (aiohttp's TestServer and TestClient) ---- */
 
 /*

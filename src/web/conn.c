@@ -601,6 +601,7 @@ int cio_web_server_close(cio_web_server *srv, int64_t grace)
     int crc = cio_server_close(srv->srv, grace);
     int clrc = cio__web_run_hooks(srv->app, HOOK_CLEANUP, srv, false);
     srv->magic = 0;
+    cio__web_files_free(srv->files);
     cio__free(srv);
     return rc < 0 ? rc : crc < 0 ? crc : hrc < 0 ? hrc : clrc;
 }

@@ -66,11 +66,24 @@ void cio_web_app_close(cio_web_app *app)
     if (!app)
         return;
     free_node(&app->root);
+    for (size_t i = 0; i < app->nowned; i++)
+        app->owned[i].free(app->owned[i].p);
+    cio__free(app->owned);
     cio__free(app->mws);
     for (int k = 0; k < HOOK_KINDS; k++)
         cio__free(app->hooks[k]);
     cio__free(app->tree);
     cio__free(app);
+}
+
+int cio__web_app_own(struct cio_web_app *app, void *p, void (*fn)(void *))
+{
+    struct web_owned *o = cio__realloc(app->owned, (app->nowned + 1) * sizeof *o);
+    if (!o)
+        return -ENOMEM;
+    app->owned = o;
+    o[app->nowned++] = (struct web_owned){p, fn};
+    return 0;
 }
 
 /* Freeze `app` and what is mounted below it; count (tree NULL) or list them into tree[*n...]. */

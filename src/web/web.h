@@ -79,7 +79,17 @@ struct cio_web_app {
     cio_web_app_opts opts;
     struct cio_web_app *parent;
     bool frozen;
+    struct web_owned *owned; /* what routes' arguments the app frees when it closes */
+    size_t nowned;
 };
+
+struct web_owned {
+    void *p;
+    void (*free)(void *);
+};
+
+/* Make `p` the app's, freed with `fn` when it closes. Errors: -ENOMEM (then the caller still owns p). */
+int cio__web_app_own(struct cio_web_app *app, void *p, void (*fn)(void *));
 
 /* A capture: the variable's name, and where its text is in the path. */
 struct web_capture {
@@ -225,7 +235,11 @@ struct cio_web_server {
     char server_field[160]; /* "Server: cio\r\n", or "" */
     size_t server_field_len;
     bool closing;
+    struct web_files *files; /* static.c's open-file cache, made at the first static request */
 };
+
+/* static.c: free a server's open-file cache (NULL is ignored). */
+void cio__web_files_free(struct web_files *files);
 
 /* The worker index of the servers this thread starts (workers.c sets it in each worker thread). */
 extern _Thread_local int cio__web_worker_index;

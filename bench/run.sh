@@ -7,7 +7,8 @@
 #   echo           the echo suite: 1k_10, 1k_100, 100k_10, 100k_100 (size_conns), idle (bench/echo, peers/echo*)
 #   tls            the tls suite: 1k_10, 100k_10 (TLS echo), handshake; also 1k_100, 100k_100 with --only
 #                  (bench/tls, bench/peers/tls_echo*)
-#   http-server    the http-server suite under wrk: plaintext, pipelined, routes1000, workers, idle10k
+#   http-server    the http-server suite under wrk: plaintext, pipelined, routes1000, workers, idle10k, and the
+#                  static files: static13, static1m (keep-alive, -c64), static100m (one connection)
 #                  (bench/http_server, bench/peers/http*)
 #   --smoke        run each cio binary once with a tiny N and check it prints its metrics (for CI; no peers)
 #   --runs K       measured runs per system after the warm-up (default 3)
@@ -881,7 +882,9 @@ tl_run() {
 # Workloads, and the servers of each, the system under test first. plaintext and pipelined run every peer;
 # routes1000 runs cio with 1 route and with 1,000; workers runs cio with 1 and 2 worker threads beside nginx with
 # 2 worker processes, everything (wrk too) on both cores; idle10k is a fresh server per run.
-HS_WORKLOADS=(plaintext pipelined routes1000 workers idle10k)
+# static13, static1m and static100m serve a 13-byte, a 1 MiB and a 100 MiB file from $HS_STATIC (made by hs_run)
+# through cio_web_add_static, nginx's location with sendfile and open_file_cache on, and aiohttp's add_static.
+HS_WORKLOADS=(plaintext pipelined routes1000 workers idle10k static13 static1m static100m)
 HS_PEERS=(nginx h2o go node aiohttp)
 HS_CLIENT_CPU=${CIO_BENCH_CLIENT_CPU:-1}
 # Seconds per measured wrk run (the warm-up runs 1 s), connections, pipelining depth, and the first port.
@@ -890,6 +893,7 @@ HS_CONNS=${CIO_BENCH_HTTP_CONNS:-64}
 HS_DEPTH=${CIO_BENCH_HTTP_DEPTH:-16}
 HS_PORT=${CIO_BENCH_HTTP_PORT:-19300}
 HS_DIR=$BUILD/http-server
+HS_STATIC=$BUILD/http-server/static
 HS_BODY='Hello, World!'
 declare -A HS_PID=() HS_SPID=() HS_PORT_OF=()
 
@@ -900,6 +904,7 @@ hs_systems() {
     routes1000) echo cio cio_r1000 ;;
     workers) echo cio_w1 cio_w2 nginx_w2 ;;
     idle10k) echo cio aiohttp nginx go node ;;
+    static13 | static1m | static100m) echo cio nginx aiohttp ;;
     esac
 }
 
@@ -908,6 +913,9 @@ hs_path() {
     case "$1:$2" in
     routes1000:cio) echo /r0/x ;;
     routes1000:cio_r1000) echo /r999/x ;;
+    static13:*) echo /static/13.txt ;;
+    static1m:*) echo /static/1m.bin ;;
+    static100m:*) echo /static/100m.bin ;;
     *) echo /plaintext ;;
     esac
 }
@@ -938,6 +946,13 @@ http {
     server {
         listen 127.0.0.1:$port;
         location / { return 200 "$HS_BODY"; }
+        location /static/ {
+            alias $HS_STATIC/;
+            sendfile on;
+            tcp_nopush on;
+            open_file_cache max=1000 inactive=60s;
+            open_file_cache_valid 60s;
+        }
     }
 }
 NGINX
@@ -948,7 +963,7 @@ NGINX
 hs_server_cmd() {
     local s=$1 port=$2 bin=$BUILD/bench/http_server dir
     case "$s" in
-    cio) [ -x "$bin/cio_http_server" ] && echo "$bin/cio_http_server --port $port --routes 1" ;;
+    cio) [ -x "$bin/cio_http_server" ] && echo "$bin/cio_http_server --port $port --routes 1 --static $HS_STATIC" ;;
     cio_r1000) [ -x "$bin/cio_http_server" ] && echo "$bin/cio_http_server --port $port --routes 1000" ;;
     cio_w1) [ -x "$bin/cio_http_server" ] && echo "$bin/cio_http_server --port $port --workers 1" ;;
     cio_w2) [ -x "$bin/cio_http_server" ] && echo "$bin/cio_http_server --port $port --workers 2" ;;
@@ -961,7 +976,7 @@ hs_server_cmd() {
     h2o) command -v h2o >/dev/null && note "h2o found, but the suite has no h2o configuration yet: skipped" ;;
     go) [ -x "$BUILD/peers/http_go" ] && echo "env GOMAXPROCS=1 $BUILD/peers/http_go $port" ;;
     node) command -v node >/dev/null && echo "node $ROOT/bench/peers/http_node.js $port" ;;
-    aiohttp) [ -n "$HAVE_AIOHTTP" ] && echo "$PY $ROOT/bench/peers/http_aiohttp.py $port" ;;
+    aiohttp) [ -n "$HAVE_AIOHTTP" ] && echo "$PY $ROOT/bench/peers/http_aiohttp.py $port $HS_STATIC" ;;
     esac
     return 0
 }
@@ -1054,7 +1069,9 @@ hs_child_ms() {
 # non-2xx answers.
 hs_wrk() {
     local w=$1 s=$2 keep=$3 secs=$4 url t0 t1 c0 c1 out pids
-    local -a pin args=(-t1 "-c$HS_CONNS" "-d${secs}s" --latency)
+    local conns=$HS_CONNS
+    [ "$w" = static100m ] && conns=1 # throughput on one connection
+    local -a pin args=(-t1 "-c$conns" "-d${secs}s" --latency)
     read -r -a pin <<<"$(hs_client_pin "$s")"
     local -a tail=()
     url="http://127.0.0.1:${HS_PORT_OF[$s]}$(hs_path "$w" "$s")"
@@ -1079,6 +1096,8 @@ hs_wrk() {
         $1 == "99%" { p99 = us($2) }
         $2 == "requests" && $3 == "in" { n = $1; d = $4 + 0 }
         $1 == "Requests/sec:" { rps = $2 }
+        $1 == "Transfer/sec:" { mbps = $2 + 0; if ($2 ~ /GB$/) mbps *= 1024; else if ($2 ~ /KB$/) mbps /= 1024
+                                else if ($2 ~ /[0-9]B$/) mbps /= 1048576 }
         /Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
         /Non-2xx or 3xx/ { err += $NF }
         END {
@@ -1088,6 +1107,7 @@ hs_wrk() {
             printf "%s %s server_cpu_pct %.1f\n", w, s, 100 * ticks / hz / d
             printf "%s %s client_cpu_pct %.1f\n", w, s, cms / 10 / d
             printf "%s %s hwm_mib %.2f\n%s %s errors %d\n", w, s, hwm / 1024, w, s, err
+            printf "%s %s mib_per_s %.1f\n", w, s, mbps
         }' <<<"$out" >>"$RESULTS"
 }
 
@@ -1164,6 +1184,10 @@ hs_run() {
     [ -x "$PY" ] && "$PY" -c 'import aiohttp, uvloop' 2>/dev/null && HAVE_AIOHTTP=1
     [ -n "$HAVE_AIOHTTP" ] || note "python3-aiohttp or python3-uvloop missing: aiohttp peer skipped"
     hs_raise_nofile
+    mkdir -p "$HS_STATIC"
+    printf '%s' "$HS_BODY" >"$HS_STATIC/13.txt"
+    [ -s "$HS_STATIC/1m.bin" ] || head -c 1048576 /dev/urandom >"$HS_STATIC/1m.bin"
+    [ -s "$HS_STATIC/100m.bin" ] || head -c 104857600 /dev/urandom >"$HS_STATIC/100m.bin"
     trap hs_stop_all EXIT
     for w in "${ONLY[@]}"; do [ "$w" = idle10k ] || loads+=("$w"); done
 
@@ -1241,6 +1265,11 @@ WORKLOADS = [
      ["cio_w1", "cio_w2", "nginx_w2"], "nginx_w2",
      "Server and wrk (one thread) all on CPUs 0-1: wrk takes a core's worth of the two, so a second worker has "
      "less than a core to gain; CPU per request is summed over every thread (cio) or worker process (nginx)."),
+    ("static13", f"Static file, 13 bytes, keep-alive, `wrk -t1 -c{conns}`", ["cio", "nginx", "aiohttp"], "nginx",
+     "cio_web_add_static with its defaults; nginx with sendfile and open_file_cache; aiohttp's add_static."),
+    ("static1m", f"Static file, 1 MiB, keep-alive, `wrk -t1 -c{conns}`", ["cio", "nginx", "aiohttp"], "nginx", ""),
+    ("static100m", "Static file, 100 MiB, one connection (`wrk -t1 -c1`): throughput", ["cio", "nginx", "aiohttp"],
+     "nginx", "MiB/s is wrk's Transfer/sec."),
 ]
 
 
@@ -1304,6 +1333,11 @@ for w, title, systems, ref, note in WORKLOADS:
               f"{lat(w, s, 'p99_us')} | {cell(w, s, 'cpu_us_per_req')} | {ratio(cpu, r_cpu)} | "
               f"{opt(med(w, s, 'server_cpu_pct'))} | {opt(med(w, s, 'hwm_mib'))} | "
               f"{opt(med(w, s, 'client_cpu_pct'))} | {err:.0f} |")
+    if w.startswith("static"):
+        print("\n| system | MiB/s median | x nginx |\n|---|---|---|")
+        for s in present:
+            print(f"| {NAMES[s]} | {opt(med(w, s, 'mib_per_s'))} | "
+                  f"{ratio(med(w, s, 'mib_per_s'), med(w, 'nginx', 'mib_per_s'))} |")
     c_tp, c_cpu = med(w, "cio", "req_per_s"), med(w, "cio", "cpu_us_per_req")
     goals = []
     if w == "plaintext":
@@ -1317,6 +1351,17 @@ for w, title, systems, ref, note in WORKLOADS:
         got = "not measured" if c_tp is None or not r_tp else \
             ("met" if c_tp / r_tp >= 1.2 else "not met") + f" ({c_tp / r_tp:.2f}x)"
         goals.append(f"cio >= 1.2x nginx req/s: **{got}**")
+    elif w == "static13":
+        got = "not measured" if c_tp is None or not r_tp else \
+            ("met" if c_tp / r_tp >= 1.1 else "not met") + f" ({c_tp / r_tp:.2f}x)"
+        goals.append(f"cio >= 1.1x nginx req/s: **{got}**")
+        got = "not measured" if c_cpu is None or not r_cpu else \
+            ("met" if c_cpu * 1.1 <= r_cpu else "not met") + f" (cio spends {c_cpu / r_cpu:.2f}x nginx's CPU per request)"
+        goals.append(f"cio's CPU per request <= nginx's / 1.1: **{got}**")
+    elif w == "static100m":
+        a, b = med(w, "cio", "mib_per_s"), med(w, "nginx", "mib_per_s")
+        got = "not measured" if not a or not b else ("met" if a / b >= 1.0 else "not met") + f" ({a / b:.2f}x)"
+        goals.append(f"cio >= nginx's throughput: **{got}**")
     elif w == "workers":
         one, two = med(w, "cio_w1", "req_per_s"), med(w, "cio_w2", "req_per_s")
         if one and two:

@@ -2,12 +2,13 @@
  * cio_http_server.c: the http-server suite's cio side: cio.web serving a 13-byte plaintext body through the router
  * and a coroutine handler, as a web framework's "hello world" does.
  *
- *     cio_http_server [--port PORT] [--workers N] [--routes N]
+ *     cio_http_server [--port PORT] [--workers N] [--routes N] [--static DIR]
  *
  * GET /plaintext answers "Hello, World!" (text/plain, keep-alive). --routes N registers N more routes,
  * /r0/{x} ... /r<N-1>/{x}, each answering the same, to show that lookup does not grow with the route count.
  * --workers N serves with N worker threads (cio_web_workers_start: one loop each on SO_REUSEPORT); 1, the default,
- * serves on the main loop. Listens on 127.0.0.1 (port 0: the kernel picks one), prints "listening on
+ * serves on the main loop. --static DIR serves DIR's files under /static/ (cio_web_add_static, its defaults: the
+ * open-file cache on, sendfile). Listens on 127.0.0.1 (port 0: the kernel picks one), prints "listening on
  * 127.0.0.1:PORT" once ready and stops gracefully on SIGTERM or SIGINT.
  */
 #include <errno.h>
@@ -24,6 +25,7 @@ struct config {
     int port;
     unsigned workers;
     long routes;
+    const char *static_dir;
 };
 
 static int plaintext(cio_web_request *req, cio_web_response *res, void *arg)
@@ -64,6 +66,8 @@ static int serve(void *arg)
     if (rc < 0)
         return rc;
     rc = add_routes(app, cfg->routes);
+    if (rc >= 0 && cfg->static_dir)
+        rc = cio_web_add_static(app, "/static", cfg->static_dir, NULL);
     if (rc >= 0)
         rc = cfg->workers > 1 ? cio_web_workers_start(&w, app, &opts, cfg->workers)
                               : cio_web_server_start(&srv, app, &opts);
@@ -84,7 +88,7 @@ static int serve(void *arg)
 
 static void usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--port PORT] [--workers N] [--routes N]\n", argv0);
+    fprintf(stderr, "usage: %s [--port PORT] [--workers N] [--routes N] [--static DIR]\n", argv0);
     exit(2);
 }
 
@@ -103,6 +107,8 @@ int main(int argc, char **argv)
             cfg.workers = (unsigned)atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--routes"))
             cfg.routes = atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--static"))
+            cfg.static_dir = argv[i + 1];
         else
             usage(argv[0]);
     }

@@ -105,6 +105,11 @@ struct web_static {
 
 static int have_openat2 = 1; /* cleared (for every thread: it is the kernel's answer) on ENOSYS */
 
+void cio__web_static_force_walk(bool walk)
+{
+    __atomic_store_n(&have_openat2, walk ? 0 : 1, __ATOMIC_RELAXED);
+}
+
 /* Whether one decoded path segment may name a file: not empty, "." or "..", no "/", "\", NUL or control byte,
    valid UTF-8 (so no overlong forms), and not hidden unless allowed. */
 static bool segment_ok(const char *s, size_t n, bool hidden)
@@ -188,7 +193,8 @@ static int open_beneath(int dirfd, const char *rel, bool outside)
         memcpy(seg, p, n);
         seg[n] = '\0';
         bool last = !slash || slash[1] == '\0';
-        int fd = openat(cur, seg, last ? flags | O_NOFOLLOW : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int lf = flags | O_NOFOLLOW | (slash ? O_DIRECTORY : 0); /* "name/" names a directory, as in a path */
+        int fd = openat(cur, seg, last ? lf : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int err = errno;
         if (cur != dirfd)
             close(cur);

@@ -238,6 +238,8 @@ struct cio_web_server {
     struct web_files *files; /* static.c's open-file cache, made at the first static request */
 };
 
+/* static.c: open files by the O_NOFOLLOW walk even where openat2 exists (for tests of the older kernels' path). */
+void cio__web_static_force_walk(bool walk);
 /* static.c: free a server's open-file cache (NULL is ignored). */
 void cio__web_files_free(struct web_files *files);
 

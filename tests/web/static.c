@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "web/web.h"
 #include "webkit.h"
 
 TestSuite(static_files, .init = wk_init);
@@ -428,6 +429,59 @@ Test(static_files, no_request_reaches_outside_the_root)
     wk_verdict();
 }
 
+/* The same on the path a kernel without openat2 takes. Only a symlink out differs: the walk refuses every symlink,
+   so in.txt is a 404 there too. */
+static int traversal_walk_body(void *arg)
+{
+    (void)arg;
+    cio__web_static_force_walk(true);
+    cio_web_app *app;
+    WK_EQ(app_with(&app, &(cio_web_static_opts){.show_index = true}), 0);
+    cio_web_test *t;
+    WK_EQ(cio_web_test_open(&t, app, NULL), 0);
+    const char *tail = strrchr(outside, '/') + 1;
+    for (size_t i = 0; i < sizeof escapes / sizeof *escapes; i++) {
+        char target[512], req[1024];
+        const char *x = strstr(escapes[i], "x-secret");
+        if (x)
+            snprintf(target, sizeof target, "%.*s%s", (int)(x - escapes[i]), escapes[i], tail);
+        else
+            snprintf(target, sizeof target, "%s", escapes[i]);
+        int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", target);
+        cio_web_test_response r;
+        int rc = cio_web_test_raw(t, req, (size_t)n, "GET", &r);
+        if (rc < 0) {
+            WK_CHECK(rc == CIO_EPEERCLOSED, "%s: %s", target, cio_strerror(rc));
+            continue;
+        }
+        WK_CHECK(r.status == 400 || r.status == 403 || r.status == 404, "%s: %d", target, r.status);
+        WK_CHECK(!r.body.data || !strstr(r.body.data, "SECRET"), "%s: %s", target, r.body.data);
+        cio_web_test_response_fini(&r);
+    }
+    static const struct {
+        const char *path;
+        int status;
+    } walk[] = {{"/static/small.txt", 200}, {"/static/sub/", 200}, {"/static/in.txt", 404}, {"/static/list/", 200}};
+    for (size_t i = 0; i < sizeof walk / sizeof *walk; i++) {
+        cio_web_test_response r;
+        WK_EQ(cio_web_test_request(t, "GET", walk[i].path, NULL, NULL, 0, &r), 0);
+        WK_CHECK(r.status == walk[i].status, "%s: %d", walk[i].path, r.status);
+        cio_web_test_response_fini(&r);
+    }
+    WK_EQ(cio_web_test_close(t, CIO_SEC(5)), 0);
+    cio_web_app_close(app);
+    cio__web_static_force_walk(false);
+    return 0;
+}
+
+Test(static_files, without_openat2_the_walk_keeps_requests_inside_too)
+{
+    make_tree();
+    tst_run(traversal_walk_body, NULL);
+    rm_tree();
+    wk_verdict();
+}
+
 /* ------------------------------------------------------------------------------------------ the swap race */
 
 static atomic_bool swapping;
@@ -493,6 +547,16 @@ Test(static_files, a_symlink_swapped_in_during_requests_never_leaks_a_byte)
 {
     make_tree();
     tst_run(race_body, NULL);
+    rm_tree();
+    wk_verdict();
+}
+
+Test(static_files, a_symlink_swapped_in_never_leaks_a_byte_through_the_walk_either)
+{
+    make_tree();
+    cio__web_static_force_walk(true);
+    tst_run(race_body, NULL);
+    cio__web_static_force_walk(false);
     rm_tree();
     wk_verdict();
 }

@@ -722,6 +722,70 @@ Test(static_files, file_responses_errors_types_and_the_cache)
     wk_verdict();
 }
 
+static int options_body(void *arg)
+{
+    (void)arg;
+    cio_web_app *app;
+    WK_EQ(app_with(
+              &app,
+              &(cio_web_static_opts){.compress = true, .max_ranges = 2, .default_type = "text/x-unknown", .index = ""}),
+          0);
+    cio_web_test *t;
+    WK_EQ(cio_web_test_open(&t, app, NULL), 0);
+    cio_web_test_response r;
+    /* compressed on the fly when asked and accepted (page.html has no sibling in use here: precompressed is off) */
+    const char *const gz[] = {"Accept-Encoding", "gzip", NULL};
+    WK_EQ(cio_web_test_request(t, "GET", "/static/page.html", gz, NULL, 0, &r), 0);
+    WK_EQ(r.status, 200);
+    WK_STREQ(cio_web_test_header(&r, "Content-Encoding"), "gzip");
+    WK_CHECK(r.body.len > 0 && r.body.len < 1000, "%zu bytes", r.body.len);
+    cio_web_test_response_fini(&r);
+    /* a range is never compressed */
+    const char *const gzr[] = {"Accept-Encoding", "gzip", "Range", "bytes=0-9", NULL};
+    WK_EQ(cio_web_test_request(t, "GET", "/static/page.html", gzr, NULL, 0, &r), 0);
+    WK_EQ(r.status, 206);
+    WK_ISNULL(cio_web_test_header(&r, "Content-Encoding"));
+    WK_STREQ(r.body.data, "<p>static ");
+    cio_web_test_response_fini(&r);
+    /* more ranges than max_ranges: the whole file */
+    const char *const three[] = {"Range", "bytes=0-0,2-2,4-4", NULL};
+    WK_EQ(cio_web_test_request(t, "GET", "/static/small.txt", three, NULL, 0, &r), 0);
+    WK_EQ(r.status, 200);
+    WK_STREQ(r.body.data, "hello world\n");
+    cio_web_test_response_fini(&r);
+    const char *const two[] = {"Range", "bytes=0-0,2-2", NULL};
+    WK_EQ(cio_web_test_request(t, "GET", "/static/small.txt", two, NULL, 0, &r), 0);
+    WK_EQ(r.status, 206);
+    cio_web_test_response_fini(&r);
+    /* an unknown extension gets default_type; a directory without an index (index "") and no listing: 403 */
+    WK_EQ(cio_web_test_request(t, "GET", "/static/in.txt", NULL, NULL, 0, &r), 0);
+    WK_STREQ(cio_web_test_header(&r, "Content-Type"), "text/plain; charset=utf-8");
+    cio_web_test_response_fini(&r);
+    put_file("noext", "n", 1);
+    WK_EQ(cio_web_test_request(t, "GET", "/static/noext", NULL, NULL, 0, &r), 0);
+    WK_STREQ(cio_web_test_header(&r, "Content-Type"), "text/x-unknown");
+    cio_web_test_response_fini(&r);
+    WK_EQ(cio_web_test_request(t, "GET", "/static/sub/", NULL, NULL, 0, &r), 0);
+    WK_EQ(r.status, 403);
+    cio_web_test_response_fini(&r);
+    /* HEAD of a range-less file: the length, no body */
+    WK_EQ(cio_web_test_request(t, "HEAD", "/static/big.bin", NULL, NULL, 0, &r), 0);
+    WK_STREQ(cio_web_test_header(&r, "Content-Length"), "1048576");
+    WK_EQ(r.body.len, 0);
+    cio_web_test_response_fini(&r);
+    WK_EQ(cio_web_test_close(t, CIO_SEC(5)), 0);
+    cio_web_app_close(app);
+    return 0;
+}
+
+Test(static_files, compression_range_limits_default_type_and_no_index)
+{
+    make_tree();
+    tst_run(options_body, NULL);
+    rm_tree();
+    wk_verdict();
+}
+
 Test(static_files, mime_types)
 {
     cr_assert_str_eq(cio_web_mime_type_for("a/b/index.HTML", NULL), "text/html; charset=utf-8");

@@ -904,7 +904,7 @@ hs_systems() {
     routes1000) echo cio cio_r1000 ;;
     workers) echo cio_w1 cio_w2 nginx_w2 ;;
     idle10k) echo cio aiohttp nginx go node ;;
-    static13 | static1m | static100m) echo cio nginx aiohttp ;;
+    static13 | static1m | static100m) echo cio nginx go node aiohttp ;;
     esac
 }
 
@@ -974,8 +974,8 @@ hs_server_cmd() {
         hs_nginx_conf "$dir" "$port" "$([ "$s" = nginx ] && echo 1 || echo 2)"
         echo "nginx -p $dir -c $dir/nginx.conf -e $dir/error.log -g 'daemon off;'" ;;
     h2o) command -v h2o >/dev/null && note "h2o found, but the suite has no h2o configuration yet: skipped" ;;
-    go) [ -x "$BUILD/peers/http_go" ] && echo "env GOMAXPROCS=1 $BUILD/peers/http_go $port" ;;
-    node) command -v node >/dev/null && echo "node $ROOT/bench/peers/http_node.js $port" ;;
+    go) [ -x "$BUILD/peers/http_go" ] && echo "env GOMAXPROCS=1 $BUILD/peers/http_go $port $HS_STATIC" ;;
+    node) command -v node >/dev/null && echo "node $ROOT/bench/peers/http_node.js $port $HS_STATIC" ;;
     aiohttp) [ -n "$HAVE_AIOHTTP" ] && echo "$PY $ROOT/bench/peers/http_aiohttp.py $port $HS_STATIC" ;;
     esac
     return 0
@@ -1265,10 +1265,13 @@ WORKLOADS = [
      ["cio_w1", "cio_w2", "nginx_w2"], "nginx_w2",
      "Server and wrk (one thread) all on CPUs 0-1: wrk takes a core's worth of the two, so a second worker has "
      "less than a core to gain; CPU per request is summed over every thread (cio) or worker process (nginx)."),
-    ("static13", f"Static file, 13 bytes, keep-alive, `wrk -t1 -c{conns}`", ["cio", "nginx", "aiohttp"], "nginx",
-     "cio_web_add_static with its defaults; nginx with sendfile and open_file_cache; aiohttp's add_static."),
-    ("static1m", f"Static file, 1 MiB, keep-alive, `wrk -t1 -c{conns}`", ["cio", "nginx", "aiohttp"], "nginx", ""),
-    ("static100m", "Static file, 100 MiB, one connection (`wrk -t1 -c1`): throughput", ["cio", "nginx", "aiohttp"],
+    ("static13", f"Static file, 13 bytes, keep-alive, `wrk -t1 -c{conns}`", ["cio", "nginx", "go", "node", "aiohttp"],
+     "nginx", "cio_web_add_static with its defaults; nginx with sendfile and open_file_cache; Go's http.FileServer; "
+     "Node's http with fs.createReadStream; aiohttp's add_static."),
+    ("static1m", f"Static file, 1 MiB, keep-alive, `wrk -t1 -c{conns}`", ["cio", "nginx", "go", "node", "aiohttp"],
+     "nginx", ""),
+    ("static100m", "Static file, 100 MiB, one connection (`wrk -t1 -c1`): throughput",
+     ["cio", "nginx", "go", "node", "aiohttp"],
      "nginx", "MiB/s is wrk's Transfer/sec."),
 ]
 

@@ -91,6 +91,11 @@ int cio_http_param_next(cio_http_str *rest, cio_http_str *name, cio_http_str *va
         if (value->len == 0)
             return CIO_EHTTP_BAD_LIST;
     }
+    const char *q = p;
+    while (q < e && is_ows(*q))
+        q++;
+    if (q < e && *q != ';') /* a value is one token or one quoted string: "a=b/c" or "a=\"x\"y" is malformed */
+        return CIO_EHTTP_BAD_LIST;
     *rest = (cio_http_str){p, (size_t)(e - p)};
     return 1;
 end:

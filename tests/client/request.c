@@ -18,17 +18,18 @@ static char big[20000];
 static int h_dump(cio_web_request *req, cio_web_response *res, void *arg)
 {
     (void)arg;
-    const char *data;
-    size_t len;
-    int rc = cio_web_read_body(req, &data, &len);
-    if (rc < 0)
-        return rc;
+    /* The head first: reading the body of a request that has none ends the head's views. */
     char out[8192];
     size_t n = (size_t)snprintf(out, sizeof out, "%s %s\n", cio_web_method(req), cio_web_target(req));
     const cio_http_head *h = cio_web_head(req);
     for (size_t i = 0; i < h->num_headers && n < sizeof out; i++)
         n += (size_t)snprintf(out + n, sizeof out - n, "%.*s: %.*s\n", (int)h->headers[i].name.len,
                               h->headers[i].name.ptr, (int)h->headers[i].value.len, h->headers[i].value.ptr);
+    const char *data;
+    size_t len;
+    int rc = cio_web_read_body(req, &data, &len);
+    if (rc < 0)
+        return rc;
     if (n < sizeof out)
         n += (size_t)snprintf(out + n, sizeof out - n, "\n%.*s", (int)len, data);
     if (n > sizeof out)

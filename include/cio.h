@@ -8,5 +8,6 @@
 #include "cio/io.h"
 #include "cio/http.h"
 #include "cio/web.h"
+#include "cio/client.h"
 
 #endif

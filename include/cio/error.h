@@ -12,7 +12,8 @@ extern "C" {
 /*
  * Every cio function that can fail returns a negative error code. System errors keep their errno value
  * (`rc == -ECONNRESET` is `rc == CIO_ECONNRESET`); cio's own codes start at 4000, above any errno.
- * Ranges: 4000-4099 core, 4100-4199 I/O and DNS, 4200-4299 TLS, 4300-4399 HTTP.
+ * Ranges: 4000-4099 core, 4100-4199 I/O and DNS, 4200-4299 TLS, 4300-4399 HTTP, 4400-4449 the web server,
+ * 4450-4499 the HTTP client.
  *
  * X(name, positive value, message)
  */
@@ -171,9 +172,26 @@ extern "C" {
     X(EWEB_FROZEN,         4402, "web: the application is being served and can no longer change")  \
     X(EWEB_STARTED,        4403, "web: the response head has already been sent")
 
+/* The HTTP client (4450-4499). */
+#define CIO_ERRORS_CLIENT(X)                                                                       \
+    X(ECLIENT_CLOSED,      4450, "client: the session is closed")                                  \
+    X(ECLIENT_TIMEOUT,     4451, "client: the request did not finish within its total timeout")    \
+    X(ECLIENT_CONNECT_TIMEOUT, 4452, "client: no connection within the connect timeout (pool wait, connect, TLS)") \
+    X(ECLIENT_SOCK_CONNECT_TIMEOUT, 4453, "client: a connection attempt took longer than sock_connect") \
+    X(ECLIENT_READ_TIMEOUT, 4454, "client: the server sent nothing within the sock_read timeout")  \
+    X(ECLIENT_BAD_SCHEME,  4455, "client: the URL's scheme is not http or https")                  \
+    X(ECLIENT_BAD_RESOLVE, 4456, "client: a resolve override is not host:port:address")            \
+    X(ECLIENT_DISCONNECTED, 4457, "client: the server closed the connection without a response")   \
+    X(ECLIENT_UNSOLICITED_101, 4458, "client: a 101 Switching Protocols to a request that asked for no upgrade") \
+    X(ECLIENT_TOO_MANY_REDIRECTS, 4459, "client: more redirects than max_redirects")               \
+    X(ECLIENT_REDIRECT_LOOP, 4460, "client: a redirect back to a URL already requested")           \
+    X(ECLIENT_REDIRECT_DOWNGRADE, 4461, "client: a redirect from https to http, which was not allowed") \
+    X(ECLIENT_BAD_LOCATION, 4462, "client: a redirect without a Location, or one that is not a URL")
+
 /* The whole table, in the order above. */
 #define CIO_ERRORS(X)                                                                              \
-    CIO_ERRORS_SYS(X) CIO_ERRORS_CORE(X) CIO_ERRORS_IO(X) CIO_ERRORS_TLS(X) CIO_ERRORS_HTTP(X) CIO_ERRORS_WEB(X)
+    CIO_ERRORS_SYS(X) CIO_ERRORS_CORE(X) CIO_ERRORS_IO(X) CIO_ERRORS_TLS(X) CIO_ERRORS_HTTP(X) CIO_ERRORS_WEB(X) \
+        CIO_ERRORS_CLIENT(X)
 /* clang-format on */
 
 enum {
@@ -197,8 +215,9 @@ const char *cio_err_name(int err);
 
 /*
  * Whether `err` is a timeout of any kind: a deadline or timeout scope (-ETIMEDOUT), a name lookup's
- * (CIO_EAI_TIMEOUT), a stream's read timeout (CIO_EREADTIMEOUT). Each kind has its own code, so a caller can
- * tell which limit was hit; this says "some limit on time".
+ * (CIO_EAI_TIMEOUT), a stream's read timeout (CIO_EREADTIMEOUT), the HTTP client's total, connect, sock_connect and
+ * sock_read timeouts (CIO_ECLIENT_TIMEOUT, _CONNECT_TIMEOUT, _SOCK_CONNECT_TIMEOUT, _READ_TIMEOUT). Each kind has its
+ * own code, so a caller can tell which limit was hit; this says "some limit on time".
  */
 bool cio_is_timeout(int err);
 

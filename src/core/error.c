@@ -33,5 +33,7 @@ const char *cio_err_name(int err)
 
 bool cio_is_timeout(int err)
 {
-    return err == -ETIMEDOUT || err == CIO_EAI_TIMEOUT || err == CIO_EREADTIMEOUT;
+    return err == -ETIMEDOUT || err == CIO_EAI_TIMEOUT || err == CIO_EREADTIMEOUT || err == CIO_ECLIENT_TIMEOUT ||
+           err == CIO_ECLIENT_CONNECT_TIMEOUT || err == CIO_ECLIENT_SOCK_CONNECT_TIMEOUT ||
+           err == CIO_ECLIENT_READ_TIMEOUT;
 }

@@ -111,7 +111,13 @@ Test(error, unknown_codes_have_a_fallback_name_and_message)
 
 Test(error, is_timeout_names_every_kind_of_timeout_and_nothing_else)
 {
-    const int timeouts[] = {-ETIMEDOUT, CIO_EAI_TIMEOUT, CIO_EREADTIMEOUT};
+    const int timeouts[] = {-ETIMEDOUT,
+                            CIO_EAI_TIMEOUT,
+                            CIO_EREADTIMEOUT,
+                            CIO_ECLIENT_TIMEOUT,
+                            CIO_ECLIENT_CONNECT_TIMEOUT,
+                            CIO_ECLIENT_SOCK_CONNECT_TIMEOUT,
+                            CIO_ECLIENT_READ_TIMEOUT};
     for (size_t i = 0; i < NROWS; i++) {
         bool want = false;
         for (size_t k = 0; k < sizeof timeouts / sizeof timeouts[0]; k++)

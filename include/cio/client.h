@@ -1,0 +1,239 @@
+/* cio/client.h: an HTTP/1.1 client session in the shape of aiohttp.ClientSession: a pool of kept-alive connections
+ * with limits, requests in straight-line code, responses read whole (bounded) or in chunks, each kind of timeout
+ * distinct, stale pooled connections retried, redirects followed. */
+#ifndef CIO_CLIENT_H
+#define CIO_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cio/error.h"
+#include "cio/http.h"
+#include "cio/io.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The model (aiohttp's):
+ * - A session holds the pool: connections kept alive between requests, keyed by scheme, host, port and TLS
+ *   settings, up to `limit` in all and `limit_per_host` per key; a request that finds every slot taken waits for
+ *   one in FIFO order, within its connect timeout. A session belongs to the loop that opened it.
+ * - cio_client_request sends one request and returns once the response head is in (after any 1xx, and after the
+ *   redirects it follows). The body is then read from the response, whole or chunk by chunk, and
+ *   cio_client_response_release gives the connection back to the pool if the body was read to its end, or closes
+ *   it otherwise: a connection never carries a half-read body into another request.
+ * - Every wait is bounded: `total` from the call to the body's end, `connect` for getting a connection (pool wait,
+ *   connect, TLS handshake), `sock_connect` for one connection attempt, `sock_read` for every wait for response
+ *   bytes (on by default: a stalled server never hangs a program). Each has its own error code, and
+ *   cio_is_timeout() says "any timeout". The caller's own scopes (a timeout, a cancel) apply too, with their codes.
+ * - A pooled connection is checked before reuse (cio_stream_check_idle); one the server closed at the moment the
+ *   request went out (the response's first byte never came) is replaced by a fresh one and the request sent once
+ *   more, if its method is idempotent (GET, HEAD, OPTIONS, PUT, DELETE, TRACE) or the caller says it may be.
+ * Every function here that waits is a suspension point (see core.h) and runs in a task of the session's loop.
+ */
+typedef struct cio_client_session cio_client_session;
+typedef struct cio_client_response cio_client_response;
+
+/*
+ * Timeouts in ns. In session options 0 means the default; in request options 0 means the session's. CIO_INFINITE
+ * turns one off. Each expiry has its own code.
+ */
+typedef struct cio_client_timeouts {
+    /* The whole request: connection, sending, the head, redirects and the body's reading up to its end.
+       Default 5 min. CIO_ECLIENT_TIMEOUT. */
+    int64_t total;
+    /* Getting a connection: waiting for a pool slot, then connecting (name lookup, TCP, TLS). Default 30 s.
+       CIO_ECLIENT_CONNECT_TIMEOUT. */
+    int64_t connect;
+    /* One connection attempt (name lookup, TCP, TLS), within `connect`. Default none.
+       CIO_ECLIENT_SOCK_CONNECT_TIMEOUT. */
+    int64_t sock_connect;
+    /* Every wait for response bytes, head and body: an idle timeout, so a server trickling bytes keeps it going
+       (bound the whole with `total`). Default 60 s. CIO_ECLIENT_READ_TIMEOUT. */
+    int64_t sock_read;
+} cio_client_timeouts;
+
+typedef struct cio_client_session_opts {
+    /* Relative URLs given to requests are resolved against this absolute URL (RFC 3986 section 5.2, as a
+       browser resolves a link): "http://h/api/" with "v1/x" is "http://h/api/v1/x", with "/x" it is "http://h/x".
+       NULL: every URL must be absolute. Copied. */
+    const char *base_url;
+    /* Header fields sent with every request, a NULL-terminated array of name, value, name, value, ...; a request's
+       field of the same name (compared without case) replaces them. Copied. */
+    const char *const *headers;
+    /* The User-Agent sent unless a request's headers name one; NULL: "cio/<version>", "": none. Copied. */
+    const char *user_agent;
+    /* The most connections open at once, busy or idle, to all hosts; 0: 100. */
+    size_t limit;
+    /* The most connections open at once to one scheme, host and port; 0: no limit but `limit`. */
+    size_t limit_per_host;
+    /* An idle pooled connection is closed after this long; 0: 15 s. */
+    int64_t keepalive_timeout;
+    cio_client_timeouts timeout;
+    /* TLS for https: a client context of the caller's (borrowed: it must outlive the session), or options the
+       session makes its own context from at once (so a bad CA file fails cio_client_session_new). Neither: a
+       context with the defaults (the system's CA store, verification on), made on the first https request. */
+    cio_tls_ctx *tls;
+    const cio_tls_opts *tls_opts;
+    /* curl's --resolve: a NULL-terminated array of "host:port:address" (a numeric IPv4 or IPv6 address, brackets
+       allowed): a connection to host:port goes to the address instead of the host's own, with the host still the
+       name TLS verifies and Host carries. Copied. */
+    const char *const *resolve;
+    /* The most body bytes a response hands out (decoded, when it decodes); more is CIO_EHTTP_BODY_LIMIT, never a
+       truncation. 0: 1 GiB. */
+    uint64_t max_size;
+    /* Redirects followed per request; 0: 10; negative: none (the 3xx is the response). */
+    int max_redirects;
+    /* Do not decode content codings (aiohttp's auto_decompress=False): no Accept-Encoding is sent unless a
+       request's headers carry one, and bodies are handed out as they came. */
+    bool no_decompress;
+    /* The most header fields a response head may have; 0: 100 (CIO_EHTTP_TOO_MANY_HEADERS beyond). */
+    size_t max_headers;
+} cio_client_session_opts;
+
+/*
+ * Open a session on the current loop. `opts` may be NULL: every default.
+ * Errors: -EINVAL NULL out, a negative limit or timeout other than CIO_INFINITE, both tls and tls_opts;
+ *         CIO_EHTTP_BAD_URL (and the other URL errors) a base_url that is not an absolute URL, CIO_ECLIENT_BAD_SCHEME
+ *         one that is not http or https; CIO_EHTTP_BAD_FIELD a default header the head writer would refuse (CR, LF,
+ *         NUL, a name that is not a token) or an odd array; CIO_ECLIENT_BAD_RESOLVE a resolve entry that is not
+ *         host:port:address; the errors of cio_tls_ctx_new for tls_opts; CIO_ENOLOOP; -ENOMEM.
+ * Ownership: the caller closes it with cio_client_session_close.
+ */
+int cio_client_session_new(cio_client_session **out, const cio_client_session_opts *opts);
+
+/*
+ * Close the session: every idle connection is closed, requests waiting for a pool slot fail with
+ * CIO_ECLIENT_CLOSED, and the connections of requests and responses still in progress are shut down, so that
+ * their waits end and every later call on those responses fails with CIO_ECLIENT_CLOSED (release them still:
+ * the session's memory goes with the last one). Never waits. NULL is ignored.
+ * Returns 0; -EINVAL not a session (or one already closed).
+ */
+int cio_client_session_close(cio_client_session *s);
+
+/* The connections the session has open now (busy, idle, or being opened), and in `*idle` (may be NULL) how many
+   of them are idle in the pool. 0 for NULL. */
+size_t cio_client_session_connections(const cio_client_session *s, size_t *idle);
+
+typedef struct cio_client_request_opts {
+    /* Header fields for this request, a NULL-terminated array of name, value, ...: they replace the session's of
+       the same name. Host, Content-Length and Transfer-Encoding are the client's (-EINVAL); a User-Agent or an
+       Accept-Encoding here replaces the default one. */
+    const char *const *headers;
+    /* Query parameters, a NULL-terminated array of name, value, ...: each percent-encoded (everything but RFC
+       3986's unreserved characters) and appended to the URL's query, in order. */
+    const char *const *params;
+    /* A body from memory, sent with its Content-Length (not copied: it must stay valid until the call returns).
+       A POST, PUT or PATCH without one is sent with "Content-Length: 0". */
+    const void *body;
+    size_t body_len;
+    cio_client_timeouts timeout;
+    /* As the session's max_size, for this response; 0: the session's. */
+    uint64_t max_size;
+    /* As the session's max_redirects; 0: the session's. */
+    int max_redirects;
+    /* Follow a redirect from https to http (refused by default: CIO_ECLIENT_REDIRECT_DOWNGRADE). */
+    bool allow_downgrade;
+    /* Decode content codings: 1 yes, -1 no, 0 the session's choice. */
+    int decompress;
+    /* The request may be sent twice (a POST the server deduplicates): retried as GET is, when a reused
+       connection turns out closed before the response began. */
+    bool idempotent;
+} cio_client_request_opts;
+
+/*
+ * Send `method` (a token: "GET", "POST", ...) to `url` (absolute, or relative to the session's base_url; a
+ * fragment is dropped) and wait for the response head, following redirects (up to max_redirects): 301 and 302
+ * turn a POST into a GET without its body, 303 turns anything but HEAD into one, 307 and 308 keep the method and
+ * the body; a relative Location is resolved against the URL that answered; Authorization is not sent to another
+ * origin (scheme, host, port); a redirect to a (method, URL) already requested is a loop. 1xx answers (100, 103)
+ * are skipped. `opts` may be NULL.
+ * Returns 0 with `*resp`, whose body is then read (cio_client_response_read / _next) and which is released with
+ *         cio_client_response_release, however the body was read or not.
+ * Errors:  -EINVAL NULL arguments, a method that is not a token, a header the client owns; CIO_EHTTP_BAD_FIELD a
+ *          header field the head writer refuses; CIO_EHTTP_BAD_URL, _BAD_HOST, _BAD_PORT a malformed URL (or a
+ *          relative one without base_url); CIO_ECLIENT_BAD_SCHEME not http or https; CIO_ECLIENT_CLOSED the
+ *          session was closed; the connection's errors (CIO_EAI_* name lookup, -ECONNREFUSED, CIO_ETLS* TLS);
+ *          CIO_ECLIENT_DISCONNECTED the server closed without answering (on a reused connection and a request that
+ *          may not be retried: it may have acted on it); the response parser's CIO_EHTTP_* errors (a malformed
+ *          status line is CIO_EHTTP_BAD_STATUS, ...); CIO_EHTTP_CODING_UNSUPPORTED a Content-Encoding cio cannot
+ *          decode while decoding; CIO_ECLIENT_UNSOLICITED_101; CIO_ECLIENT_TOO_MANY_REDIRECTS,
+ *          _REDIRECT_LOOP, _REDIRECT_DOWNGRADE, _BAD_LOCATION; CIO_ECLIENT_TIMEOUT, _CONNECT_TIMEOUT,
+ *          _SOCK_CONNECT_TIMEOUT, _READ_TIMEOUT; the caller's -ECANCELED and -ETIMEDOUT; -ENOMEM. On error `*resp`
+ *          is NULL and the connection, if any, is closed.
+ * Ownership: nothing of `opts` is kept past the call.
+ */
+int cio_client_request(cio_client_session *s, const char *method, const char *url, const cio_client_request_opts *opts,
+                       cio_client_response **resp);
+
+/* cio_client_request(s, "GET", url, NULL, resp). */
+int cio_client_get(cio_client_session *s, const char *url, cio_client_response **resp);
+
+/* The status code (100-999), or -EINVAL for NULL. */
+int cio_client_response_status(const cio_client_response *r);
+/* The reason phrase as sent (may be ""), NUL-terminated; NULL for NULL. */
+const char *cio_client_response_reason(const cio_client_response *r);
+/* The HTTP/1.x minor version (0 or 1), or -EINVAL. */
+int cio_client_response_version(const cio_client_response *r);
+/* The URL that gave this response (after redirects), NUL-terminated; NULL for NULL. */
+const char *cio_client_response_url(const cio_client_response *r);
+/* The declared Content-Length, or -1 when there is none (chunked, until close, no body). */
+int64_t cio_client_response_content_length(const cio_client_response *r);
+
+/*
+ * Header fields, NUL-terminated, valid until the response is released. _header gives the value of the first field
+ * `name` (compared without case), _header_nth the `n`th (from 0) of the fields so named (repeated fields, such as
+ * Set-Cookie), NULL when there is none. _header_count and _header_at go through every field in order: _header_at
+ * returns 0 with `*name` and `*value`, -ENOENT past the end, -EINVAL for NULL arguments.
+ */
+const char *cio_client_response_header(const cio_client_response *r, const char *name);
+const char *cio_client_response_header_nth(const cio_client_response *r, const char *name, size_t n);
+size_t cio_client_response_header_count(const cio_client_response *r);
+int cio_client_response_header_at(const cio_client_response *r, size_t i, const char **name, const char **value);
+
+/*
+ * The redirects followed before this response (aiohttp's history), oldest first: _redirects their number,
+ * _history the `i`th one's status and the URL that answered with it (valid until release): 0, -ENOENT past the
+ * end, -EINVAL for NULL arguments (either out-pointer may be NULL).
+ */
+size_t cio_client_response_redirects(const cio_client_response *r);
+int cio_client_response_history(const cio_client_response *r, size_t i, int *status, const char **url);
+
+/*
+ * Read the rest of the body into `out` (allocated, NUL-terminated, freed with cio_buf_free), decoded unless
+ * decoding is off.
+ * Returns 0. Errors: CIO_EHTTP_BODY_LIMIT the body (decoded) is longer than max_size: an error, never a
+ *         truncation (a decompression bomb ends here after at most max_size bytes); CIO_EHTTP_BODY_TRUNCATED the
+ *         server closed before the Content-Length or the last chunk; CIO_EHTTP_CODING_CORRUPT, _CODING_TRUNCATED;
+ *         chunked framing errors; CIO_ECLIENT_READ_TIMEOUT, CIO_ECLIENT_TIMEOUT; CIO_ECLIENT_CLOSED the session
+ *         was closed; -ECONNRESET and the stream's read errors; the caller's -ECANCELED, -ETIMEDOUT; -ENOMEM;
+ *         -EINVAL. On error `out` is empty. A timeout or a cancel leaves the rest readable; other errors stick.
+ */
+int cio_client_response_read(cio_client_response *r, cio_buf *out);
+
+/*
+ * `async for chunk in resp.content.iter_any()`: the next piece of the body, a view valid until the next call on
+ * the response. Returns 1 with a piece (len > 0), 0 at the end of the body. Errors: as _read.
+ */
+int cio_client_response_next(cio_client_response *r, const void **data, size_t *len);
+
+/* Whether the body has been read to its end (a response without a body is at its end at once). */
+bool cio_client_response_done(const cio_client_response *r);
+
+/*
+ * Release the response: its connection goes back to the pool if the body was read to its end and the server
+ * keeps it alive, and is closed otherwise (a half-read body, an error, Connection: close, a body that ran until
+ * the close). Never waits. NULL is ignored.
+ * Returns 1 when the connection went back to the pool, 0 when it was closed (or there was none), -EINVAL not a
+ * response.
+ */
+int cio_client_response_release(cio_client_response *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,621 @@
+/* request.c: one client request from URL to response head: the head built and checked, a connection from the pool,
+ * the exchange under the connect and total timeouts, the retry of a stale pooled connection, and redirects. */
+#include "client/client.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#define REDIRECT_DISCARD ((uint64_t)64 * 1024) /* a redirect's body read to reuse its connection; more: closed */
+
+/* What a request carries from hop to hop of its redirects. */
+struct req {
+    struct cio_client_session *s;
+    char method[CLIENT_MAX_METHOD + 1];
+    char *url; /* absolute, without fragment, with the parameters */
+    const void *body;
+    size_t body_len;
+    const char *const *headers;
+    cio_client_timeouts t;
+    uint64_t max_size;
+    int max_redirects;
+    bool allow_downgrade, decode, idempotent;
+    bool strip_auth; /* a redirect went to another origin: Authorization stays behind from then on */
+    bool conn_close; /* the caller sent Connection: close */
+    int64_t deadline;
+    struct client_redirect *history;
+    size_t nhistory;
+    char **visited; /* "METHOD URL" of every hop, for loop detection */
+    size_t nvisited;
+};
+
+static bool method_is(const char *m, const char *lit)
+{
+    return !strcmp(m, lit);
+}
+
+static bool idempotent_method(const char *m)
+{
+    return method_is(m, "GET") || method_is(m, "HEAD") || method_is(m, "OPTIONS") || method_is(m, "PUT") ||
+           method_is(m, "DELETE") || method_is(m, "TRACE");
+}
+
+/* ------------------------------------------------------------------------------------------------ URLs */
+
+/* The request's absolute URL: joined to the base if relative, the fragment dropped, the parameters appended. */
+static int make_url(struct req *q, const char *url, const char *const *params)
+{
+    cio_url u;
+    int rc = cio_url_parse(&u, url, strlen(url));
+    char *abs = NULL;
+    if (rc == 0)
+        abs = cio__strdup(url);
+    else if (q->s->base_url && (rc = cio__client_url_join(&abs, q->s->base_url, url)) < 0)
+        return rc;
+    else if (!q->s->base_url)
+        return rc;
+    if (!abs)
+        return -ENOMEM;
+    char *hash = strchr(abs, '#');
+    if (hash)
+        *hash = 0;
+    size_t len = strlen(abs), cap = len + 1;
+    bool has_query = strchr(abs, '?') != NULL;
+    for (size_t i = 0; params && params[i] && params[i + 1] && rc >= 0; i += 2) {
+        rc = cio__client_url_encode(&abs, &len, &cap, has_query ? "&" : "?", true);
+        has_query = true;
+        if (rc == 0)
+            rc = cio__client_url_encode(&abs, &len, &cap, params[i], false);
+        if (rc == 0)
+            rc = cio__client_url_encode(&abs, &len, &cap, "=", true);
+        if (rc == 0)
+            rc = cio__client_url_encode(&abs, &len, &cap, params[i + 1], false);
+    }
+    if (rc < 0) {
+        cio__free(abs);
+        return rc;
+    }
+    q->url = abs;
+    return 0;
+}
+
+/* Where a parsed URL goes: its scheme's TLS, and its port with the scheme's default. */
+static int url_target(const cio_url *u, bool *tls, int *port)
+{
+    if (cio_http_str_ieq(u->scheme, "https"))
+        *tls = true;
+    else if (cio_http_str_ieq(u->scheme, "http"))
+        *tls = false;
+    else
+        return CIO_ECLIENT_BAD_SCHEME;
+    if (!u->host.len)
+        return CIO_EHTTP_BAD_HOST;
+    *port = u->port >= 0 ? u->port : *tls ? 443 : 80;
+    return 0;
+}
+
+static bool same_origin(const char *a, const char *b)
+{
+    cio_url ua, ub;
+    bool ta, tb;
+    int pa, pb;
+    if (cio_url_parse(&ua, a, strlen(a)) < 0 || cio_url_parse(&ub, b, strlen(b)) < 0 || url_target(&ua, &ta, &pa) < 0 ||
+        url_target(&ub, &tb, &pb) < 0)
+        return false;
+    return ta == tb && pa == pb && ua.host.len == ub.host.len && !strncasecmp(ua.host.ptr, ub.host.ptr, ua.host.len);
+}
+
+/* ------------------------------------------------------------------------------------------------ heads */
+
+static bool named_in(const char *const *h, const char *name)
+{
+    for (size_t i = 0; h && h[i] && h[i + 1]; i += 2)
+        if (!strcasecmp(h[i], name))
+            return true;
+    return false;
+}
+
+/* Whether the caller sends a field `name`, from the request or the session's defaults. */
+static bool named(const struct req *q, const char *name)
+{
+    return named_in(q->headers, name) || named_in((const char *const *)q->s->headers, name);
+}
+
+static bool skipped(const struct req *q, const char *name)
+{
+    return q->strip_auth && !strcasecmp(name, "Authorization");
+}
+
+/* Host: the URL's host (IPv6 in brackets) and its port unless it is the scheme's default. */
+static void put_host(cio_http_head_out *w, const cio_url *u, bool tls, int port)
+{
+    char buf[300];
+    size_t n = 0;
+    if (u->host.len > 256) {
+        (void)cio_http_head_out_header_n(w, "Host", 4, "\r", 1); /* refused: makes the head's error stick */
+        return;
+    }
+    if (u->ipv6)
+        buf[n++] = '[';
+    memcpy(buf + n, u->host.ptr, u->host.len);
+    n += u->host.len;
+    if (u->ipv6)
+        buf[n++] = ']';
+    if (u->port >= 0 && port != (tls ? 443 : 80))
+        n += (size_t)snprintf(buf + n, sizeof buf - n, ":%d", port);
+    (void)cio_http_head_out_header_n(w, "Host", 4, buf, n);
+}
+
+static ssize_t build_head(const struct req *q, const cio_url *u, bool tls, int port, cio_http_head_out *w)
+{
+    const struct cio_client_session *s = q->s;
+    size_t plen = u->path.len ? u->path.len : 1;
+    size_t tlen = plen + (u->query.ptr ? 1 + u->query.len : 0);
+    char *target = cio__malloc(tlen + 1);
+    if (!target)
+        return -ENOMEM;
+    memcpy(target, u->path.len ? u->path.ptr : "/", plen);
+    if (u->query.ptr) {
+        target[plen] = '?';
+        memcpy(target + plen + 1, u->query.ptr, u->query.len);
+    }
+    target[tlen] = 0;
+    cio_http_head_out_init(w, NULL, 0);
+    (void)cio_http_head_out_request(w, q->method, target, 1);
+    cio__free(target);
+    put_host(w, u, tls, port);
+    for (size_t i = 0; i < s->nheaders; i++) {
+        const char *name = s->headers[2 * i];
+        if (!named_in(q->headers, name) && !skipped(q, name))
+            (void)cio_http_head_out_header(w, name, s->headers[2 * i + 1]);
+    }
+    for (size_t i = 0; q->headers && q->headers[i] && q->headers[i + 1]; i += 2)
+        if (!skipped(q, q->headers[i]))
+            (void)cio_http_head_out_header(w, q->headers[i], q->headers[i + 1]);
+    if (s->user_agent && !named(q, "User-Agent"))
+        (void)cio_http_head_out_header(w, "User-Agent", s->user_agent);
+    if (!named(q, "Accept"))
+        (void)cio_http_head_out_header(w, "Accept", "*/*");
+    if (q->decode && !named(q, "Accept-Encoding"))
+        (void)cio_http_head_out_header(w, "Accept-Encoding", "gzip, deflate, br, zstd");
+    if (q->body || method_is(q->method, "POST") || method_is(q->method, "PUT") || method_is(q->method, "PATCH"))
+        (void)cio_http_head_out_header_u64(w, "Content-Length", q->body_len);
+    return cio_http_head_out_end(w);
+}
+
+/* ------------------------------------------------------------------------------------------------ responses */
+
+static int response_new(struct req *q, struct cio_client_response **out)
+{
+    struct cio_client_session *s = q->s;
+    struct cio_client_response *r = cio__calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    r->magic = CLIENT_RESPONSE_MAGIC;
+    r->session = s;
+    s->refs++;
+    cio__list_insert_tail(&s->responses, &r->node);
+    r->deadline = q->deadline;
+    memcpy(r->method, q->method, sizeof r->method);
+    if (!(r->url = cio__strdup(q->url)) || !(r->fields = cio__calloc(s->o.max_headers, sizeof(*r->fields)))) {
+        cio__client_response_free(r);
+        return -ENOMEM;
+    }
+    *out = r;
+    return 0;
+}
+
+static void rebase_str(cio_http_str *v, const char *from, size_t len, char *to)
+{
+    static char empty[] = "";
+    if (v->ptr >= from && v->ptr < from + len) {
+        v->ptr = to + (v->ptr - from);
+        ((char *)v->ptr)[v->len] = 0; /* over the ':', whitespace or CR after it */
+    } else {
+        v->ptr = empty;
+        v->len = 0;
+    }
+}
+
+/* Keep the head (`hl` bytes in the stream's buffer, which `r->head` points into) in memory of the response's own. */
+static int keep_head(struct cio_client_response *r, cio_stream *st, size_t hl)
+{
+    const void *v;
+    size_t n;
+    int rc = cio_stream_peek(st, 0, &v, &n);
+    if (rc < 0)
+        return rc;
+    CIO_ASSERT(n >= hl);
+    if (!(r->raw = cio__malloc(hl + 1)))
+        return -ENOMEM;
+    memcpy(r->raw, v, hl);
+    r->raw[hl] = 0;
+    rebase_str(&r->head.reason, v, hl, r->raw);
+    for (size_t i = 0; i < r->head.num_headers; i++) {
+        rebase_str(&r->head.headers[i].name, v, hl, r->raw);
+        rebase_str(&r->head.headers[i].value, v, hl, r->raw);
+    }
+    r->head.method = r->head.target = (cio_http_str){0};
+    return 0;
+}
+
+/* Read the final response head (skipping 1xx) and open its body. */
+static int read_response(const struct req *q, struct cio_client_response *r, cio_stream *st)
+{
+    ssize_t hl;
+    for (;;) {
+        cio_http_head_init(&r->head, r->fields, q->s->o.max_headers);
+        if ((hl = cio_http_read_response(st, &r->head, NULL)) < 0)
+            return hl == CIO_EPEERCLOSED ? CIO_ECLIENT_DISCONNECTED : (int)hl;
+        if (r->head.status == 101)
+            return CIO_ECLIENT_UNSOLICITED_101; /* no request of this client asks to upgrade */
+        if (r->head.status >= 200)
+            break;
+        int rc = cio_stream_consume(st, (size_t)hl); /* 100 Continue, 103 Early Hints: not the answer */
+        if (rc < 0)
+            return rc;
+    }
+    int rc = keep_head(r, st, (size_t)hl);
+    if (rc < 0)
+        return rc;
+    uint64_t len;
+    int framing = cio_http_response_body(&r->head, r->method, &len);
+    r->keep = cio_http_keep_alive(&r->head) && framing != CIO_HTTP_BODY_UNTIL_CLOSE &&
+              framing != CIO_HTTP_BODY_TUNNEL && !q->conn_close;
+    if (framing == CIO_HTTP_BODY_NONE || (framing == CIO_HTTP_BODY_LENGTH && len == 0))
+        return cio_stream_consume(st, (size_t)hl); /* nothing to read: done at once */
+    cio_http_body_opts bo = {.max_size = q->max_size, .skip = (size_t)hl, .decode = q->decode};
+    rc = cio_http_body_init_response(&r->body, st, &r->head, r->method, &bo);
+    if (rc == CIO_EHTTP_BODY_TOO_LARGE) {
+        /* A declared length above the limit: the head is still a response; reading its body is the error. */
+        r->body_err = CIO_EHTTP_BODY_LIMIT;
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    r->body_open = true;
+    return 0;
+}
+
+/*
+ * One try: a connection (fresh, for a retry), the request written, the response head read. `*retry` says that it
+ * failed on a reused connection before the response's first byte: the server had closed it (or was closing it).
+ */
+static int attempt(const struct req *q, struct client_host *h, struct cio_client_response *r, const char *head,
+                   size_t hlen, bool fresh, bool *retry)
+{
+    bool reused;
+    cio_scope sc;
+    int rc = cio_timeout_begin(&sc, q->t.connect);
+    if (rc < 0)
+        return rc;
+    rc = cio__client_acquire(q->s, h, &q->t, fresh, &r->conn, &reused);
+    int src = cio_scope_end(&sc);
+    if (rc < 0)
+        return src == -ETIMEDOUT ? CIO_ECLIENT_CONNECT_TIMEOUT : rc;
+    cio_stream *st = r->conn->s;
+    (void)cio_stream_set_read_timeout(st, q->t.sock_read == CIO_INFINITE ? 0 : q->t.sock_read);
+    rc = cio_stream_write(st, head, hlen);
+    if (rc == 0 && q->body_len)
+        rc = cio_stream_write(st, q->body, q->body_len);
+    if (rc < 0) {
+        *retry = reused && (rc == -EPIPE || rc == -ECONNRESET);
+        return rc;
+    }
+    /* The first byte on its own, so that "nothing came" is known for sure. */
+    const void *v;
+    size_t n;
+    rc = cio_stream_peek(st, 1, &v, &n);
+    if (rc <= 0) {
+        if (rc == 0)
+            rc = CIO_ECLIENT_DISCONNECTED;
+        *retry = reused && (rc == CIO_ECLIENT_DISCONNECTED || rc == -ECONNRESET);
+        return rc;
+    }
+    return read_response(q, r, st);
+}
+
+/* Send the request and read the head, once more on a fresh connection when a reused one was stale and the request
+   may be sent twice. */
+static int exchange(const struct req *q, struct client_host *h, struct cio_client_response *r, const char *head,
+                    size_t hlen)
+{
+    for (int tries = 0;; tries++) {
+        bool retry = false;
+        int rc = attempt(q, h, r, head, hlen, tries > 0, &retry);
+        if (rc == 0)
+            return 0;
+        if (r->body_open) {
+            cio_http_body_fini(&r->body);
+            r->body_open = false;
+        }
+        if (r->conn) {
+            cio__client_conn_close(q->s, r->conn);
+            r->conn = NULL;
+        }
+        cio__free(r->raw);
+        r->raw = NULL;
+        if (retry && tries == 0 && q->idempotent && !r->err)
+            continue;
+        return rc;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------ redirects */
+
+static bool is_redirect(int status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+static int visit(struct req *q)
+{
+    size_t n = strlen(q->method) + 1 + strlen(q->url) + 1;
+    char *key = cio__malloc(n);
+    if (!key)
+        return -ENOMEM;
+    snprintf(key, n, "%s %s", q->method, q->url);
+    for (size_t i = 0; i < q->nvisited; i++) {
+        if (!strcmp(q->visited[i], key)) {
+            cio__free(key);
+            return CIO_ECLIENT_REDIRECT_LOOP;
+        }
+    }
+    char **nv = cio__realloc(q->visited, (q->nvisited + 1) * sizeof(*nv));
+    if (!nv) {
+        cio__free(key);
+        return -ENOMEM;
+    }
+    q->visited = nv;
+    q->visited[q->nvisited++] = key;
+    return 0;
+}
+
+/* Read (up to a little) and drop a redirect's body, so that its connection can serve the next hop. */
+static void drain_redirect(struct cio_client_response *r)
+{
+    const void *p;
+    size_t n;
+    uint64_t got = 0;
+    while (got <= REDIRECT_DISCARD && cio_client_response_next(r, &p, &n) == 1)
+        got += n;
+}
+
+/* Follow the redirect `r` answered with: the next URL and method, or an error. */
+static int follow(struct req *q, struct cio_client_response *r, const char *location)
+{
+    char *next;
+    int rc = cio__client_url_join(&next, q->url, location);
+    if (rc < 0)
+        return rc == -ENOMEM ? rc : CIO_ECLIENT_BAD_LOCATION;
+    char *hash = strchr(next, '#');
+    if (hash)
+        *hash = 0;
+    cio_url u;
+    bool tls, was_tls = !strncasecmp(q->url, "https:", 6);
+    int port;
+    if (cio_url_parse(&u, next, strlen(next)) < 0)
+        rc = CIO_ECLIENT_BAD_LOCATION;
+    else
+        rc = url_target(&u, &tls, &port);
+    if (rc == 0 && was_tls && !tls && !q->allow_downgrade)
+        rc = CIO_ECLIENT_REDIRECT_DOWNGRADE;
+    struct client_redirect *nh = rc == 0 ? cio__realloc(q->history, (q->nhistory + 1) * sizeof(*nh)) : NULL;
+    if (rc == 0 && !nh)
+        rc = -ENOMEM;
+    if (rc < 0) {
+        cio__free(next);
+        return rc;
+    }
+    q->history = nh;
+    q->history[q->nhistory].status = r->head.status;
+    q->history[q->nhistory].url = r->url; /* the response's copy changes hands */
+    r->url = NULL;
+    q->nhistory++;
+    int status = r->head.status;
+    if ((status == 303 && !method_is(q->method, "HEAD")) ||
+        ((status == 301 || status == 302) && method_is(q->method, "POST"))) {
+        strcpy(q->method, "GET");
+        q->body = NULL;
+        q->body_len = 0;
+    }
+    if (!same_origin(q->url, next))
+        q->strip_auth = true;
+    cio__free(q->url);
+    q->url = next;
+    return visit(q);
+}
+
+/* ------------------------------------------------------------------------------------------------ requests */
+
+/* One hop: the URL's connection and head, the exchange. */
+static int hop(struct req *q, struct cio_client_response **out)
+{
+    *out = NULL;
+    cio_url u;
+    bool tls;
+    int port;
+    int rc = cio_url_parse(&u, q->url, strlen(q->url));
+    if (rc == 0)
+        rc = url_target(&u, &tls, &port);
+    cio_tls_ctx *ctx = NULL;
+    if (rc == 0 && tls)
+        rc = cio__client_tls(q->s, &ctx);
+    if (rc < 0)
+        return rc;
+    cio_http_head_out w;
+    ssize_t hl = build_head(q, &u, tls, port, &w);
+    if (hl < 0) {
+        cio_http_head_out_fini(&w);
+        return (int)hl;
+    }
+    struct client_host *h = cio__client_host_get(q->s, tls, u.host.ptr, u.host.len, port, ctx);
+    struct cio_client_response *r = NULL;
+    rc = h ? response_new(q, &r) : -ENOMEM;
+    if (rc == 0)
+        rc = exchange(q, h, r, w.buf, (size_t)hl);
+    if (h)
+        cio__client_host_put(h);
+    cio_http_head_out_fini(&w);
+    if (rc < 0 && r) {
+        rc = r->err ? r->err : rc;
+        cio__client_response_free(r);
+        r = NULL;
+    }
+    *out = r;
+    return rc;
+}
+
+static int run(struct req *q, struct cio_client_response **out)
+{
+    int rc = visit(q);
+    for (int hops = 0; rc == 0; hops++) {
+        struct cio_client_response *r;
+        if ((rc = hop(q, &r)) < 0)
+            break;
+        const char *location = cio_client_response_header(r, "Location");
+        if (q->max_redirects < 0 || !is_redirect(r->head.status) || !location) {
+            r->history = q->history;
+            r->nhistory = q->nhistory;
+            q->history = NULL;
+            q->nhistory = 0;
+            *out = r;
+            return 0;
+        }
+        if (hops == q->max_redirects)
+            rc = CIO_ECLIENT_TOO_MANY_REDIRECTS;
+        else
+            rc = follow(q, r, location);
+        if (rc == 0) {
+            drain_redirect(r);
+            (void)cio_client_response_release(r);
+        } else {
+            cio__client_response_free(r);
+        }
+    }
+    return rc;
+}
+
+/* The request's own headers: pairs, and none of those the client writes itself. */
+static int check_headers(const char *const *h)
+{
+    size_t i = 0;
+    for (; h && h[i]; i++)
+        if (i % 2 == 0 && (!strcasecmp(h[i], "Host") || !strcasecmp(h[i], "Content-Length") ||
+                           !strcasecmp(h[i], "Transfer-Encoding")))
+            return -EINVAL;
+    return i % 2 ? CIO_EHTTP_BAD_FIELD : 0;
+}
+
+static bool asks_close(const char *const *h)
+{
+    for (size_t i = 0; h && h[i] && h[i + 1]; i += 2) {
+        cio_http_str v = {h[i + 1], strlen(h[i + 1])};
+        if (!strcasecmp(h[i], "Connection") && cio_http_list_has(v, "close"))
+            return true;
+    }
+    return false;
+}
+
+static int64_t pick(int64_t req, int64_t sess)
+{
+    return req ? req : sess;
+}
+
+static int req_init(struct req *q, struct cio_client_session *s, const char *method, const cio_client_request_opts *o)
+{
+    size_t ml = strlen(method);
+    if (ml == 0 || ml > CLIENT_MAX_METHOD)
+        return -EINVAL;
+    for (size_t i = 0; i < ml; i++)
+        if (!cio_http_is_tchar((unsigned char)method[i]))
+            return -EINVAL;
+    memcpy(q->method, method, ml + 1);
+    q->s = s;
+    q->t = s->o.timeout;
+    q->max_size = s->o.max_size;
+    q->max_redirects = s->o.max_redirects;
+    q->decode = !s->o.no_decompress;
+    if (o) {
+        int rc = check_headers(o->headers);
+        if (rc < 0)
+            return rc;
+        const int64_t ts[] = {o->timeout.total, o->timeout.connect, o->timeout.sock_connect, o->timeout.sock_read};
+        for (size_t i = 0; i < 4; i++)
+            if (ts[i] < 0 && ts[i] != CIO_INFINITE)
+                return -EINVAL;
+        if (o->body_len && !o->body)
+            return -EINVAL;
+        q->t.total = pick(o->timeout.total, q->t.total);
+        q->t.connect = pick(o->timeout.connect, q->t.connect);
+        q->t.sock_connect = pick(o->timeout.sock_connect, q->t.sock_connect);
+        q->t.sock_read = pick(o->timeout.sock_read, q->t.sock_read);
+        q->headers = o->headers;
+        q->body = o->body;
+        q->body_len = o->body_len;
+        if (o->max_size)
+            q->max_size = o->max_size;
+        if (o->max_redirects)
+            q->max_redirects = o->max_redirects;
+        q->allow_downgrade = o->allow_downgrade;
+        if (o->decompress)
+            q->decode = o->decompress > 0;
+    }
+    q->idempotent = idempotent_method(q->method) || (o && o->idempotent);
+    q->conn_close = asks_close(q->headers) || asks_close((const char *const *)s->headers);
+    q->deadline = q->t.total == CIO_INFINITE ? INT64_MAX : cio_now() + q->t.total;
+    return 0;
+}
+
+static void req_fini(struct req *q)
+{
+    cio__free(q->url);
+    for (size_t i = 0; i < q->nhistory; i++)
+        cio__free(q->history[i].url);
+    cio__free(q->history);
+    for (size_t i = 0; i < q->nvisited; i++)
+        cio__free(q->visited[i]);
+    cio__free(q->visited);
+}
+
+int cio_client_request(cio_client_session *s, const char *method, const char *url, const cio_client_request_opts *opts,
+                       cio_client_response **resp)
+{
+    if (!resp)
+        return -EINVAL;
+    *resp = NULL;
+    if (!s || s->magic != CLIENT_SESSION_MAGIC || !method || !url)
+        return -EINVAL;
+    if (s->closed)
+        return CIO_ECLIENT_CLOSED;
+    struct req q = {0};
+    s->refs++; /* the session's memory stays while the request runs, even if another task closes it */
+    int rc = req_init(&q, s, method, opts);
+    if (rc == 0)
+        rc = make_url(&q, url, opts ? opts->params : NULL);
+    if (rc < 0) {
+        req_fini(&q);
+        cio__client_session_unref(s);
+        return rc;
+    }
+    /* The total timeout bounds everything from here; the body's reads take the same deadline with them. */
+    cio_scope sc;
+    bool scoped = q.deadline != INT64_MAX;
+    if (scoped && (rc = cio_deadline_begin(&sc, q.deadline)) < 0) {
+        req_fini(&q);
+        cio__client_session_unref(s);
+        return rc;
+    }
+    rc = run(&q, resp);
+    int src = scoped ? cio_scope_end(&sc) : 0;
+    req_fini(&q);
+    if (rc < 0 && s->closed)
+        rc = CIO_ECLIENT_CLOSED;
+    cio__client_session_unref(s);
+    return cio__client_map_error(NULL, rc, src);
+}
+
+int cio_client_get(cio_client_session *s, const char *url, cio_client_response **resp)
+{
+    return cio_client_request(s, "GET", url, NULL, resp);
+}

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 /* A URL or reference split into its five parts (RFC 3986 appendix B's regular expression, by hand). Absent parts
@@ -90,6 +91,10 @@ static void put(struct sbuf *b, const char *s, size_t n)
 {
     if (b->err)
         return;
+    if (n > SIZE_MAX / 4 || b->len > SIZE_MAX / 4) { /* no URL is this long: a caller's length went wrong */
+        b->err = -EOVERFLOW;
+        return;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 256;
         while (cap < b->len + n + 1)

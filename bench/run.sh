@@ -1135,13 +1135,24 @@ hs_raise_nofile() {
     ulimit -n "$want"
 }
 
+# The files the static workloads serve (every cio server is started with --static on this directory).
+hs_static_files() {
+    mkdir -p "$HS_STATIC"
+    printf '%s' "$HS_BODY" >"$HS_STATIC/13.txt"
+    [ -s "$HS_STATIC/1m.bin" ] || head -c 1048576 /dev/urandom >"$HS_STATIC/1m.bin"
+    [ -s "$HS_STATIC/100m.bin" ] || head -c 104857600 /dev/urandom >"$HS_STATIC/100m.bin"
+}
+
 hs_smoke() {
     local out fail=0 w m v
     build_cio cio_http_server http_idle_client || exit 1
     mkdir -p "$HS_DIR"
+    hs_static_files
     command -v curl >/dev/null || { note "smoke: curl missing"; return 1; }
     trap hs_stop_all EXIT
     hs_start cio || exit 1
+    [ "$(curl -s --max-time 5 "http://127.0.0.1:${HS_PORT_OF[cio]}/static/13.txt")" = "$HS_BODY" ] ||
+        { note "smoke: the static file was not served"; fail=1; }
     RESULTS=$HS_DIR/smoke.txt
     : >"$RESULTS"
     if command -v wrk >/dev/null; then
@@ -1184,10 +1195,7 @@ hs_run() {
     [ -x "$PY" ] && "$PY" -c 'import aiohttp, uvloop' 2>/dev/null && HAVE_AIOHTTP=1
     [ -n "$HAVE_AIOHTTP" ] || note "python3-aiohttp or python3-uvloop missing: aiohttp peer skipped"
     hs_raise_nofile
-    mkdir -p "$HS_STATIC"
-    printf '%s' "$HS_BODY" >"$HS_STATIC/13.txt"
-    [ -s "$HS_STATIC/1m.bin" ] || head -c 1048576 /dev/urandom >"$HS_STATIC/1m.bin"
-    [ -s "$HS_STATIC/100m.bin" ] || head -c 104857600 /dev/urandom >"$HS_STATIC/100m.bin"
+    hs_static_files
     trap hs_stop_all EXIT
     for w in "${ONLY[@]}"; do [ "$w" = idle10k ] || loads+=("$w"); done
 

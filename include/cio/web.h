@@ -311,6 +311,9 @@ typedef struct cio_web_server_opts {
     bool reuse_port;
     /* At most this many connections at once; beyond it, accepting waits. 0: 10,000. */
     size_t max_connections;
+    /* listen(2)'s backlog: connections the kernel completes before the server accepts them (capped by
+       net.core.somaxconn). 0: 511. A burst beyond it waits for the client's retransmission, a second or more. */
+    int backlog;
     /* The longest request line (414 beyond), the largest head (431), the most header fields (431).
        0: 8 KiB, 16 KiB and 100. */
     size_t max_line, max_head, max_headers;

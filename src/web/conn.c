@@ -512,6 +512,7 @@ int cio_web_server_start(cio_web_server **out, cio_web_app *app, const cio_web_s
     cio_server_opts so = {
         .reuse_port = o->reuse_port,
         .max_connections = o->max_connections,
+        .backlog = o->backlog,
         .tls = o->tls,
         .keep_timeout = o->keepalive_timeout,
         .read_timeout = o->body_timeout,

@@ -285,7 +285,10 @@ cio_http_body_in *cio_web_body(cio_web_request *req)
         const struct cio_web_app *app = req->m.napps ? req->m.apps[req->m.napps - 1] : req->srv->app;
         cio_http_body_opts o = {
             .max_size = app->opts.client_max_size,
-            .skip = req->head_len,
+            /* A bodiless request keeps its head in the stream until the request ends (conn.c consumes it then):
+               consumed now, an empty buffer would go back to the loop with the head's views in it. A request with
+               a body has had its head copied (conn.c), so the reader may consume it. */
+            .skip = req->framing == CIO_HTTP_BODY_NONE ? 0 : req->head_len,
             /* No 100 may follow the final response. */
             .send_continue = cio_http_expects_continue(req->head) && !req->answered,
         };
@@ -295,9 +298,10 @@ cio_http_body_in *cio_web_body(cio_web_request *req)
             return NULL;
         }
         req->body_open = true;
-        req->head_len = 0; /* the reader consumes it */
-        if (req->framing != CIO_HTTP_BODY_NONE)
+        if (req->framing != CIO_HTTP_BODY_NONE) {
+            req->head_len = 0; /* the reader consumes it */
             (void)cio_stream_set_read_timeout(req->s, req->srv->opts.body_timeout);
+        }
     }
     return &req->body;
 }

@@ -539,7 +539,7 @@ int cio_web_prepare(cio_web_response *res, int64_t length)
     res->length = length;
     if ((rc = cio__web_out_flush(req->conn, req->s)) < 0)
         return rc;
-    if (res->status == 101 && req->head_len && !req->body_open) {
+    if (res->status == 101 && req->head_len) {
         /* The stream is the new protocol's from here: what follows the head is the client's first bytes of it. */
         if ((rc = cio_stream_consume(req->s, req->head_len)) < 0)
             return rc;

@@ -173,6 +173,7 @@ static int listen_body(void *arg)
     WK_EQ(cio_web_server_close(srv, CIO_SEC(5)), 0); /* closes fd: tst_run counts descriptors */
     /* Taken ports and bad hosts. */
     WK_EQ(cio_web_server_start(&srv, app, &(cio_web_server_opts){.host = "not an address"}), -EINVAL);
+    WK_EQ(cio_web_server_start(&srv, app, &(cio_web_server_opts){.host = "127.0.0.1", .backlog = -1}), -EINVAL);
     cio_web_app_close(app);
     return 0;
 }

@@ -522,6 +522,18 @@ static int request_body(void *arg)
     WK_EQ(r.status, 200);
     WK_EQ(r.body.len, 0);
     cio_web_test_response_fini(&r);
+    /* A request without a body keeps its head's views after its (empty) body is read: the handler reads the body,
+       then Content-Type, from the head whose stream buffer the empty read left idle; twice on one connection. */
+    for (int i = 0; i < 2; i++) {
+        WK_EQ(
+            cio_web_test_raw(f.t, W("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/x-none\r\n\r\n"), "POST", &r),
+            0);
+        WK_EQ(r.status, 200);
+        WK_EQ(r.body.len, 0);
+        WK_STREQ(cio_web_test_header(&r, "Content-Type"), "text/x-none");
+        WK_CHECK(r.kept);
+        cio_web_test_response_fini(&r);
+    }
     WK_EQ(cio_web_test_raw(f.t,
                            W("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                              "5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\nTrailer: x\r\n\r\n"),
@@ -1333,7 +1345,9 @@ static int shutdown_body(void *arg)
     WK_EQ(cio_web_get(app, "/wait", h_wait, NULL), 0);
     WK_EQ(cio_web_get(app, "/", h_hello, NULL), 0);
     cio_web_test *t;
-    WK_EQ(cio_web_test_open(&t, app, NULL), 0);
+    /* Room in the backlog for the whole burst: a connection the kernel drops from a full queue is retried by
+       the client a second later, and the count below would wait for it. */
+    WK_EQ(cio_web_test_open(&t, app, &(cio_web_server_opts){.backlog = INFLIGHT + 64}), 0);
     /* An idle kept connection, closed at once by the shutdown. */
     cio_web_test_response r;
     WK_EQ(cio_web_test_request(t, "GET", "/", NULL, NULL, 0, &r), 0);

@@ -433,6 +433,33 @@ ec_conns() { echo "${1#*_}"; }
 # The function giving a system's server command line (ec_server_cmd; the tls suite sets tl_server_cmd).
 EC_SERVER_CMD=ec_server_cmd
 
+# h2o's configuration: one thread, no access log, /plaintext from a 13-byte file (h2o's fastest answer: its file
+# handler with its open-file cache; a mruby handler runs a VM per request) and /static/ from $HS_STATIC.
+hs_h2o_conf() {
+    local dir=$1 port=$2
+    mkdir -p "$dir"
+    printf '%s' "$HS_BODY" >"$dir/plaintext"
+    {
+        [ "$(id -u)" = 0 ] && echo "user: $(id -un)"
+        cat <<H2O
+num-threads: 1
+pid-file: $dir/h2o.pid
+error-log: $dir/error.log
+max-connections: 20000
+listen:
+  host: 127.0.0.1
+  port: $port
+hosts:
+  default:
+    paths:
+      /plaintext:
+        file.file: $dir/plaintext
+      /static:
+        file.dir: $HS_STATIC
+H2O
+    } >"$dir/h2o.conf"
+}
+
 # The command line of a system's server on a port, or nothing if it is not available.
 ec_server_cmd() {
     local s=$1 port=$2
@@ -903,8 +930,8 @@ hs_systems() {
     plaintext | pipelined) echo cio "${HS_PEERS[@]}" ;;
     routes1000) echo cio cio_r1000 ;;
     workers) echo cio_w1 cio_w2 nginx_w2 ;;
-    idle10k) echo cio aiohttp nginx go node ;;
-    static13 | static1m | static100m) echo cio nginx go node aiohttp ;;
+    idle10k) echo cio aiohttp nginx h2o go node ;;
+    static13 | static1m | static100m) echo cio nginx h2o go node aiohttp ;;
     esac
 }
 
@@ -973,7 +1000,11 @@ hs_server_cmd() {
         dir=$HS_DIR/$s-$port
         hs_nginx_conf "$dir" "$port" "$([ "$s" = nginx ] && echo 1 || echo 2)"
         echo "nginx -p $dir -c $dir/nginx.conf -e $dir/error.log -g 'daemon off;'" ;;
-    h2o) command -v h2o >/dev/null && note "h2o found, but the suite has no h2o configuration yet: skipped" ;;
+    h2o)
+        command -v h2o >/dev/null || return 0
+        dir=$HS_DIR/h2o-$port
+        hs_h2o_conf "$dir" "$port"
+        echo "h2o -c $dir/h2o.conf" ;;
     go) [ -x "$BUILD/peers/http_go" ] && echo "env GOMAXPROCS=1 $BUILD/peers/http_go $port $HS_STATIC" ;;
     node) command -v node >/dev/null && echo "node $ROOT/bench/peers/http_node.js $port $HS_STATIC" ;;
     aiohttp) [ -n "$HAVE_AIOHTTP" ] && echo "$PY $ROOT/bench/peers/http_aiohttp.py $port $HS_STATIC" ;;
@@ -985,10 +1016,11 @@ hs_server_cmd() {
 hs_server_pin() { case "$1" in *_w[0-9]*) echo "taskset -c $CPU,$HS_CLIENT_CPU" ;; *) echo "${PIN[*]}" ;; esac; }
 hs_client_pin() { case "$1" in *_w[0-9]*) echo "taskset -c $CPU,$HS_CLIENT_CPU" ;; *) echo "taskset -c $HS_CLIENT_CPU" ;; esac; }
 
-# The processes that serve: the server itself, or nginx's worker processes (its master only waits).
+# The processes that serve: the server itself, or nginx's worker processes (its master only waits). h2o's one
+# child is its crash handler's backtrace annotator (perl), which serves nothing.
 hs_serving_pids() {
-    local pid=$1 kids
-    kids=$(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ') || true
+    local pid=$1 s=$2 kids=
+    case "$s" in nginx*) kids=$(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ') || true ;; esac
     if [ -n "$kids" ]; then echo "$kids"; else echo "$pid"; fi
 }
 
@@ -1007,7 +1039,7 @@ hs_start() {
     for _ in $(seq 200); do
         body=$(curl -s --max-time 1 "http://127.0.0.1:$port/plaintext" 2>/dev/null) || body=
         if [ "$body" = "$HS_BODY" ]; then
-            HS_SPID[$s]=$(hs_serving_pids "${HS_PID[$s]}")
+            HS_SPID[$s]=$(hs_serving_pids "${HS_PID[$s]}" "$s")
             return 0
         fi
         kill -0 "${HS_PID[$s]}" 2>/dev/null || break
@@ -1256,12 +1288,14 @@ for line in open(path):
         vals[(w, s, m)].append(float(v))
 
 NAMES = {"cio": "cio (cio.web, router + coroutine handler)", "cio_r1000": "cio, 1,000 routes (/r999/{x})",
-         "cio_w1": "cio, 1 worker", "cio_w2": "cio, 2 workers", "nginx": "nginx `return 200` (1 worker)",
-         "nginx_w2": "nginx `return 200`, 2 workers", "h2o": "h2o", "go": "Go net/http (GOMAXPROCS=1)",
+         "cio_w1": "cio, 1 worker", "cio_w2": "cio, 2 workers", "nginx": "nginx (1 worker)",
+         "nginx_w2": "nginx, 2 workers", "h2o": "h2o (1 thread)", "go": "Go net/http (GOMAXPROCS=1)",
          "node": "Node http", "aiohttp": "aiohttp + uvloop", "epoll": "trivial epoll server"}
 WORKLOADS = [
     ("plaintext", f"Plaintext: 13 bytes on keep-alive, `wrk -t1 -c{conns}`",
-     ["cio", "nginx", "h2o", "go", "node", "aiohttp"], "nginx", ""),
+     ["cio", "nginx", "h2o", "go", "node", "aiohttp"], "nginx",
+     "nginx answers with `return 200`, h2o with its file handler (its fastest: a mruby handler runs a VM per "
+     "request), the others with a handler of their own."),
     ("pipelined", f"Pipelined: the same, {depth} requests per write (`-s pipeline.lua`)",
      ["cio", "nginx", "h2o", "go", "node", "aiohttp"], "nginx",
      f"p50 and p99 are wrk's per batch of {depth} requests."),
@@ -1273,13 +1307,16 @@ WORKLOADS = [
      ["cio_w1", "cio_w2", "nginx_w2"], "nginx_w2",
      "Server and wrk (one thread) all on CPUs 0-1: wrk takes a core's worth of the two, so a second worker has "
      "less than a core to gain; CPU per request is summed over every thread (cio) or worker process (nginx)."),
-    ("static13", f"Static file, 13 bytes, keep-alive, `wrk -t1 -c{conns}`", ["cio", "nginx", "go", "node", "aiohttp"],
-     "nginx", "cio_web_add_static with its defaults; nginx with sendfile and open_file_cache; Go's http.FileServer; "
+    ("static13", f"Static file, 13 bytes, keep-alive, `wrk -t1 -c{conns}`",
+     ["cio", "nginx", "h2o", "go", "node", "aiohttp"],
+     "nginx", "cio_web_add_static with its defaults; nginx with sendfile and open_file_cache; h2o's file.dir; "
+     "Go's http.FileServer; "
      "Node's http with fs.createReadStream; aiohttp's add_static."),
-    ("static1m", f"Static file, 1 MiB, keep-alive, `wrk -t1 -c{conns}`", ["cio", "nginx", "go", "node", "aiohttp"],
+    ("static1m", f"Static file, 1 MiB, keep-alive, `wrk -t1 -c{conns}`",
+     ["cio", "nginx", "h2o", "go", "node", "aiohttp"],
      "nginx", ""),
     ("static100m", "Static file, 100 MiB, one connection (`wrk -t1 -c1`): throughput",
-     ["cio", "nginx", "go", "node", "aiohttp"],
+     ["cio", "nginx", "h2o", "go", "node", "aiohttp"],
      "nginx", "MiB/s is wrk's Transfer/sec."),
 ]
 

@@ -10,7 +10,7 @@ packages=(
   libboost-context-dev golang-go python3 python3-uvloop libuv1-dev g++
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   curl python3-requests python3-aiohttp
-  zlib1g-dev libbrotli-dev libzstd-dev python3-brotli python3-zstandard wrk
+  zlib1g-dev libbrotli-dev libzstd-dev python3-brotli python3-zstandard wrk h2o
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1206,7 +1206,8 @@ Test(web, oversized_lines_and_heads_are_414_and_431)
 }
 
 /* A head that trickles in past the header timeout is cut off with 408; a connection that sends nothing is just
-   closed; a body that stalls is cut off too. The timeouts are short, but the outcome does not depend on speed. */
+   closed; a body that stalls is cut off too. On the mock clock: time moves only when every task waits, so however
+   slowly the machine runs (Valgrind), the server has read each line before the next is due. */
 static int slow_body(void *arg)
 {
     (void)arg;
@@ -1233,8 +1234,7 @@ static int slow_body(void *arg)
     cio_stream_close(s);
     s = wk_connect(f.t);
     WK_EQ(cio_stream_write(s, W("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")), 0);
-    int status = wk_read_response(s, "POST", &b, NULL);
-    WK_CHECK(status == 408 || status < 0, "%d", status);
+    WK_EQ(wk_read_response(s, "POST", &b, NULL), 408);
     WK_CHECK(wk_closed(s));
     cio_buf_free(&b);
     cio_stream_close(s);
@@ -1245,7 +1245,7 @@ static int slow_body(void *arg)
 
 Test(web, slow_heads_and_stalled_bodies_are_cut_off)
 {
-    tst_run(slow_body, NULL);
+    tst_run_expect(slow_body, NULL, &(cio_loop_opts){.mock_clock = true}, 0);
     wk_verdict();
 }
 

@@ -2,6 +2,8 @@
  * listings, downloads), a traversal table on raw requests, a symlink swapped in while requests run, a sparse file
  * past 4 GiB, and descriptors accounted for after a client leaves mid-body. */
 #include <dirent.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -399,10 +401,19 @@ static int traversal_body(void *arg)
         WK_ISNULL(cio_web_test_header(&r, "X-Injected"));
         cio_web_test_response_fini(&r);
     }
-    /* inside the root a symlink works */
+    /* Inside the root a symlink works, where the kernel has openat2. Valgrind 3.19 does not know the call (ENOSYS),
+       so under it the server takes the walk, which refuses every symlink (the walk's own test checks that). */
+    struct open_how how = {.flags = O_RDONLY | O_DIRECTORY};
+    long probe = syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof how);
+    bool openat2 = probe >= 0 || errno != ENOSYS;
+    if (probe >= 0)
+        close((int)probe);
     cio_web_test_response r;
     WK_EQ(cio_web_test_request(t, "GET", "/static/in.txt", NULL, NULL, 0, &r), 0);
-    WK_CHECK(r.status == 200 && r.body.data && !strcmp(r.body.data, "hello world\n"), "%d", r.status);
+    if (openat2)
+        WK_CHECK(r.status == 200 && r.body.data && !strcmp(r.body.data, "hello world\n"), "%d", r.status);
+    else
+        WK_EQ(r.status, 404);
     cio_web_test_response_fini(&r);
     WK_EQ(cio_web_test_close(t, CIO_SEC(5)), 0);
     cio_web_app_close(app);

@@ -9,7 +9,7 @@ packages=(
   node-llhttp libh2o-evloop-dev
   libboost-context-dev golang-go python3 python3-uvloop libuv1-dev g++
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-  curl python3-requests python3-aiohttp
+  curl python3-requests python3-aiohttp python3-httpbin gunicorn
   zlib1g-dev libbrotli-dev libzstd-dev python3-brotli python3-zstandard wrk
 )
 missing=()

@@ -94,8 +94,9 @@ typedef struct cio_client_session_opts {
     size_t max_headers;
     /* HTTP Basic authentication for every request (aiohttp's auth=BasicAuth(user, password)):
        "Authorization: Basic base64(user:password)". NULL user: none; NULL password with a user: "". A request's
-       own auth_user, or credentials in its URL, replace these; never sent to another origin than the request's
-       (see cio_client_request). The user may not contain ':'. Copied. */
+       own auth_user, or credentials in its URL, replace these; with a base_url, sent only to requests of the
+       base URL's origin (aiohttp's rule); never sent on after a redirect to another origin (see
+       cio_client_request). The user may not contain ':'. Copied. */
     const char *auth_user, *auth_password;
     /* Keep a cookie jar (RFC 6265 sections 5.3 and 5.4, without the public suffix list): the Set-Cookie fields of
        every response, redirects' included, are stored, and every request carries the cookies that match its URL

@@ -353,3 +353,52 @@ Test(client_jar, the_cookie_field_over_the_wire)
     tst_run(wire_body, NULL);
     wk_verdict();
 }
+
+/* Every allocation of a cookie's storage, a request's credentials and its Cookie field fails in turn: each call
+   fails cleanly (-ENOMEM, or the request's error), the jar stays whole, and nothing leaks. */
+static int oom_body(void *arg)
+{
+    (void)arg;
+    struct fixture f;
+    fx_open(&f, NULL);
+    WK_EQ(cio_client_cookie_set(f.s, "http://127.0.0.1/", "first=1"), 0);
+    int rc = -ENOMEM;
+    for (long n = 1; rc == -ENOMEM && n < 100; n++) {
+        tst_fail_alloc_at(n);
+        rc = cio_client_cookie_set(f.s, "http://www.example.com/a/b", "x=1; Domain=example.com; Path=/a");
+        tst_fail_alloc_at(0);
+        WK_CHECK(rc == 0 || rc == -ENOMEM, "%ld: %s", n, cio_err_name(rc));
+        WK_EQ(cio_client_cookie_count(f.s), rc == 0 ? 2 : 1);
+    }
+    WK_EQ(rc, 0);
+    char url[256];
+    snprintf(url, sizeof url, "http://u:p@127.0.0.1:%d/set?c=a%%3D1&to=/dump", f.port);
+    const char *const own[] = {"Cookie", "mine=1", NULL};
+    rc = -1;
+    bool done = false;
+    for (long n = 1; !done && n < 400; n++) {
+        cio_client_response *r = NULL;
+        tst_fail_alloc_at(n);
+        rc = cio_client_request(f.s, "GET", url, &(cio_client_request_opts){.headers = own}, &r);
+        tst_fail_alloc_at(0);
+        WK_CHECK(rc <= 0, "%d", rc);
+        /* The server shares the allocator: a failure there is a 500, a response like any other. */
+        if (rc == 0 && cio_client_response_status(r) == 200) {
+            done = true;
+            cio_buf b;
+            WK_EQ(cio_client_response_read(r, &b), 0);
+            WK_CHECK(b.data && !strncmp(b.data, "cookie=mine=1; first=1", 22), "%s", wk_s(b.data));
+            cio_buf_free(&b);
+        }
+        (void)cio_client_response_release(r);
+    }
+    WK_CHECK(done);
+    fx_close(&f);
+    return 0;
+}
+
+Test(client_jar, allocation_failures_leave_the_jar_whole)
+{
+    tst_run(oom_body, NULL);
+    wk_verdict();
+}

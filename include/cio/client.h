@@ -291,7 +291,9 @@ typedef struct cio_client_cookie {
  * "Set-Cookie: <set_cookie>" (RFC 6265 section 5.3): the Domain attribute must domain-match the URL's host (an IP
  * address host takes host-only cookies only), the default path is the URL's directory, Max-Age wins over Expires,
  * and a cookie of the same name, domain and path is replaced, keeping its creation time (its place in the
- * Cookie field). One that is already expired removes its namesake and is not stored.
+ * Cookie field). One that is already expired removes its namesake and is not stored. A Secure cookie is stored
+ * from http too, as RFC 6265 has it, and sent over https only. Ports play no part: a cookie of a host goes to
+ * all its ports.
  * Returns 0 (stored, or removed as expired). Errors: -EINVAL NULL arguments or a session without a jar;
  *         CIO_EHTTP_BAD_COOKIE a value the message layer cannot parse (cio_http_set_cookie_parse);
  *         CIO_ECLIENT_COOKIE_REJECTED a Domain that does not domain-match the host, or a value over 4096 bytes;

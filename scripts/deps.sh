@@ -6,6 +6,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(
   build-essential cmake pkg-config git libc-ares-dev libssl-dev openssl nginx
   libcriterion-dev valgrind clang clang-format libclang-rt-14-dev
+  python3-httpbin gunicorn
   node-llhttp libh2o-evloop-dev
   libboost-context-dev golang-go python3 python3-uvloop libuv1-dev g++
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user

@@ -92,6 +92,18 @@ typedef struct cio_client_session_opts {
     bool no_decompress;
     /* The most header fields a response head may have; 0: 100 (CIO_EHTTP_TOO_MANY_HEADERS beyond). */
     size_t max_headers;
+    /* HTTP Basic authentication for every request (aiohttp's auth=BasicAuth(user, password)):
+       "Authorization: Basic base64(user:password)". NULL user: none; NULL password with a user: "". A request's
+       own auth_user, or credentials in its URL, replace these; with a base_url, sent only to requests of the
+       base URL's origin (aiohttp's rule); never sent on after a redirect to another origin (see
+       cio_client_request). The user may not contain ':'. Copied. */
+    const char *auth_user, *auth_password;
+    /* Keep a cookie jar (RFC 6265 sections 5.3 and 5.4, without the public suffix list): the Set-Cookie fields of
+       every response, redirects' included, are stored, and every request carries the cookies that match its URL
+       in one Cookie field. Off: nothing is stored or sent, and the cio_client_cookie_* functions refuse. */
+    bool cookie_jar;
+    /* A final status of 400 or above fails the request with CIO_ECLIENT_STATUS (aiohttp's raise_for_status). */
+    bool raise_for_status;
 } cio_client_session_opts;
 
 /*
@@ -100,7 +112,9 @@ typedef struct cio_client_session_opts {
  *         CIO_EHTTP_BAD_URL (and the other URL errors) a base_url that is not an absolute URL, CIO_ECLIENT_BAD_SCHEME
  *         one that is not http or https; CIO_EHTTP_BAD_FIELD a default header the head writer would refuse (CR, LF,
  *         NUL, a name that is not a token) or an odd array; CIO_ECLIENT_BAD_RESOLVE a resolve entry that is not
- *         host:port:address; the errors of cio_tls_ctx_new for tls_opts; CIO_ENOLOOP; -ENOMEM.
+ *         host:port:address; -EINVAL an auth_user containing ':', an auth_password without an auth_user, or an
+ *         auth_user with an Authorization default header; the errors of cio_tls_ctx_new for tls_opts; CIO_ENOLOOP;
+ *         -ENOMEM.
  * Ownership: the caller closes it with cio_client_session_close.
  */
 int cio_client_session_new(cio_client_session **out, const cio_client_session_opts *opts);
@@ -142,6 +156,15 @@ typedef struct cio_client_request_opts {
     /* The request may be sent twice (a POST the server deduplicates): retried as GET is, when a reused
        connection turns out closed before the response began. */
     bool idempotent;
+    /* Basic authentication for this request, in place of the session's (NULL user: the session's). Copied. */
+    const char *auth_user, *auth_password;
+    /* Neither send the jar's cookies nor store the responses' Set-Cookie, for this request and its redirects. */
+    bool no_cookies;
+    /* As the session's raise_for_status: 1 yes, -1 no, 0 the session's choice. */
+    int raise_for_status;
+    /* When not NULL: set to the final response's status once its head is in (also when raise_for_status fails
+       the request with CIO_ECLIENT_STATUS, which is how the caller learns it), and to 0 when no response came. */
+    int *status;
 } cio_client_request_opts;
 
 /*
@@ -151,6 +174,16 @@ typedef struct cio_client_request_opts {
  * the body; a relative Location is resolved against the URL that answered; Authorization is not sent to another
  * origin (scheme, host, port); a redirect to a (method, URL) already requested is a loop. 1xx answers (100, 103)
  * are skipped. `opts` may be NULL.
+ * Authentication: credentials in the URL ("http://user:pass@host/", percent-decoded) or the request's auth_user
+ * (not both), else the session's auth_user, are sent as "Authorization: Basic ..." to the request's origin only:
+ * after a redirect to another origin no Authorization goes out again, whatever its source, unless a Location
+ * carries credentials of its own. The URL's credentials are taken out of it (the response's URL, the history and
+ * the loop check never show them). An auth together with an Authorization field (the request's or the session's
+ * headers) is -EINVAL, as in aiohttp.
+ * Cookies (with the session's cookie_jar, unless no_cookies): every response's Set-Cookie fields are stored
+ * against the URL that answered, before a redirect is followed; each hop sends the jar's cookies for its URL. A
+ * Cookie field of the caller's (the request's or else the session's) is sent in the same single field, first,
+ * with the jar's cookies after a "; " (RFC 6265 section 5.4 allows one Cookie field only).
  * Returns 0 with `*resp`, whose body is then read (cio_client_response_read / _next) and which is released with
  *         cio_client_response_release, however the body was read or not.
  * Errors:  -EINVAL NULL arguments, a method that is not a token, a header the client owns; CIO_EHTTP_BAD_FIELD a
@@ -162,8 +195,12 @@ typedef struct cio_client_request_opts {
  *          status line is CIO_EHTTP_BAD_STATUS, ...); CIO_EHTTP_CODING_UNSUPPORTED a Content-Encoding cio cannot
  *          decode while decoding; CIO_ECLIENT_UNSOLICITED_101; CIO_ECLIENT_TOO_MANY_REDIRECTS,
  *          _REDIRECT_LOOP, _REDIRECT_DOWNGRADE, _BAD_LOCATION; CIO_ECLIENT_TIMEOUT, _CONNECT_TIMEOUT,
- *          _SOCK_CONNECT_TIMEOUT, _READ_TIMEOUT; the caller's -ECANCELED and -ETIMEDOUT; -ENOMEM. On error `*resp`
- *          is NULL and the connection, if any, is closed.
+ *          _SOCK_CONNECT_TIMEOUT, _READ_TIMEOUT; the caller's -ECANCELED and -ETIMEDOUT; -ENOMEM;
+ *          -EINVAL an auth_user containing ':' (in the URL too), an auth_password without an auth_user, auth
+ *          with an Authorization field or with credentials in the URL; CIO_EHTTP_BAD_URL a bad percent-encoding
+ *          in the URL's credentials; CIO_ECLIENT_STATUS a final status of 400 or above under raise_for_status (the
+ *          response is released, its connection pooled only if it had no body left to read; its status is in
+ *          opts->status). On error `*resp` is NULL and the connection, if any, is closed.
  * Ownership: nothing of `opts` is kept past the call.
  */
 int cio_client_request(cio_client_session *s, const char *method, const char *url, const cio_client_request_opts *opts,
@@ -231,6 +268,52 @@ bool cio_client_response_done(const cio_client_response *r);
  * response.
  */
 int cio_client_response_release(cio_client_response *r);
+
+/*
+ * The session's cookie jar (with cookie_jar set). Its clock for Expires and Max-Age is the wall clock read when
+ * the session opened, advanced by the loop's clock (cio_now) since: under a mock clock, expiry follows the mock
+ * time. Expired cookies are removed; the jar holds at most 3000 cookies and 50 per domain, the least recently
+ * used (stored or sent) evicted first.
+ */
+typedef struct cio_client_cookie {
+    const char *name, *value;
+    const char *domain; /* lower case; the host itself for a host-only cookie */
+    const char *path;
+    int64_t expires; /* seconds since the epoch, or -1 for a session cookie (neither Max-Age nor Expires) */
+    bool secure;     /* sent over https only */
+    bool http_only;  /* kept as given; it changes nothing for this client */
+    bool host_only;  /* no Domain attribute (or an IP address host): sent to that very host only */
+    int same_site;   /* enum cio_http_same_site, as given */
+} cio_client_cookie;
+
+/*
+ * Store a cookie as if the response from `url` (absolute, or relative to the session's base_url) had sent
+ * "Set-Cookie: <set_cookie>" (RFC 6265 section 5.3): the Domain attribute must domain-match the URL's host (an IP
+ * address host takes host-only cookies only), the default path is the URL's directory, Max-Age wins over Expires,
+ * and a cookie of the same name, domain and path is replaced, keeping its creation time (its place in the
+ * Cookie field). One that is already expired removes its namesake and is not stored. A Secure cookie is stored
+ * from http too, as RFC 6265 has it, and sent over https only. Ports play no part: a cookie of a host goes to
+ * all its ports.
+ * Returns 0 (stored, or removed as expired). Errors: -EINVAL NULL arguments or a session without a jar;
+ *         CIO_EHTTP_BAD_COOKIE a value the message layer cannot parse (cio_http_set_cookie_parse);
+ *         CIO_ECLIENT_COOKIE_REJECTED a Domain that does not domain-match the host, or a value over 4096 bytes;
+ *         the URL errors of cio_client_request (CIO_EHTTP_BAD_URL, ..., CIO_ECLIENT_BAD_SCHEME); -ENOMEM.
+ * Ownership: both strings are copied from.
+ */
+int cio_client_cookie_set(cio_client_session *s, const char *url, const char *set_cookie);
+
+/* The cookies in the jar that have not expired; 0 for NULL or a session without a jar. */
+size_t cio_client_cookie_count(const cio_client_session *s);
+
+/*
+ * The `i`th (from 0) cookie not expired, in the order they were first stored: 0 with `*out`, whose strings are
+ * the jar's, valid until the next change to the jar (a request, a cookie set, a clear, the session's end).
+ * Errors: -ENOENT past the end; -EINVAL NULL arguments or a session without a jar.
+ */
+int cio_client_cookie_at(const cio_client_session *s, size_t i, cio_client_cookie *out);
+
+/* Empty the jar (aiohttp's cookie_jar.clear()). NULL, or a session without a jar, is ignored. */
+void cio_client_cookie_clear(cio_client_session *s);
 
 #ifdef __cplusplus
 }

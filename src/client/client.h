@@ -71,6 +71,8 @@ struct cio_client_session {
     struct cio__list responses; /* struct cio_client_response not released, in progress or returned */
     size_t open;                /* connections open or being opened, all hosts */
     cio_handle *expiry;         /* the timer that closes expired idle connections, or NULL */
+    char *auth;                 /* the default Authorization value ("Basic ..."), or NULL */
+    struct client_jar *jar;     /* the cookie jar, or NULL without cookie_jar */
 };
 
 struct client_redirect {
@@ -128,6 +130,38 @@ int cio__client_url_join(char **out, const char *base, const char *ref);
 /* Append `src` percent-encoded (all but unreserved characters), or as it is with `raw`, to the NUL-terminated
    buffer at *buf (len, cap), growing it. */
 int cio__client_url_encode(char **buf, size_t *len, size_t *cap, const char *src, bool raw);
+
+/* jar.c */
+/* One stored cookie (RFC 6265 section 5.3's fields). */
+struct client_cookie {
+    char *name, *value, *domain, *path;
+    int64_t expires; /* wall-clock seconds; INT64_MAX for a session cookie */
+    bool persistent, secure, http_only, host_only;
+    int same_site;
+    uint64_t created; /* the jar's counter when first stored: the Cookie field's order among equal paths */
+    uint64_t used;    /* the jar's counter when last stored or sent: eviction takes the lowest */
+};
+
+struct client_jar {
+    struct client_cookie *c;
+    size_t n, cap;
+    uint64_t tick;
+    int64_t wall0, mono0; /* the wall clock and cio_now() when the jar was made */
+};
+
+int cio__client_jar_new(struct client_jar **out);
+void cio__client_jar_free(struct client_jar *j);
+/* The jar's clock: wall-clock seconds. */
+int64_t cio__client_jar_now(const struct client_jar *j);
+/* Store a Set-Cookie value from a response of the parsed absolute URL `u`: 0, CIO_EHTTP_BAD_COOKIE,
+   CIO_ECLIENT_COOKIE_REJECTED, -ENOMEM. */
+int cio__client_jar_store(struct client_jar *j, const cio_url *u, const char *value, size_t len);
+/* The cookies for a request to `u` ("a=1; b=2", allocated), or *out NULL when none match. 0 or -ENOMEM. */
+int cio__client_jar_header(struct client_jar *j, const cio_url *u, char **out);
+
+/* auth.c */
+/* "Basic base64(user:password)", allocated; -EINVAL a user with ':' (or NULL), -ENOMEM. */
+int cio__client_basic_auth(char **out, const char *user, size_t ulen, const char *password, size_t plen);
 
 /* response.c */
 int cio__client_map_error(const struct cio_client_response *r, int rc, int scope_rc);

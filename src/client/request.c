@@ -22,6 +22,11 @@ struct req {
     bool allow_downgrade, decode, idempotent;
     bool strip_auth; /* a redirect went to another origin: Authorization stays behind from then on */
     bool conn_close; /* the caller sent Connection: close */
+    char *auth;      /* the Basic credentials' Authorization value, or NULL */
+    bool auth_off;   /* a redirect went to another origin: `auth` stays behind too (until a Location brings its own) */
+    bool cookies;    /* the session's jar is used */
+    bool raise;      /* a final status of 400 or above is CIO_ECLIENT_STATUS */
+    const char *jar_cookie; /* the jar's cookies for this hop, or NULL */
     int64_t deadline;
     struct client_redirect *history;
     size_t nhistory;
@@ -79,6 +84,38 @@ static int make_url(struct req *q, const char *url, const char *const *params)
     return 0;
 }
 
+/*
+ * Take the credentials out of an absolute URL ("scheme://user:password@host..."), in place: `*auth` is their
+ * Authorization value (NULL when the URL has none). -EINVAL a user with ':' (as "%3A"), CIO_EHTTP_BAD_URL a bad
+ * percent-encoding, -ENOMEM.
+ */
+static int take_credentials(char *url, char **auth)
+{
+    *auth = NULL;
+    cio_url u;
+    if (cio_url_parse(&u, url, strlen(url)) < 0 || !u.userinfo.ptr)
+        return 0;
+    char *ui = url + (u.userinfo.ptr - url);
+    size_t n = u.userinfo.len;
+    int rc = 0;
+    if (n) {
+        const char *colon = memchr(ui, ':', n);
+        size_t ul = colon ? (size_t)(colon - ui) : n, pl = colon ? n - ul - 1 : 0;
+        char *user = cio__malloc(ul + 1), *pw = cio__malloc(pl + 1);
+        ssize_t a = user ? cio_url_decode(user, ul + 1, ui, ul, 0) : -ENOMEM;
+        ssize_t b = pw ? cio_url_decode(pw, pl + 1, colon ? colon + 1 : "", pl, 0) : -ENOMEM;
+        if (a < 0 || b < 0)
+            rc = a == -ENOMEM || b == -ENOMEM ? -ENOMEM : CIO_EHTTP_BAD_URL;
+        else
+            rc = cio__client_basic_auth(auth, user, (size_t)a, pw, (size_t)b);
+        cio__free(user);
+        cio__free(pw);
+    }
+    if (rc == 0)
+        memmove(ui, ui + n + 1, strlen(ui + n + 1) + 1); /* "user:password@" goes */
+    return rc;
+}
+
 /* Where a parsed URL goes: its scheme's TLS, and its port with the scheme's default. */
 static int url_target(const cio_url *u, bool *tls, int *port)
 {
@@ -123,7 +160,29 @@ static bool named(const struct req *q, const char *name)
 
 static bool skipped(const struct req *q, const char *name)
 {
-    return q->strip_auth && !strcasecmp(name, "Authorization");
+    return (q->strip_auth && !strcasecmp(name, "Authorization")) || (q->jar_cookie && !strcasecmp(name, "Cookie"));
+}
+
+/* One Cookie field: the caller's (the request's, else the session's), then the jar's after "; ". */
+static int put_cookie(const struct req *q, cio_http_head_out *w)
+{
+    const char *const *own = named_in(q->headers, "Cookie") ? q->headers : (const char *const *)q->s->headers;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc = 0;
+    for (size_t i = 0; own && own[i] && own[i + 1] && rc == 0; i += 2) {
+        if (strcasecmp(own[i], "Cookie"))
+            continue;
+        rc = cio__client_url_encode(&buf, &len, &cap, own[i + 1], true);
+        if (rc == 0)
+            rc = cio__client_url_encode(&buf, &len, &cap, "; ", true);
+    }
+    if (rc == 0)
+        rc = cio__client_url_encode(&buf, &len, &cap, q->jar_cookie, true);
+    if (rc == 0)
+        (void)cio_http_head_out_header(w, "Cookie", buf);
+    cio__free(buf);
+    return rc;
 }
 
 /* Host: the URL's host (IPv6 in brackets) and its port unless it is the scheme's default. */
@@ -172,6 +231,13 @@ static ssize_t build_head(const struct req *q, const cio_url *u, bool tls, int p
     for (size_t i = 0; q->headers && q->headers[i] && q->headers[i + 1]; i += 2)
         if (!skipped(q, q->headers[i]))
             (void)cio_http_head_out_header(w, q->headers[i], q->headers[i + 1]);
+    if (q->auth && !q->auth_off)
+        (void)cio_http_head_out_header(w, "Authorization", q->auth);
+    if (q->jar_cookie) {
+        int rc = put_cookie(q, w);
+        if (rc < 0)
+            return rc;
+    }
     if (s->user_agent && !named(q, "User-Agent"))
         (void)cio_http_head_out_header(w, "User-Agent", s->user_agent);
     if (!named(q, "Accept"))
@@ -391,6 +457,11 @@ static int follow(struct req *q, struct cio_client_response *r, const char *loca
     char *hash = strchr(next, '#');
     if (hash)
         *hash = 0;
+    char *auth;
+    if ((rc = take_credentials(next, &auth)) < 0) {
+        cio__free(next);
+        return rc == -ENOMEM ? rc : CIO_ECLIENT_BAD_LOCATION;
+    }
     cio_url u;
     bool tls, was_tls = !strncasecmp(q->url, "https:", 6);
     int port;
@@ -404,6 +475,7 @@ static int follow(struct req *q, struct cio_client_response *r, const char *loca
     if (rc == 0 && !nh)
         rc = -ENOMEM;
     if (rc < 0) {
+        cio__free(auth);
         cio__free(next);
         return rc;
     }
@@ -420,7 +492,13 @@ static int follow(struct req *q, struct cio_client_response *r, const char *loca
         q->body_len = 0;
     }
     if (!same_origin(q->url, next))
+        q->strip_auth = q->auth_off = true;
+    if (auth) { /* the Location's own credentials, for where it points */
+        cio__free(q->auth);
+        q->auth = auth;
+        q->auth_off = false;
         q->strip_auth = true;
+    }
     cio__free(q->url);
     q->url = next;
     return visit(q);
@@ -443,8 +521,14 @@ static int hop(struct req *q, struct cio_client_response **out)
         rc = cio__client_tls(q->s, &ctx);
     if (rc < 0)
         return rc;
+    char *jar = NULL;
+    if (q->cookies && (rc = cio__client_jar_header(q->s->jar, &u, &jar)) < 0)
+        return rc;
+    q->jar_cookie = jar;
     cio_http_head_out w;
     ssize_t hl = build_head(q, &u, tls, port, &w);
+    q->jar_cookie = NULL;
+    cio__free(jar);
     if (hl < 0) {
         cio_http_head_out_fini(&w);
         return (int)hl;
@@ -466,6 +550,18 @@ static int hop(struct req *q, struct cio_client_response **out)
     return rc;
 }
 
+/* Store a response's Set-Cookie fields against the URL that answered. A cookie the jar refuses is dropped, as a
+   browser drops it: the response is no less a response. */
+static void store_cookies(struct req *q, const struct cio_client_response *r)
+{
+    cio_url u;
+    if (!q->cookies || cio_url_parse(&u, r->url, strlen(r->url)) < 0)
+        return;
+    const char *v;
+    for (size_t i = 0; (v = cio_client_response_header_nth(r, "Set-Cookie", i)); i++)
+        (void)cio__client_jar_store(q->s->jar, &u, v, strlen(v));
+}
+
 static int run(struct req *q, struct cio_client_response **out)
 {
     int rc = visit(q);
@@ -473,6 +569,7 @@ static int run(struct req *q, struct cio_client_response **out)
         struct cio_client_response *r;
         if ((rc = hop(q, &r)) < 0)
             break;
+        store_cookies(q, r);
         const char *location = cio_client_response_header(r, "Location");
         if (q->max_redirects < 0 || !is_redirect(r->head.status) || !location) {
             r->history = q->history;
@@ -562,13 +659,44 @@ static int req_init(struct req *q, struct cio_client_session *s, const char *met
             q->decode = o->decompress > 0;
     }
     q->idempotent = idempotent_method(q->method) || (o && o->idempotent);
+    q->cookies = s->jar && !(o && o->no_cookies);
+    q->raise = o && o->raise_for_status ? o->raise_for_status > 0 : s->o.raise_for_status;
     q->conn_close = asks_close(q->headers) || asks_close((const char *const *)s->headers);
     q->deadline = q->t.total == CIO_INFINITE ? INT64_MAX : cio_now() + q->t.total;
     return 0;
 }
 
+/*
+ * The credentials: the URL's, or the request's (not both), else the session's (only to the base URL's origin when
+ * there is one, as aiohttp); none of them together with an Authorization field.
+ */
+static int setup_auth(struct req *q, const cio_client_request_opts *o)
+{
+    char *from_url;
+    int rc = take_credentials(q->url, &from_url);
+    if (rc < 0)
+        return rc;
+    const struct cio_client_session *s = q->s;
+    bool own = o && o->auth_user;
+    if ((o && o->auth_password && !o->auth_user) || (from_url && own))
+        rc = -EINVAL;
+    else if (from_url)
+        q->auth = from_url, from_url = NULL;
+    else if (own)
+        rc = cio__client_basic_auth(&q->auth, o->auth_user, strlen(o->auth_user),
+                                    o->auth_password ? o->auth_password : "",
+                                    o->auth_password ? strlen(o->auth_password) : 0);
+    else if (s->auth && (!s->base_url || same_origin(s->base_url, q->url)) && !(q->auth = cio__strdup(s->auth)))
+        rc = -ENOMEM;
+    cio__free(from_url);
+    if (rc == 0 && q->auth && named(q, "Authorization"))
+        rc = -EINVAL;
+    return rc;
+}
+
 static void req_fini(struct req *q)
 {
+    cio__free(q->auth);
     cio__free(q->url);
     for (size_t i = 0; i < q->nhistory; i++)
         cio__free(q->history[i].url);
@@ -588,11 +716,15 @@ int cio_client_request(cio_client_session *s, const char *method, const char *ur
         return -EINVAL;
     if (s->closed)
         return CIO_ECLIENT_CLOSED;
+    if (opts && opts->status)
+        *opts->status = 0;
     struct req q = {0};
     s->refs++; /* the session's memory stays while the request runs, even if another task closes it */
     int rc = req_init(&q, s, method, opts);
     if (rc == 0)
         rc = make_url(&q, url, opts ? opts->params : NULL);
+    if (rc == 0)
+        rc = setup_auth(&q, opts);
     if (rc < 0) {
         req_fini(&q);
         cio__client_session_unref(s);
@@ -611,8 +743,20 @@ int cio_client_request(cio_client_session *s, const char *method, const char *ur
     req_fini(&q);
     if (rc < 0 && s->closed)
         rc = CIO_ECLIENT_CLOSED;
+    rc = cio__client_map_error(NULL, rc, src);
+    if (rc == 0) {
+        int status = (*resp)->head.status;
+        if (opts && opts->status)
+            *opts->status = status;
+        if (q.raise && status >= 400) {
+            /* Pooled if nothing of a body is left to read (none, or an empty one); closed otherwise. */
+            (void)cio_client_response_release(*resp);
+            *resp = NULL;
+            rc = CIO_ECLIENT_STATUS;
+        }
+    }
     cio__client_session_unref(s);
-    return cio__client_map_error(NULL, rc, src);
+    return rc;
 }
 
 int cio_client_get(cio_client_session *s, const char *url, cio_client_response **resp)

@@ -128,6 +128,8 @@ static void session_free(struct cio_client_session *s)
     cio__free(s->resolve);
     cio__free(s->base_url);
     cio__free(s->user_agent);
+    cio__free(s->auth);
+    cio__client_jar_free(s->jar);
     if (s->own_tls)
         cio_tls_ctx_free(s->tls);
     s->magic = 0;
@@ -202,6 +204,17 @@ int cio_client_session_new(cio_client_session **out, const cio_client_session_op
         s->headers = saved;
         s->nheaders = nsaved;
     }
+    if (rc == 0 && o->auth_password && !o->auth_user)
+        rc = -EINVAL;
+    if (rc == 0 && o->auth_user) {
+        const char *pw = o->auth_password ? o->auth_password : "";
+        rc = cio__client_basic_auth(&s->auth, o->auth_user, strlen(o->auth_user), pw, strlen(pw));
+        for (size_t i = 0; rc == 0 && i < 2 * s->nheaders; i += 2)
+            if (!strcasecmp(s->headers[i], "Authorization"))
+                rc = -EINVAL; /* which one would be meant? aiohttp refuses the pair too */
+    }
+    if (rc == 0 && o->cookie_jar)
+        rc = cio__client_jar_new(&s->jar);
     if (rc == 0 && o->tls)
         s->tls = o->tls;
     if (rc == 0 && o->tls_opts && (rc = cio_tls_ctx_new(&s->tls, CIO_TLS_CLIENT, o->tls_opts)) == 0)
@@ -211,6 +224,7 @@ int cio_client_session_new(cio_client_session **out, const cio_client_session_op
     s->o.headers = s->o.resolve = NULL;
     s->o.user_agent = NULL;
     s->o.tls_opts = NULL;
+    s->o.auth_user = s->o.auth_password = NULL;
     if (rc < 0) {
         session_free(s);
         return rc;

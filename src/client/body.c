@@ -56,7 +56,7 @@ static int open_file(const char *path, cio_file **out, uint64_t *size)
         return rc;
     struct stat st;
     if ((rc = cio_file_stat(*out, &st)) == 0 && !S_ISREG(st.st_mode))
-        rc = -EINVAL;
+        rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
     if (rc < 0) {
         (void)cio_file_close(*out);
         *out = NULL;

@@ -1032,3 +1032,149 @@ Test(client_bodies, every_bad_body_argument_is_refused_with_its_code_before_anyt
     tst_run(bad_body, NULL);
     wk_verdict();
 }
+
+/* ------------------------------------------------------------------------------------------------ aiohttp */
+
+static const char aiohttp_server[] =
+    "import asyncio, hashlib, sys\n"
+    "from aiohttp import web\n"
+    "def digest(b): return f'{len(b)} {hashlib.sha256(b).hexdigest()}'\n"
+    "async def raw(r):\n"
+    "    body = await r.read()\n"
+    "    return web.Response(text=f\"{digest(body)} te={r.headers.get('Transfer-Encoding')} \"\n"
+    "                             f\"cl={r.headers.get('Content-Length')} expect={r.headers.get('Expect')}\")\n"
+    "async def form(r):\n"
+    "    data = await r.post()\n"
+    "    out = []\n"
+    "    for k, v in data.items():\n"
+    "        if isinstance(v, web.FileField):\n"
+    "            out.append(f'{k}|{v.filename}|{v.content_type}|{digest(v.file.read())}')\n"
+    "        else:\n"
+    "            out.append(f'{k}={v}')\n"
+    "    return web.Response(text='\\n'.join(out))\n"
+    "async def main():\n"
+    "    app = web.Application(client_max_size=64 * 1024 * 1024)\n"
+    "    app.add_routes([web.post('/raw', raw), web.post('/form', form)])\n"
+    "    runner = web.AppRunner(app)\n"
+    "    await runner.setup()\n"
+    "    site = web.TCPSite(runner, '127.0.0.1', 0)\n"
+    "    await site.start()\n"
+    "    print(site._server.sockets[0].getsockname()[1], flush=True)\n"
+    "    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)\n"
+    "    await runner.cleanup()\n"
+    "asyncio.run(main())\n";
+
+/* "<len> <sha256>" of the pattern bytes of a file. */
+static void file_digest(size_t size, unsigned seed, char *out, size_t cap)
+{
+    unsigned char *p = malloc(size ? size : 1);
+    for (size_t i = 0; i < size; i++)
+        p[i] = pattern(i, seed);
+    char d[65];
+    sha_hex(p, size, d);
+    free(p);
+    snprintf(out, cap, "%zu %s", size, d);
+}
+
+static int produce_big(cio_client_body_writer *w, void *arg)
+{
+    (void)arg;
+    unsigned char piece[1000];
+    for (size_t off = 0; off < 3 * MIB; off += sizeof piece) {
+        size_t n = 3 * MIB - off < sizeof piece ? 3 * MIB - off : sizeof piece;
+        for (size_t i = 0; i < n; i++)
+            piece[i] = pattern(off + i, 8);
+        int rc = cio_client_body_write(w, piece, n);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int aiohttp_body(void *arg)
+{
+    (void)arg;
+    cio_process *p;
+    char *argv[] = {"/usr/bin/python3", "-c", (char *)aiohttp_server, NULL};
+    cio_process_opts po = {.stdin_mode = CIO_PIPE, .stdout_mode = CIO_PIPE};
+    int rc = cio_process_exec(&p, argv, &po);
+    WK_EQ(rc, 0);
+    if (rc < 0)
+        return 0;
+    char line[32];
+    ssize_t n = cio_stream_read_line(cio_process_stdout(p), line, sizeof line);
+    WK_CHECK(n > 1, "the server's port: %s", cio_err_name((int)n));
+    int port = n > 1 ? atoi(line) : 0;
+    char dir[] = "/tmp/cio-bodies-XXXXXX", big[512], small[512], empty[512];
+    WK_CHECK(mkdtemp(dir) != NULL);
+    WK_EQ(make_file(dir, "big.bin", 5 * MIB, 11, big, sizeof big), 0);
+    WK_EQ(make_file(dir, "small.txt", 1, 12, small, sizeof small), 0);
+    WK_EQ(make_file(dir, "empty", 0, 0, empty, sizeof empty), 0);
+    cio_client_session *s;
+    WK_EQ(cio_client_session_new(&s, NULL), 0);
+    char url[64], want[512], d[160];
+    ck_url(url, sizeof url, port, "/raw");
+    cio_client_response *r;
+    cio_buf b;
+    /* Files, with their lengths. */
+    const char *files[] = {empty, small, big};
+    const size_t sizes[] = {0, 1, 5 * MIB};
+    const unsigned seeds[] = {0, 12, 11};
+    for (int i = 0; i < 3; i++) {
+        WK_EQ(fetch(s, "POST", url, &(cio_client_request_opts){.body_file = files[i]}, &r, &b), 0);
+        file_digest(sizes[i], seeds[i], d, sizeof d);
+        snprintf(want, sizeof want, "%s te=None cl=%zu expect=None", d, sizes[i]);
+        WK_STREQ(b.data, want);
+        cio_buf_free(&b);
+        WK_EQ(cio_client_response_release(r), 1);
+    }
+    /* A producer, chunked, and with Expect: aiohttp answers 100 as it reads. */
+    cio_client_request_opts o = {.producer = produce_big, .expect_continue = true, .expect_timeout = CIO_SEC(30)};
+    WK_EQ(fetch(s, "POST", url, &o, &r, &b), 0);
+    file_digest(3 * MIB, 8, d, sizeof d);
+    snprintf(want, sizeof want, "%s te=chunked cl=None expect=100-continue", d);
+    WK_STREQ(b.data, want);
+    cio_buf_free(&b);
+    WK_EQ(cio_client_response_release(r), 1);
+    /* request.post() of a multipart form with two file parts and a field, and of an urlencoded one. */
+    ck_url(url, sizeof url, port, "/form");
+    const cio_client_form_part parts[] = {
+        {.name = "first", .file = big},
+        {.name = "caption", .value = "caf\xc3\xa9 & co = 100%"},
+        {.name = "second", .file = small, .filename = "renamed.txt", .content_type = "text/plain"},
+    };
+    WK_EQ(fetch(s, "POST", url, &(cio_client_request_opts){.parts = parts, .nparts = 3}, &r, &b), 0);
+    char d2[160];
+    file_digest(5 * MIB, 11, d, sizeof d);
+    file_digest(1, 12, d2, sizeof d2);
+    snprintf(
+        want, sizeof want,
+        "first|big.bin|application/octet-stream|%s\ncaption=caf\xc3\xa9 & co = 100%%\nsecond|renamed.txt|text/plain|%s",
+        d, d2);
+    WK_STREQ(b.data, want);
+    cio_buf_free(&b);
+    WK_EQ(cio_client_response_release(r), 1);
+    const char *const form[] = {"q", "a b&c=d", "u", "\xc3\xa9+%", "empty", "", NULL};
+    WK_EQ(fetch(s, "POST", url, &(cio_client_request_opts){.form = form}, &r, &b), 0);
+    WK_STREQ(b.data, "q=a b&c=d\nu=\xc3\xa9+%\nempty=");
+    cio_buf_free(&b);
+    WK_EQ(cio_client_response_release(r), 1);
+    WK_EQ(cio_client_session_connections(s, NULL), 1);
+    WK_EQ(cio_client_session_close(s), 0);
+    WK_EQ(cio_stream_write_eof(cio_process_stdin(p)), 0);
+    int status = -1;
+    WK_EQ(cio_process_wait(p, &status), 0);
+    WK_EQ(status, 0);
+    cio_process_close(p);
+    unlink(big);
+    unlink(small);
+    unlink(empty);
+    rmdir(dir);
+    return 0;
+}
+
+Test(client_bodies, pythons_aiohttp_server_reads_files_producers_and_both_kinds_of_form_as_sent)
+{
+    tst_run(aiohttp_body, NULL);
+    wk_verdict();
+}

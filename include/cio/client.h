@@ -188,9 +188,9 @@ typedef struct cio_client_request_opts {
        as forms encode them (a space as "+", every byte but unreserved ones as %XX), joined with "&". */
     const char *const *form;
     /* A multipart/form-data body of `nparts` parts (nparts 0 is a body with none), with a random boundary, sent
-       with a Content-Length computed up front from the files' sizes when the call begins (a file that changes
-       size meanwhile fails the request: -EIO). A Content-Type header with it is -EINVAL (the boundary is the
-       client's). */
+       with a Content-Length computed up front from the files' sizes when the call begins (a file that shrinks
+       meanwhile fails the request, -EIO; of one that grows, what it had then is sent). A Content-Type header with
+       it is -EINVAL (the boundary is the client's). */
     const cio_client_form_part *parts;
     size_t nparts;
     /* A JSON text the caller made (NUL-terminated; cio does not encode or check JSON), sent as from memory. */
@@ -222,23 +222,23 @@ typedef struct cio_client_request_opts {
  * Send `method` (a token: "GET", "POST", ...) to `url` (absolute, or relative to the session's base_url; a
  * fragment is dropped) and wait for the response head, following redirects (up to max_redirects): 301 and 302
  * turn a POST into a GET without its body, 303 turns anything but HEAD into one, 307 and 308 keep the method and
- * the body; a relative Location is resolved against the URL that answered; Authorization is not sent to another
- * origin (scheme, host, port); a redirect to a (method, URL) already requested is a loop. 1xx answers (100, 103)
- * are skipped. `opts` may be NULL.
+ * the body (a producer's is not sent twice: its 307 or 308 is the response); a relative Location is resolved
+ * against the URL that answered; Authorization is not sent to another origin (scheme, host, port); a redirect to
+ * a (method, URL) already requested is a loop. 1xx answers (100, 103) are skipped. `opts` may be NULL.
  * Returns 0 with `*resp`, whose body is then read (cio_client_response_read / _next) and which is released with
  *         cio_client_response_release, however the body was read or not.
  * Errors:  -EINVAL NULL arguments, a method that is not a token, a header the client owns, two kinds of body, a
  *          negative producer_len or expect_timeout (other than CIO_INFINITE), a form part without a name or with
  *          both or neither of value and file; the body file's open errors (-ENOENT, -EACCES, -EISDIR, ...) and
  *          -EIO a file shorter than asked; a producer's own error, CIO_EHTTP_BODY_OVERRUN, _BODY_SHORT;
- *          CIO_EHTTP_BAD_FIELD a
- *          header field the head writer refuses; CIO_EHTTP_BAD_URL, _BAD_HOST, _BAD_PORT a malformed URL (or a
- *          relative one without base_url); CIO_ECLIENT_BAD_SCHEME not http or https; CIO_ECLIENT_CLOSED the
- *          session was closed; the connection's errors (CIO_EAI_* name lookup, -ECONNREFUSED, CIO_ETLS* TLS);
- *          CIO_ECLIENT_DISCONNECTED the server closed without answering (on a reused connection and a request that
- *          may not be retried: it may have acted on it); the response parser's CIO_EHTTP_* errors (a malformed
- *          status line is CIO_EHTTP_BAD_STATUS, ...); CIO_EHTTP_CODING_UNSUPPORTED a Content-Encoding cio cannot
- *          decode while decoding; CIO_ECLIENT_UNSOLICITED_101; CIO_ECLIENT_TOO_MANY_REDIRECTS,
+ *          CIO_EHTTP_BAD_FIELD a header field the head writer refuses; CIO_EHTTP_BAD_URL, _BAD_HOST, _BAD_PORT a
+ *          malformed URL (or a relative one without base_url); CIO_ECLIENT_BAD_SCHEME not http or https;
+ *          CIO_ECLIENT_CLOSED the session was closed; the connection's errors (CIO_EAI_* name lookup,
+ *          -ECONNREFUSED, CIO_ETLS* TLS); CIO_ECLIENT_DISCONNECTED the server closed without answering (on a
+ *          reused connection and a request that may not be retried: it may have acted on it); the response
+ *          parser's CIO_EHTTP_* errors (a malformed status line is CIO_EHTTP_BAD_STATUS, ...);
+ *          CIO_EHTTP_CODING_UNSUPPORTED a Content-Encoding cio cannot decode while decoding;
+ *          CIO_ECLIENT_UNSOLICITED_101; CIO_ECLIENT_TOO_MANY_REDIRECTS,
  *          _REDIRECT_LOOP, _REDIRECT_DOWNGRADE, _BAD_LOCATION; CIO_ECLIENT_TIMEOUT, _CONNECT_TIMEOUT,
  *          _SOCK_CONNECT_TIMEOUT, _READ_TIMEOUT; the caller's -ECANCELED and -ETIMEDOUT; -ENOMEM. On error `*resp`
  *          is NULL and the connection, if any, is closed.

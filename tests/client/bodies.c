@@ -114,12 +114,15 @@ static int h_big(cio_web_request *req, cio_web_response *res, void *arg)
     return rc;
 }
 
-/* 100,000 lines "line <n>\n", written in pieces of 1,000 bytes that cut lines anywhere. */
+/* 100,000 lines "line <n>\n", written in pieces of 1,000 bytes that cut lines anywhere; compressed with `arg`. */
 static int h_lines(cio_web_request *req, cio_web_response *res, void *arg)
 {
     (void)req;
-    (void)arg;
-    int rc = cio_web_prepare(res, -1);
+    int rc = 0;
+    if (arg && (rc = cio_web_set_header(res, "Content-Type", "text/plain")) == 0)
+        rc = cio_web_compress(res, 0);
+    if (rc == 0)
+        rc = cio_web_prepare(res, -1);
     char buf[2048];
     size_t n = 0;
     for (int i = 0; rc == 0 && i < 100000; i++) {
@@ -154,6 +157,7 @@ static void fx_open(struct fixture *f)
     WK_EQ(cio_web_route(f->app, "*", "/r303", h_redirect, "303"), 0);
     WK_EQ(cio_web_get(f->app, "/big", h_big, NULL), 0);
     WK_EQ(cio_web_get(f->app, "/lines", h_lines, NULL), 0);
+    WK_EQ(cio_web_get(f->app, "/lines.gz", h_lines, "compressed"), 0);
     WK_EQ(cio_web_server_start(&f->srv, f->app, &(cio_web_server_opts){.host = "127.0.0.1"}), 0);
     f->port = cio_web_server_port(f->srv);
     char cert[512], key[512], ca[512];
@@ -885,21 +889,26 @@ static int lines_body(void *arg)
     WK_EQ(cio_client_response_release(r), 1);
     WK_EQ(cio_client_session_close(s), 0);
     ck_raw_stop(&rs);
-    /* 100,000 lines from cio's server, in pieces that cut them anywhere. */
+    /* 100,000 lines from cio's server, in pieces that cut them anywhere; and the same compressed: the lines are
+       the decoded body's. */
     struct fixture f;
     fx_open(&f);
-    WK_EQ(cio_client_get(f.s, U(&f, "/lines"), &r), 0);
-    int n = 0;
-    bool good = true;
-    while ((rc = cio_client_response_read_line(r, &line, &len, 64)) == 1) {
-        char w[32];
-        int wl = snprintf(w, sizeof w, "line %d\n", n++);
-        good = good && len == (size_t)wl && !memcmp(line, w, len);
+    for (int gz = 0; gz < 2; gz++) {
+        WK_EQ(cio_client_get(f.s, U(&f, gz ? "/lines.gz" : "/lines"), &r), 0);
+        const char *ce = cio_client_response_header(r, "Content-Encoding");
+        WK_CHECK(gz ? ce != NULL : ce == NULL, "%s", wk_s(ce));
+        int n = 0;
+        bool good = true;
+        while ((rc = cio_client_response_read_line(r, &line, &len, 64)) == 1) {
+            char w[32];
+            int wl = snprintf(w, sizeof w, "line %d\n", n++);
+            good = good && len == (size_t)wl && !memcmp(line, w, len);
+        }
+        WK_EQ(rc, 0);
+        WK_EQ(n, 100000);
+        WK_CHECK(good);
+        WK_EQ(cio_client_response_release(r), 1);
     }
-    WK_EQ(rc, 0);
-    WK_EQ(n, 100000);
-    WK_CHECK(good);
-    WK_EQ(cio_client_response_release(r), 1);
     fx_close(&f);
     return 0;
 }

@@ -132,18 +132,92 @@ int cio_client_session_close(cio_client_session *s);
    of them are idle in the pool. 0 for NULL. */
 size_t cio_client_session_connections(const cio_client_session *s, size_t *idle);
 
+/*
+ * A body a coroutine produces (aiohttp's data= with an async generator): the producer runs inside the request's
+ * task, after the head went out, and writes the body piece by piece with cio_client_body_write, which waits while
+ * the connection's output is above its high-water mark, so a producer never outruns the server and memory stays
+ * bounded. It returns 0 at the body's end, or a negative error that fails the request (returned as it is).
+ */
+typedef struct cio_client_body_writer cio_client_body_writer;
+typedef int (*cio_client_producer)(cio_client_body_writer *w, void *arg);
+
+/*
+ * Write `len` bytes of the body (0 writes nothing), waiting for the connection to drain as needed.
+ * Returns 0. Errors: -EINVAL NULL `w`, or NULL `data` with len > 0; CIO_EHTTP_BODY_OVERRUN more bytes than the
+ *         producer's declared length (nothing is written); the connection's write errors (-EPIPE, -ECONNRESET,
+ *         CIO_ECLIENT_CLOSED), the request's total timeout, the caller's -ECANCELED and -ETIMEDOUT. An error
+ *         sticks: later writes return it, and the request fails with it.
+ * Ownership: `data` is only read during the call. `w` is valid only while the producer runs.
+ */
+int cio_client_body_write(cio_client_body_writer *w, const void *data, size_t len);
+
+/*
+ * One part of a multipart/form-data body: a field `name` whose data is `value` (`value_len` bytes; 0 with a
+ * non-NULL value: strlen) or the file at `file` (read from disk as it is sent, never loaded whole). `filename` is
+ * the part's filename parameter (NULL: none for a value, the path's last segment for a file) and `content_type`
+ * its Content-Type (NULL: none for a value, application/octet-stream for a file).
+ */
+typedef struct cio_client_form_part {
+    const char *name;
+    const char *value;
+    size_t value_len;
+    const char *file;
+    const char *filename;
+    const char *content_type;
+} cio_client_form_part;
+
 typedef struct cio_client_request_opts {
     /* Header fields for this request, a NULL-terminated array of name, value, ...: they replace the session's of
-       the same name. Host, Content-Length and Transfer-Encoding are the client's (-EINVAL); a User-Agent or an
-       Accept-Encoding here replaces the default one. */
+       the same name. Host, Content-Length, Transfer-Encoding and Expect are the client's (-EINVAL); a
+       User-Agent, an Accept-Encoding or a Content-Type here replaces the default one (form: the urlencoded type,
+       json: application/json). */
     const char *const *headers;
     /* Query parameters, a NULL-terminated array of name, value, ...: each percent-encoded (everything but RFC
        3986's unreserved characters) and appended to the URL's query, in order. */
     const char *const *params;
-    /* A body from memory, sent with its Content-Length (not copied: it must stay valid until the call returns).
-       A POST, PUT or PATCH without one is sent with "Content-Length: 0". */
+    /*
+     * The body: at most one of the kinds below (two are -EINVAL). None: a POST, PUT or PATCH is sent with
+     * "Content-Length: 0", other methods without a body. Nothing is copied: what they point to must stay valid
+     * until the call returns. Every kind but the producer is sent again as it was (a file from its start offset)
+     * when the request is retried on a fresh connection or follows a 307 or 308.
+     */
+    /* From memory, sent with its Content-Length. */
     const void *body;
     size_t body_len;
+    /* From the file at this path, opened by the client (O_RDONLY) when the call begins: `body_file_len` bytes
+       (0: up to the file's end as it is then) from `body_file_offset`, sent with their Content-Length, with the
+       kernel's sendfile over plain TCP (read and written over TLS). A file that ends before the length is -EIO. */
+    const char *body_file;
+    uint64_t body_file_offset;
+    uint64_t body_file_len;
+    /* From a producer coroutine (see cio_client_producer): sent chunked (Transfer-Encoding: chunked), or with
+       "Content-Length: producer_len" when that is above 0, the writer then holding the producer to it (more is
+       CIO_EHTTP_BODY_OVERRUN, fewer CIO_EHTTP_BODY_SHORT). A stream cannot be sent twice (aiohttp cannot resend
+       one either): a request with a producer is never retried on a stale connection (CIO_ECLIENT_DISCONNECTED),
+       and a 307 or 308 to it is not followed but is the response. 301, 302 and 303 are followed as a GET. */
+    cio_client_producer producer;
+    void *producer_arg;
+    int64_t producer_len;
+    /* An HTML form, application/x-www-form-urlencoded: a NULL-terminated array of name, value, ..., each encoded
+       as forms encode them (a space as "+", every byte but unreserved ones as %XX), joined with "&". */
+    const char *const *form;
+    /* A multipart/form-data body of `nparts` parts (nparts 0 is a body with none), with a random boundary, sent
+       with a Content-Length computed up front from the files' sizes when the call begins (a file that shrinks
+       meanwhile fails the request, -EIO; of one that grows, what it had then is sent). A Content-Type header with
+       it is -EINVAL (the boundary is the client's). */
+    const cio_client_form_part *parts;
+    size_t nparts;
+    /* A JSON text the caller made (NUL-terminated; cio does not encode or check JSON), sent as from memory. */
+    const char *json;
+    /*
+     * Expect: 100-continue, for a body the server may refuse without reading (curl's, for large uploads): the
+     * head goes out with "Expect: 100-continue" and the body waits for the server's 100, or for `expect_timeout`
+     * (0: 1 s, as curl's; CIO_INFINITE: no bound), after which it is sent anyway. A final answer that comes first
+     * (417, 401, 413, ...) is the response, and the body is not sent; as the server was promised a body it never
+     * got, that response's connection is then closed after it, not pooled. Ignored for a request without a body.
+     */
+    bool expect_continue;
+    int64_t expect_timeout;
     cio_client_timeouts timeout;
     /* As the session's max_size, for this response; 0: the session's. */
     uint64_t max_size;
@@ -171,9 +245,9 @@ typedef struct cio_client_request_opts {
  * Send `method` (a token: "GET", "POST", ...) to `url` (absolute, or relative to the session's base_url; a
  * fragment is dropped) and wait for the response head, following redirects (up to max_redirects): 301 and 302
  * turn a POST into a GET without its body, 303 turns anything but HEAD into one, 307 and 308 keep the method and
- * the body; a relative Location is resolved against the URL that answered; Authorization is not sent to another
- * origin (scheme, host, port); a redirect to a (method, URL) already requested is a loop. 1xx answers (100, 103)
- * are skipped. `opts` may be NULL.
+ * the body (a producer's is not sent twice: its 307 or 308 is the response); a relative Location is resolved
+ * against the URL that answered; Authorization is not sent to another origin (scheme, host, port); a redirect to
+ * a (method, URL) already requested is a loop. 1xx answers (100, 103) are skipped. `opts` may be NULL.
  * Authentication: credentials in the URL ("http://user:pass@host/", percent-decoded) or the request's auth_user
  * (not both), else the session's auth_user, are sent as "Authorization: Basic ..." to the request's origin only:
  * after a redirect to another origin no Authorization goes out again, whatever its source, unless a Location
@@ -186,14 +260,18 @@ typedef struct cio_client_request_opts {
  * with the jar's cookies after a "; " (RFC 6265 section 5.4 allows one Cookie field only).
  * Returns 0 with `*resp`, whose body is then read (cio_client_response_read / _next) and which is released with
  *         cio_client_response_release, however the body was read or not.
- * Errors:  -EINVAL NULL arguments, a method that is not a token, a header the client owns; CIO_EHTTP_BAD_FIELD a
- *          header field the head writer refuses; CIO_EHTTP_BAD_URL, _BAD_HOST, _BAD_PORT a malformed URL (or a
- *          relative one without base_url); CIO_ECLIENT_BAD_SCHEME not http or https; CIO_ECLIENT_CLOSED the
- *          session was closed; the connection's errors (CIO_EAI_* name lookup, -ECONNREFUSED, CIO_ETLS* TLS);
- *          CIO_ECLIENT_DISCONNECTED the server closed without answering (on a reused connection and a request that
- *          may not be retried: it may have acted on it); the response parser's CIO_EHTTP_* errors (a malformed
- *          status line is CIO_EHTTP_BAD_STATUS, ...); CIO_EHTTP_CODING_UNSUPPORTED a Content-Encoding cio cannot
- *          decode while decoding; CIO_ECLIENT_UNSOLICITED_101; CIO_ECLIENT_TOO_MANY_REDIRECTS,
+ * Errors:  -EINVAL NULL arguments, a method that is not a token, a header the client owns, two kinds of body, a
+ *          negative producer_len or expect_timeout (other than CIO_INFINITE), a form part without a name or with
+ *          both or neither of value and file; the body file's open errors (-ENOENT, -EACCES, -EISDIR, ...) and
+ *          -EIO a file shorter than asked; a producer's own error, CIO_EHTTP_BODY_OVERRUN, _BODY_SHORT;
+ *          CIO_EHTTP_BAD_FIELD a header field the head writer refuses; CIO_EHTTP_BAD_URL, _BAD_HOST, _BAD_PORT a
+ *          malformed URL (or a relative one without base_url); CIO_ECLIENT_BAD_SCHEME not http or https;
+ *          CIO_ECLIENT_CLOSED the session was closed; the connection's errors (CIO_EAI_* name lookup,
+ *          -ECONNREFUSED, CIO_ETLS* TLS); CIO_ECLIENT_DISCONNECTED the server closed without answering (on a
+ *          reused connection and a request that may not be retried: it may have acted on it); the response
+ *          parser's CIO_EHTTP_* errors (a malformed status line is CIO_EHTTP_BAD_STATUS, ...);
+ *          CIO_EHTTP_CODING_UNSUPPORTED a Content-Encoding cio cannot decode while decoding;
+ *          CIO_ECLIENT_UNSOLICITED_101; CIO_ECLIENT_TOO_MANY_REDIRECTS,
  *          _REDIRECT_LOOP, _REDIRECT_DOWNGRADE, _BAD_LOCATION; CIO_ECLIENT_TIMEOUT, _CONNECT_TIMEOUT,
  *          _SOCK_CONNECT_TIMEOUT, _READ_TIMEOUT; the caller's -ECANCELED and -ETIMEDOUT; -ENOMEM;
  *          -EINVAL an auth_user containing ':' (in the URL too), an auth_password without an auth_user, auth
@@ -256,6 +334,26 @@ int cio_client_response_read(cio_client_response *r, cio_buf *out);
  * the response. Returns 1 with a piece (len > 0), 0 at the end of the body. Errors: as _read.
  */
 int cio_client_response_next(cio_client_response *r, const void **data, size_t *len);
+
+/*
+ * `async for line in resp.content`: the next line of the body (decoded unless decoding is off), up to and
+ * including its "\n" (the last one may lack it), as a view valid until the next call on the response. A line may
+ * span any number of the body's pieces (chunks, reads). Lines and the other ways of reading mix: what a line read
+ * left over is what _next, _read and _save give first.
+ * Returns 1 with a line (len > 0), 0 at the end of the body.
+ * Errors: CIO_ECLIENT_LINE_TOO_LONG a line (with its "\n") longer than `max` bytes (0 is -EINVAL): the body is
+ *         then spent, the error sticks and the connection is closed at release; -EINVAL NULL arguments; -ENOMEM;
+ *         as _read.
+ */
+int cio_client_response_read_line(cio_client_response *r, const char **line, size_t *len, size_t max);
+
+/*
+ * Write the rest of the body (decoded unless decoding is off) to the file at `path`, created or truncated (mode
+ * 0644 before the umask), as it comes (never held whole in memory; bounded by max_size as every read).
+ * Returns the bytes written. Errors: the file's open and write errors (-ENOENT, -EACCES, -ENOSPC, ...); -EINVAL
+ *         NULL arguments; as _read. On an error the file keeps what was written before it.
+ */
+ssize_t cio_client_response_save(cio_client_response *r, const char *path);
 
 /* Whether the body has been read to its end (a response without a body is at its end at once). */
 bool cio_client_response_done(const cio_client_response *r);

@@ -98,7 +98,65 @@ struct cio_client_response {
     char method[CLIENT_MAX_METHOD + 1]; /* the request's, for the body rule (HEAD) */
     struct client_redirect *history;
     size_t nhistory;
+    /* Line reading (cio_client_response_read_line): the rest of the body's last piece after the line handed out
+       from it (a view of the reader's, valid until its next call), and a line that spanned pieces. */
+    const char *pend;
+    size_t pend_len;
+    char *line;
+    size_t line_len, line_cap;
+    bool line_out; /* `line` holds what was handed out last (dropped at the next call), not a partial line */
 };
+
+#define CLIENT_WRITER_MAGIC 0x636c6977u /* "cliw" */
+
+/* What a producer writes through: the body writer of the attempt running it. */
+struct cio_client_body_writer {
+    uint32_t magic;
+    cio_http_body_out out;
+};
+
+/* A request's body, of one kind, from hop to hop: files opened once, sent again from their start on a retry. */
+enum client_body_kind {
+    CLIENT_BODY_NONE,
+    CLIENT_BODY_MEM, /* body, form (encoded into `owned`), json */
+    CLIENT_BODY_FILE,
+    CLIENT_BODY_PRODUCER,
+    CLIENT_BODY_MULTIPART,
+};
+
+struct client_part {
+    const char *name, *value, *filename, *content_type;
+    size_t value_len;
+    cio_file *file; /* a file part: opened at the start, its size then in `size` */
+    uint64_t size;
+};
+
+struct client_body {
+    int kind;
+    const void *data; /* CLIENT_BODY_MEM */
+    size_t len;
+    char *owned;
+    cio_file *file; /* CLIENT_BODY_FILE: `flen` bytes from `off` */
+    uint64_t off, flen;
+    cio_client_producer producer;
+    void *arg;
+    int64_t plen; /* 0: chunked */
+    struct client_part *parts;
+    size_t nparts;
+    uint64_t mplen; /* the multipart body's whole length */
+    char boundary[CIO_HTTP_MP_MAX_BOUNDARY + 1];
+    const char *content_type; /* the default Content-Type, or NULL */
+    char ctbuf[CIO_HTTP_MP_MAX_BOUNDARY + 40];
+};
+
+/* body.c */
+/* Take the request's body options: one kind at most, checked, its files opened (at once, in the task). */
+int cio__client_body_open(struct client_body *b, const cio_client_request_opts *o);
+void cio__client_body_close(struct client_body *b);
+/* The framing the head declares (CIO_HTTP_BODY_NONE, _LENGTH with *len, _CHUNKED). */
+int cio__client_body_framing(const struct client_body *b, uint64_t *len);
+/* Send the whole body after the head, framed as declared. */
+int cio__client_body_send(const struct client_body *b, cio_stream *st);
 
 /* session.c */
 void cio__client_session_unref(struct cio_client_session *s);

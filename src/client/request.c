@@ -13,8 +13,9 @@ struct req {
     struct cio_client_session *s;
     char method[CLIENT_MAX_METHOD + 1];
     char *url; /* absolute, without fragment, with the parameters */
-    const void *body;
-    size_t body_len;
+    struct client_body body;
+    bool expect;            /* Expect: 100-continue */
+    int64_t expect_timeout; /* the wait for the 100 */
     const char *const *headers;
     cio_client_timeouts t;
     uint64_t max_size;
@@ -205,6 +206,14 @@ static void put_host(cio_http_head_out *w, const cio_url *u, bool tls, int port)
     (void)cio_http_head_out_header_n(w, "Host", 4, buf, n);
 }
 
+/* Whether the request waits for a 100 before its body: asked for, and a body to hold back. */
+static bool expects(const struct req *q)
+{
+    uint64_t len;
+    int framing = cio__client_body_framing(&q->body, &len);
+    return q->expect && (framing == CIO_HTTP_BODY_CHUNKED || (framing == CIO_HTTP_BODY_LENGTH && len > 0));
+}
+
 static ssize_t build_head(const struct req *q, const cio_url *u, bool tls, int port, cio_http_head_out *w)
 {
     const struct cio_client_session *s = q->s;
@@ -225,7 +234,8 @@ static ssize_t build_head(const struct req *q, const cio_url *u, bool tls, int p
     put_host(w, u, tls, port);
     for (size_t i = 0; i < s->nheaders; i++) {
         const char *name = s->headers[2 * i];
-        if (!named_in(q->headers, name) && !skipped(q, name))
+        if (!named_in(q->headers, name) && !skipped(q, name) &&
+            !(q->body.kind == CLIENT_BODY_MULTIPART && !strcasecmp(name, "Content-Type")))
             (void)cio_http_head_out_header(w, name, s->headers[2 * i + 1]);
     }
     for (size_t i = 0; q->headers && q->headers[i] && q->headers[i + 1]; i += 2)
@@ -244,8 +254,17 @@ static ssize_t build_head(const struct req *q, const cio_url *u, bool tls, int p
         (void)cio_http_head_out_header(w, "Accept", "*/*");
     if (q->decode && !named(q, "Accept-Encoding"))
         (void)cio_http_head_out_header(w, "Accept-Encoding", "gzip, deflate, br, zstd");
-    if (q->body || method_is(q->method, "POST") || method_is(q->method, "PUT") || method_is(q->method, "PATCH"))
-        (void)cio_http_head_out_header_u64(w, "Content-Length", q->body_len);
+    if (q->body.content_type && !named(q, "Content-Type"))
+        (void)cio_http_head_out_header(w, "Content-Type", q->body.content_type);
+    uint64_t len;
+    int framing = cio__client_body_framing(&q->body, &len);
+    if (framing == CIO_HTTP_BODY_CHUNKED)
+        (void)cio_http_head_out_header(w, "Transfer-Encoding", "chunked");
+    else if (framing != CIO_HTTP_BODY_NONE || method_is(q->method, "POST") || method_is(q->method, "PUT") ||
+             method_is(q->method, "PATCH"))
+        (void)cio_http_head_out_header_u64(w, "Content-Length", len);
+    if (expects(q))
+        (void)cio_http_head_out_header(w, "Expect", "100-continue");
     return cio_http_head_out_end(w);
 }
 
@@ -343,6 +362,48 @@ static int read_response(const struct req *q, struct cio_client_response *r, cio
     return 0;
 }
 
+/* Wait for the response's first byte: 0, or CIO_ECLIENT_DISCONNECTED when the server closed first. */
+static int first_byte(cio_stream *st)
+{
+    const void *v;
+    size_t n;
+    int rc = cio_stream_peek(st, 1, &v, &n);
+    return rc > 0 ? 0 : rc == 0 ? CIO_ECLIENT_DISCONNECTED : rc;
+}
+
+/*
+ * Expect: 100-continue: wait, within the expect timeout, for the server's 100 (consumed: 0) or a final answer
+ * (left in the stream, *final set, the body then not sent). An expiry is 0: the body goes anyway. Other 1xx
+ * (103) are skipped on the way.
+ */
+static int await_continue(const struct req *q, struct cio_client_response *r, cio_stream *st, bool *final)
+{
+    *final = false;
+    for (;;) {
+        cio_scope sc;
+        int rc = cio_timeout_begin(&sc, q->expect_timeout);
+        if (rc < 0)
+            return rc;
+        rc = first_byte(st);
+        if (cio_scope_end(&sc) == -ETIMEDOUT)
+            return 0;
+        if (rc < 0)
+            return rc;
+        cio_http_head_init(&r->head, r->fields, q->s->o.max_headers);
+        ssize_t hl = cio_http_read_response(st, &r->head, NULL);
+        if (hl < 0)
+            return hl == CIO_EPEERCLOSED ? CIO_ECLIENT_DISCONNECTED : (int)hl;
+        if (r->head.status >= 200 || r->head.status == 101) {
+            *final = true; /* read again, as the response, by read_response */
+            return 0;
+        }
+        if ((rc = cio_stream_consume(st, (size_t)hl)) < 0)
+            return rc;
+        if (r->head.status == 100)
+            return 0;
+    }
+}
+
 /*
  * One try: a connection (fresh, for a retry), the request written, the response head read. `*retry` says that it
  * failed on a reused connection before the response's first byte: the server had closed it (or was closing it).
@@ -362,19 +423,29 @@ static int attempt(const struct req *q, struct client_host *h, struct cio_client
     cio_stream *st = r->conn->s;
     (void)cio_stream_set_read_timeout(st, q->t.sock_read == CIO_INFINITE ? 0 : q->t.sock_read);
     rc = cio_stream_write(st, head, hlen);
-    if (rc == 0 && q->body_len)
-        rc = cio_stream_write(st, q->body, q->body_len);
+    bool final = false;
+    if (rc == 0 && expects(q)) {
+        if ((rc = await_continue(q, r, st, &final)) < 0) {
+            *retry = reused && (rc == CIO_ECLIENT_DISCONNECTED || rc == -ECONNRESET || rc == -EPIPE);
+            return rc;
+        }
+    }
+    if (rc == 0 && !final)
+        rc = cio__client_body_send(&q->body, st);
     if (rc < 0) {
         *retry = reused && (rc == -EPIPE || rc == -ECONNRESET);
         return rc;
     }
+    if (final) {
+        /* The answer came before the body, which was never sent: the server cannot be relied on to know where
+           this request ends, so the connection goes with this response. */
+        rc = read_response(q, r, st);
+        r->keep = false;
+        return rc;
+    }
     /* The first byte on its own, so that "nothing came" is known for sure. */
-    const void *v;
-    size_t n;
-    rc = cio_stream_peek(st, 1, &v, &n);
-    if (rc <= 0) {
-        if (rc == 0)
-            rc = CIO_ECLIENT_DISCONNECTED;
+    rc = first_byte(st);
+    if (rc < 0) {
         *retry = reused && (rc == CIO_ECLIENT_DISCONNECTED || rc == -ECONNRESET);
         return rc;
     }
@@ -401,7 +472,7 @@ static int exchange(const struct req *q, struct client_host *h, struct cio_clien
         }
         cio__free(r->raw);
         r->raw = NULL;
-        if (retry && tries == 0 && q->idempotent && !r->err)
+        if (retry && tries == 0 && q->idempotent && q->body.kind != CLIENT_BODY_PRODUCER && !r->err)
             continue;
         return rc;
     }
@@ -488,8 +559,7 @@ static int follow(struct req *q, struct cio_client_response *r, const char *loca
     if ((status == 303 && !method_is(q->method, "HEAD")) ||
         ((status == 301 || status == 302) && method_is(q->method, "POST"))) {
         strcpy(q->method, "GET");
-        q->body = NULL;
-        q->body_len = 0;
+        cio__client_body_close(&q->body);
     }
     if (!same_origin(q->url, next))
         q->strip_auth = q->auth_off = true;
@@ -571,7 +641,10 @@ static int run(struct req *q, struct cio_client_response **out)
             break;
         store_cookies(q, r);
         const char *location = cio_client_response_header(r, "Location");
-        if (q->max_redirects < 0 || !is_redirect(r->head.status) || !location) {
+        /* A producer's stream is spent: a 307 or 308, which would send it again, is the answer. */
+        bool resend = r->head.status == 307 || r->head.status == 308;
+        if (q->max_redirects < 0 || !is_redirect(r->head.status) || !location ||
+            (resend && q->body.kind == CLIENT_BODY_PRODUCER)) {
             r->history = q->history;
             r->nhistory = q->nhistory;
             q->history = NULL;
@@ -599,7 +672,7 @@ static int check_headers(const char *const *h)
     size_t i = 0;
     for (; h && h[i]; i++)
         if (i % 2 == 0 && (!strcasecmp(h[i], "Host") || !strcasecmp(h[i], "Content-Length") ||
-                           !strcasecmp(h[i], "Transfer-Encoding")))
+                           !strcasecmp(h[i], "Transfer-Encoding") || !strcasecmp(h[i], "Expect")))
             return -EINVAL;
     return i % 2 ? CIO_EHTTP_BAD_FIELD : 0;
 }
@@ -641,15 +714,17 @@ static int req_init(struct req *q, struct cio_client_session *s, const char *met
         for (size_t i = 0; i < 4; i++)
             if (ts[i] < 0 && ts[i] != CIO_INFINITE)
                 return -EINVAL;
-        if (o->body_len && !o->body)
+        if (o->expect_timeout < 0 && o->expect_timeout != CIO_INFINITE)
             return -EINVAL;
+        if ((o->parts || o->nparts) && named_in(o->headers, "Content-Type"))
+            return -EINVAL; /* the boundary is the client's */
         q->t.total = pick(o->timeout.total, q->t.total);
         q->t.connect = pick(o->timeout.connect, q->t.connect);
         q->t.sock_connect = pick(o->timeout.sock_connect, q->t.sock_connect);
         q->t.sock_read = pick(o->timeout.sock_read, q->t.sock_read);
         q->headers = o->headers;
-        q->body = o->body;
-        q->body_len = o->body_len;
+        q->expect = o->expect_continue;
+        q->expect_timeout = o->expect_timeout ? o->expect_timeout : CIO_SEC(1);
         if (o->max_size)
             q->max_size = o->max_size;
         if (o->max_redirects)
@@ -697,6 +772,7 @@ static int setup_auth(struct req *q, const cio_client_request_opts *o)
 static void req_fini(struct req *q)
 {
     cio__free(q->auth);
+    cio__client_body_close(&q->body);
     cio__free(q->url);
     for (size_t i = 0; i < q->nhistory; i++)
         cio__free(q->history[i].url);
@@ -725,6 +801,8 @@ int cio_client_request(cio_client_session *s, const char *method, const char *ur
         rc = make_url(&q, url, opts ? opts->params : NULL);
     if (rc == 0)
         rc = setup_auth(&q, opts);
+    if (rc == 0)
+        rc = cio__client_body_open(&q.body, opts);
     if (rc < 0) {
         req_fini(&q);
         cio__client_session_unref(s);

@@ -3,6 +3,7 @@
 #include "client/client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 static bool valid(const struct cio_client_response *r)
@@ -117,12 +118,15 @@ static int deadline_end(const struct cio_client_response *r, cio_scope *sc, int 
     return cio__client_map_error(r, rc, src);
 }
 
-int cio_client_response_next(cio_client_response *r, const void **data, size_t *len)
+/* The next piece: what a line read left of the last one, else the reader's next. */
+static int next_piece(struct cio_client_response *r, const void **data, size_t *len)
 {
-    if (!valid(r) || !data || !len)
-        return -EINVAL;
-    if (r->err || r->body_err)
-        return r->err ? r->err : r->body_err;
+    if (r->pend_len) {
+        *data = r->pend;
+        *len = r->pend_len;
+        r->pend_len = 0;
+        return 1;
+    }
     if (!r->body_open)
         return 0;
     cio_scope sc;
@@ -132,6 +136,161 @@ int cio_client_response_next(cio_client_response *r, const void **data, size_t *
     return deadline_end(r, &sc, cio_http_body_next(&r->body, data, len));
 }
 
+/* Drop the line handed out last. */
+static void line_done(struct cio_client_response *r)
+{
+    if (r->line_out) {
+        r->line_len = 0;
+        r->line_out = false;
+    }
+}
+
+int cio_client_response_next(cio_client_response *r, const void **data, size_t *len)
+{
+    if (!valid(r) || !data || !len)
+        return -EINVAL;
+    if (r->err || r->body_err)
+        return r->err ? r->err : r->body_err;
+    line_done(r);
+    if (r->line_len) {
+        /* A line a cut-short wait left partial: the first piece. */
+        *data = r->line;
+        *len = r->line_len;
+        r->line_out = true;
+        return 1;
+    }
+    return next_piece(r, data, len);
+}
+
+/* Append `n` bytes to the line that spans pieces, growing its buffer (at most `max` bytes in all). */
+static int line_add(struct cio_client_response *r, const char *p, size_t n)
+{
+    if (r->line_len + n > r->line_cap) {
+        size_t cap = r->line_cap ? r->line_cap : 256;
+        while (cap < r->line_len + n)
+            cap *= 2;
+        char *nl = cio__realloc(r->line, cap);
+        if (!nl)
+            return -ENOMEM;
+        r->line = nl;
+        r->line_cap = cap;
+    }
+    memcpy(r->line + r->line_len, p, n);
+    r->line_len += n;
+    return 0;
+}
+
+int cio_client_response_read_line(cio_client_response *r, const char **line, size_t *len, size_t max)
+{
+    if (!valid(r) || !line || !len || max == 0)
+        return -EINVAL;
+    if (r->err || r->body_err)
+        return r->err ? r->err : r->body_err;
+    line_done(r);
+    for (;;) {
+        if (r->pend_len) {
+            const char *nl = memchr(r->pend, '\n', r->pend_len);
+            size_t take = nl ? (size_t)(nl - r->pend) + 1 : r->pend_len;
+            if (r->line_len + take > max) {
+                r->pend_len = 0;
+                return r->body_err = CIO_ECLIENT_LINE_TOO_LONG;
+            }
+            if (nl && r->line_len == 0) {
+                /* Whole within the piece: a view of it. */
+                *line = r->pend;
+                *len = take;
+                r->pend += take;
+                r->pend_len -= take;
+                return 1;
+            }
+            int rc = line_add(r, r->pend, take);
+            if (rc < 0)
+                return rc;
+            r->pend += take;
+            r->pend_len -= take;
+            if (nl) {
+                *line = r->line;
+                *len = r->line_len;
+                r->line_out = true;
+                return 1;
+            }
+        }
+        const void *p;
+        size_t n;
+        int rc = next_piece(r, &p, &n);
+        if (rc < 0)
+            return rc; /* a wait cut short keeps the partial line for the next call */
+        if (rc == 0) {
+            if (!r->line_len)
+                return 0;
+            *line = r->line; /* the last line, without "\n" */
+            *len = r->line_len;
+            r->line_out = true;
+            return 1;
+        }
+        r->pend = p;
+        r->pend_len = n;
+    }
+}
+
+ssize_t cio_client_response_save(cio_client_response *r, const char *path)
+{
+    if (!valid(r) || !path)
+        return -EINVAL;
+    if (r->err || r->body_err)
+        return r->err ? r->err : r->body_err;
+    cio_file *f;
+    int rc = cio_file_open(&f, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (rc < 0)
+        return rc;
+    ssize_t total = 0;
+    const void *p;
+    size_t n;
+    while ((rc = cio_client_response_next(r, &p, &n)) == 1) {
+        ssize_t w = cio_file_write(f, p, n);
+        if (w < 0 || (size_t)w < n) {
+            rc = w < 0 ? (int)w : -EIO;
+            break;
+        }
+        total += w;
+    }
+    int crc = cio_file_close(f);
+    if (rc == 0 && crc < 0)
+        rc = crc;
+    return rc < 0 ? rc : total;
+}
+
+/* _read after line reads left bytes over: piece by piece into one buffer. */
+static int read_rest(struct cio_client_response *r, cio_buf *out)
+{
+    size_t cap = 256;
+    if (!(out->data = cio__malloc(cap)))
+        return -ENOMEM;
+    const void *p;
+    size_t n;
+    int rc;
+    while ((rc = cio_client_response_next(r, &p, &n)) == 1) {
+        if (out->len + n + 1 > cap) {
+            while (cap < out->len + n + 1)
+                cap *= 2;
+            char *nb = cio__realloc(out->data, cap);
+            if (!nb) {
+                rc = -ENOMEM;
+                break;
+            }
+            out->data = nb;
+        }
+        memcpy(out->data + out->len, p, n);
+        out->len += n;
+    }
+    if (rc < 0) {
+        cio_buf_free(out);
+        return rc;
+    }
+    out->data[out->len] = 0;
+    return 0;
+}
+
 int cio_client_response_read(cio_client_response *r, cio_buf *out)
 {
     if (!valid(r) || !out)
@@ -139,6 +298,9 @@ int cio_client_response_read(cio_client_response *r, cio_buf *out)
     *out = (cio_buf){0};
     if (r->err || r->body_err)
         return r->err ? r->err : r->body_err;
+    line_done(r);
+    if (r->pend_len || r->line_len)
+        return read_rest(r, out);
     if (!r->body_open) {
         if (!(out->data = cio__malloc(1)))
             return -ENOMEM;
@@ -157,7 +319,8 @@ int cio_client_response_read(cio_client_response *r, cio_buf *out)
 
 bool cio_client_response_done(const cio_client_response *r)
 {
-    return valid(r) && !r->err && !r->body_err && (!r->body_open || cio_http_body_done(&r->body));
+    return valid(r) && !r->err && !r->body_err && !r->pend_len && (!r->line_len || r->line_out) &&
+           (!r->body_open || cio_http_body_done(&r->body));
 }
 
 void cio__client_response_free(struct cio_client_response *r)
@@ -173,6 +336,7 @@ void cio__client_response_free(struct cio_client_response *r)
     cio__free(r->url);
     cio__free(r->raw);
     cio__free(r->fields);
+    cio__free(r->line);
     cio__list_remove(&r->node);
     r->magic = 0;
     cio__free(r);

@@ -186,7 +186,9 @@ extern "C" {
     X(ECLIENT_TOO_MANY_REDIRECTS, 4459, "client: more redirects than max_redirects")               \
     X(ECLIENT_REDIRECT_LOOP, 4460, "client: a redirect back to a URL already requested")           \
     X(ECLIENT_REDIRECT_DOWNGRADE, 4461, "client: a redirect from https to http, which was not allowed") \
-    X(ECLIENT_BAD_LOCATION, 4462, "client: a redirect without a Location, or one that is not a URL")
+    X(ECLIENT_BAD_LOCATION, 4462, "client: a redirect without a Location, or one that is not a URL") \
+    X(ECLIENT_PROXY,       4480, "client: the proxy refused the tunnel (CONNECT answered other than 2xx, or not at all)") \
+    X(ECLIENT_BAD_PROXY,   4481, "client: a proxy URL that is not http://[user:password@]host[:port]")
 
 /* The whole table, in the order above. */
 #define CIO_ERRORS(X)                                                                              \

@@ -492,7 +492,7 @@ static int hop(struct req *q, struct cio_client_response **out)
 {
     *out = NULL;
     cio_url u;
-    bool tls;
+    bool tls = false;
     int port = 0;
     int rc = cio_url_parse(&u, q->url, strlen(q->url));
     if (rc == 0)

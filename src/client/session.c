@@ -361,15 +361,21 @@ bool cio__client_no_proxy(const struct cio_client_session *s, const char *host, 
 
 /* ------------------------------------------------------------------------------------------------ sessions */
 
-/* The loop closes with the session still open: a leak that debug mode names, as it names a task never joined. */
+/* The loop closes with the session still open: a leak that debug mode names, as it names a task never joined.
+   Said before the loop checks what is alive: an idle connection's expiry timer would make the close fail first. */
+static void report_open(struct cio__loop_hook *h)
+{
+    struct cio_client_session *s = cio__container_of(h, struct cio_client_session, hook);
+    if (cio_loop_debug(s->loop))
+        cio__log(s->loop, "cio: client session %p was never closed (%zu connection(s) open) (at loop close)", (void *)s,
+                 s->open);
+}
+
+/* The loop is gone: the session no longer belongs to one. */
 static void on_loop_close(struct cio__loop_hook *h)
 {
     struct cio_client_session *s = cio__container_of(h, struct cio_client_session, hook);
-    cio_loop *l = s->loop;
     s->loop = NULL;
-    if (cio_loop_debug(l))
-        cio__log(l, "cio: client session %p was never closed (%zu connection(s) open) (at loop close)", (void *)s,
-                 s->open);
 }
 
 static void unhook(struct cio_client_session *s)
@@ -503,6 +509,7 @@ int cio_client_session_new(cio_client_session **out, const cio_client_session_op
     }
     s->loop = cio_loop_current();
     s->hook.fn = on_loop_close;
+    s->hook.report = report_open;
     cio__loop_hook_add(s->loop, &s->hook);
     *out = s;
     return 0;

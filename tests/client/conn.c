@@ -359,6 +359,45 @@ static int closed_main(void *arg)
     return rc < 0 ? rc : cio_client_session_close(s);
 }
 
+/* A session left with a pooled connection: its expiry timer keeps the loop from closing, and the report still
+   names the session. */
+static int pooled_main(void *arg)
+{
+    (void)arg;
+    cio_web_app *app = app_open();
+    cio_web_server *srv;
+    WK_EQ(cio_web_server_start(&srv, app, &(cio_web_server_opts){.host = "127.0.0.1"}), 0);
+    char url[128];
+    WK_EQ(cio_client_session_new(&leaked, NULL), 0);
+    WK_EQ(fetch(leaked, ck_url(url, sizeof url, cio_web_server_port(srv), "/dump"), NULL, NULL), 200);
+    WK_EQ(cio_client_session_connections(leaked, NULL), 1);
+    WK_EQ(cio_web_server_close(srv, CIO_SEC(5)), 0);
+    cio_web_app_close(app);
+    return 0;
+}
+
+static int close_leaked_main(void *arg)
+{
+    (void)arg;
+    return cio_client_session_close(leaked);
+}
+
+Test(client_conn, debug_mode_reports_a_session_whose_pooled_connection_keeps_the_loop_open)
+{
+    tst_install_allocator();
+    tst_log_clear();
+    cio_loop *l;
+    cr_assert_eq(cio_loop_open(&l, &(cio_loop_opts){.debug = 1, .log = tst_log_sink}), 0);
+    cr_assert_eq(cio_loop_run(l, pooled_main, NULL), 0);
+    cr_assert_eq(cio_loop_close(l), -EBUSY);
+    cr_assert(strstr(tst_log_text(), "(1 connection(s) open)"), "log: %s", tst_log_text());
+    tst_log_clear();
+    cr_assert_eq(cio_loop_run(l, close_leaked_main, NULL), 0);
+    cr_assert_eq(cio_loop_close(l), 0);
+    cr_assert(!tst_log_contains("client session"), "log: %s", tst_log_text());
+    wk_verdict();
+}
+
 Test(client_conn, debug_mode_reports_a_session_never_closed_when_its_loop_closes)
 {
     tst_install_allocator();

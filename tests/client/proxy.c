@@ -23,6 +23,7 @@ struct tproxy {
     int connects; /* CONNECT requests */
     int forwards; /* absolute-form requests */
     bool refuse;  /* answer CONNECT with 407 */
+    bool hangup;  /* close without answering CONNECT */
     char line[512];
     char auth[256]; /* the last Proxy-Authorization, "" without one */
 };
@@ -87,6 +88,8 @@ static int proxy_conn(cio_stream *s, void *arg)
         p->connects++;
         if (cio_stream_consume(s, (size_t)hl) < 0)
             return 0;
+        if (p->hangup)
+            return 0;
         if (p->refuse)
             return ck_write(s, "HTTP/1.1 407 Proxy Authentication Required\r\n"
                                "Proxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 6\r\n\r\ndenied");
@@ -129,6 +132,16 @@ static int h_dump(cio_web_request *req, cio_web_response *res, void *arg)
                         host ? host : "(none)", pa ? pa : "(none)");
 }
 
+/* A redirect to the https server's /dump; `arg` points to its port. */
+static int h_to_tls(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)req;
+    char loc[128];
+    snprintf(loc, sizeof loc, "https://127.0.0.1:%d/dump", *(int *)arg);
+    int rc = cio_web_add_header(res, "Location", loc);
+    return rc ? rc : cio_web_text(res, 302, "moved");
+}
+
 struct fixture {
     cio_web_app *app;
     cio_web_server *srv, *tls_srv;
@@ -144,6 +157,7 @@ static void fx_open(struct fixture *f)
     memset(f, 0, sizeof *f);
     WK_EQ(cio_web_app_open(&f->app, NULL), 0);
     WK_EQ(cio_web_route(f->app, "*", "/dump", h_dump, NULL), 0);
+    WK_EQ(cio_web_get(f->app, "/to-tls", h_to_tls, &f->tls_port), 0);
     WK_EQ(cio_web_server_start(&f->srv, f->app, &(cio_web_server_opts){.host = "127.0.0.1"}), 0);
     f->port = cio_web_server_port(f->srv);
     char cert[512], key[512];
@@ -311,12 +325,55 @@ static int refused_body(void *arg)
     WK_STREQ(cio_strerror(CIO_ECLIENT_PROXY),
              "client: the proxy refused the tunnel (CONNECT answered other than 2xx, or not at all)");
     WK_STREQ(cio_err_name(CIO_ECLIENT_PROXY), "CIO_ECLIENT_PROXY");
+    /* A proxy that hangs up without answering: the same error, no status. */
+    f.px.hangup = true;
+    WK_EQ(cio_client_request(s, "GET", url, &(cio_client_request_opts){.proxy_status = &status}, &r),
+          CIO_ECLIENT_PROXY);
+    WK_EQ(status, 0);
+    f.px.hangup = false;
+    /* A proxy nobody listens on: the connect's error. */
+    WK_EQ(cio_client_request(s, "GET", url, &(cio_client_request_opts){.proxy = "http://127.0.0.1:1"}, &r),
+          -ECONNREFUSED);
     /* Plain http through the same proxy is not a tunnel: it is forwarded. */
     WK_EQ(fetch(s, ck_url(url, sizeof url, f.port, "/dump"), NULL, NULL), 200);
     WK_EQ(f.px.forwards, 1);
     WK_EQ(cio_client_session_close(s), 0);
     fx_close(&f);
     return 0;
+}
+
+/* A redirect from http to https through the proxy: forwarded first, tunnelled then. */
+static int redirect_body(void *arg)
+{
+    (void)arg;
+    struct fixture f;
+    fx_open(&f);
+    char purl[128], url[128], want[256];
+    proxy_url(purl, sizeof purl, &f.px, NULL);
+    cio_client_session *s;
+    cio_tls_opts co = {.ca_file = f.ca};
+    WK_EQ(cio_client_session_new(&s, &(cio_client_session_opts){.proxy = purl, .tls_opts = &co}), 0);
+    cio_buf b = {0};
+    int status = -1;
+    WK_EQ(fetch(s, ck_url(url, sizeof url, f.port, "/to-tls"), &(cio_client_request_opts){.proxy_status = &status}, &b),
+          200);
+    WK_EQ(status, 200);
+    WK_EQ(f.px.forwards, 1);
+    WK_EQ(f.px.connects, 1);
+    snprintf(want, sizeof want, "CONNECT 127.0.0.1:%d", f.tls_port);
+    WK_STREQ(f.px.line, want);
+    snprintf(want, sizeof want, "GET /dump\nhost=127.0.0.1:%d\nproxy-auth=(none)", f.tls_port);
+    WK_STREQ(b.data, want);
+    cio_buf_free(&b);
+    WK_EQ(cio_client_session_close(s), 0);
+    fx_close(&f);
+    return 0;
+}
+
+Test(client_proxy, a_redirect_from_http_to_https_goes_from_forwarding_to_a_tunnel)
+{
+    tst_run(redirect_body, NULL);
+    wk_verdict();
 }
 
 Test(client_proxy, a_proxy_that_refuses_the_tunnel_is_an_error_with_its_status)

@@ -675,8 +675,6 @@ int cio_client_request(cio_client_session *s, const char *method, const char *ur
         cio__client_session_unref(s);
         return rc;
     }
-    if (s->trace.request_start)
-        s->trace.request_start(s->trace_arg, q.method, q.url);
     /* The total timeout bounds everything from here; the body's reads take the same deadline with them. */
     cio_scope sc;
     bool scoped = q.deadline != INT64_MAX;
@@ -685,6 +683,8 @@ int cio_client_request(cio_client_session *s, const char *method, const char *ur
         cio__client_session_unref(s);
         return rc;
     }
+    if (s->trace.request_start)
+        s->trace.request_start(s->trace_arg, q.method, q.url);
     rc = run(&q, resp);
     int src = scoped ? cio_scope_end(&sc) : 0;
     if (rc < 0 && s->closed)

@@ -472,8 +472,11 @@ int cio_client_session_new(cio_client_session **out, const cio_client_session_op
         if (rc == 0) {
             s->user_agent = s->headers[1];
             cio__free(s->headers[0]);
-            cio__free(s->headers);
+        } else {
+            for (size_t i = 0; s->headers && s->headers[i]; i++)
+                cio__free(s->headers[i]); /* what was copied before an allocation failed */
         }
+        cio__free(s->headers);
         s->headers = saved;
         s->nheaders = nsaved;
     }

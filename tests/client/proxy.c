@@ -652,3 +652,53 @@ Test(client_proxy, no_proxy_matches_names_with_their_subdomains_and_addresses_ex
     tst_run(no_proxy_body, NULL);
     wk_verdict();
 }
+
+/* Every allocation of a session with proxies, credentials and no_proxy may fail: -ENOMEM, nothing left behind. */
+static int nomem_body(void *arg)
+{
+    (void)arg;
+    env_clear();
+    setenv("https_proxy", "http://a%20b:c@env.test:3128", 1);
+    setenv("no_proxy", "x.test", 1);
+    int ok = 0;
+    for (long n = 1; n < 200 && !ok; n++) {
+        cio_client_session *s = NULL;
+        tst_fail_alloc_at(n);
+        int rc = cio_client_session_new(
+            &s, &(cio_client_session_opts){.trust_env = true, .proxy = NULL, .user_agent = "t", .headers = NULL});
+        tst_fail_alloc_at(0);
+        if (rc == 0) {
+            WK_STREQ(s->env_https ? s->env_https->auth : NULL, "Basic YSBiOmM=");
+            WK_STREQ(s->no_proxy, "x.test");
+            WK_EQ(cio_client_session_close(s), 0);
+            ok = 1;
+        } else {
+            WK_EQ(rc, -ENOMEM);
+            WK_ISNULL(s);
+        }
+    }
+    WK_EQ(ok, 1);
+    cio_client_session *s;
+    WK_EQ(cio_client_session_new(&s, NULL), 0);
+    ok = 0;
+    for (long n = 1; n < 200 && !ok; n++) {
+        cio_client_response *r = NULL;
+        tst_fail_alloc_at(n);
+        int rc = cio_client_request(s, "GET", "http://127.0.0.1:1/",
+                                    &(cio_client_request_opts){.proxy = "u:p@h.test:1"}, &r);
+        tst_fail_alloc_at(0);
+        if (rc != -ENOMEM)
+            ok = 1; /* every allocation went through: the request got as far as connecting */
+        WK_ISNULL(r);
+    }
+    WK_EQ(ok, 1);
+    WK_EQ(cio_client_session_close(s), 0);
+    env_clear();
+    return 0;
+}
+
+Test(client_proxy, a_failed_allocation_while_parsing_proxies_is_enomem_and_leaks_nothing)
+{
+    tst_run(nomem_body, NULL);
+    wk_verdict();
+}

@@ -18,8 +18,8 @@ extern "C" {
 
 /*
  * The model (aiohttp's):
- * - A session holds the pool: connections kept alive between requests, keyed by scheme, host, port and TLS
- *   settings, up to `limit` in all and `limit_per_host` per key; a request that finds every slot taken waits for
+ * - A session holds the pool: connections kept alive between requests, keyed by scheme, host, port, TLS context and
+ *   proxy, up to `limit` in all and `limit_per_host` per key; a request that finds every slot taken waits for
  *   one in FIFO order, within its connect timeout. A session belongs to the loop that opened it.
  * - cio_client_request sends one request and returns once the response head is in (after any 1xx, and after the
  *   redirects it follows). The body is then read from the response, whole or chunk by chunk, and
@@ -55,6 +55,30 @@ typedef struct cio_client_timeouts {
        (bound the whole with `total`). Default 60 s. CIO_ECLIENT_READ_TIMEOUT. */
     int64_t sock_read;
 } cio_client_timeouts;
+
+/*
+ * Tracing hooks (aiohttp's TraceConfig): plain callbacks, called in the requesting task at the moments named, with
+ * the session's trace_arg. Any of them may be NULL; unset hooks cost a NULL check. The strings are valid during
+ * the call only. A hook must not wait (it runs inside the request) and must not call into the session.
+ */
+typedef struct cio_client_trace {
+    /* cio_client_request began, with the method and the absolute URL (the base joined, the parameters added). */
+    void (*request_start)(void *arg, const char *method, const char *url);
+    /* cio_client_request ends: `result` is the final response's status, or the request's error code; `url` the
+       last one requested (after redirects). Called once for every request_start. */
+    void (*request_end)(void *arg, const char *method, const char *url, int result);
+    /* A redirect is followed: the 3xx's status, the URL that answered and the one requested next. */
+    void (*redirect)(void *arg, int status, const char *from, const char *to);
+    /* A new connection to `host`:`port` (the URL's) is open (TLS handshake and proxy tunnel included); `peer` is
+       the address it connected to: the server's, the proxy's, or the Unix socket's. */
+    void (*connection_create)(void *arg, const char *host, int port, const cio_addr *peer);
+    /* A pooled connection to `host`:`port` serves the request. */
+    void (*connection_reuse)(void *arg, const char *host, int port);
+    /* A host name (not a numeric address nor a resolve override) was looked up for a new connection, in
+       `elapsed` ns (the loop's clock). With this hook set, the connection looks the name up first on its own (to
+       time it) and then connects through the loop's DNS cache, which the first lookup filled. */
+    void (*dns_resolved)(void *arg, const char *host, int64_t elapsed);
+} cio_client_trace;
 
 typedef struct cio_client_session_opts {
     /* Relative URLs given to requests are resolved against this absolute URL (RFC 3986 section 5.2, as a
@@ -104,11 +128,37 @@ typedef struct cio_client_session_opts {
     bool cookie_jar;
     /* A final status of 400 or above fails the request with CIO_ECLIENT_STATUS (aiohttp's raise_for_status). */
     bool raise_for_status;
+    /* A forward proxy for every request, "http://[user:password@]host[:port]" (the port defaults to 80; user and
+       password percent-decoded): plain http requests go to it in absolute form ("GET http://h/p HTTP/1.1"), https
+       ones through a tunnel (CONNECT host:port, then TLS with the target, verified as without a proxy). With
+       credentials, Proxy-Authorization: Basic goes with the absolute-form requests and the CONNECT (never to the
+       target through a tunnel). TLS to the proxy itself (an https:// proxy) is not supported. The pool keeps
+       connections per proxy. NULL: none, or the environment's with trust_env; "": none, the environment's neither.
+       Copied. */
+    const char *proxy;
+    /* Take proxies from the environment at cio_client_session_new, as curl and aiohttp do: http_proxy (or
+       HTTP_PROXY, except in a CGI program, where REQUEST_METHOD is set and HTTP_PROXY could be a request's
+       "Proxy:" header) for http URLs, https_proxy (or HTTPS_PROXY) for https ones, a value without a scheme
+       taken as http://; and no_proxy (or NO_PROXY), a comma-separated list of hosts that go direct: "*" for all,
+       a name matching itself and its subdomains ("example.com" and ".example.com" both match example.com and
+       a.example.com), an IP address matching itself only (no CIDR), each with an optional ":port" that then must
+       match too. The lowercase variable wins over the uppercase one. No proxy given here or in `proxy` by a request
+       is subject to no_proxy. */
+    bool trust_env;
+    /* aiohttp's UnixConnector: every connection goes to this Unix socket ("@name" for an abstract one); the URL
+       still gives Host, the path, and for https the name TLS verifies. No proxy is used. Copied. */
+    const char *unix_socket;
+    /* Tracing hooks, copied (the struct need not outlive the call), and the argument passed to each. */
+    const cio_client_trace *trace;
+    void *trace_arg;
 } cio_client_session_opts;
 
 /*
- * Open a session on the current loop. `opts` may be NULL: every default.
- * Errors: -EINVAL NULL out, a negative limit or timeout other than CIO_INFINITE, both tls and tls_opts;
+ * Open a session on the current loop. `opts` may be NULL: every default. In debug mode (core.h), a session
+ * still open when its loop closes is reported in the loop's log, as a task never joined is.
+ * Errors: -EINVAL NULL out, a negative limit or timeout other than CIO_INFINITE, both tls and tls_opts, both
+ *         unix_socket and a proxy; CIO_ECLIENT_BAD_PROXY a proxy (or, with trust_env, a proxy variable) that is not
+ *         http://[user:password@]host[:port]; -EINVAL, -ENAMETOOLONG as cio_addr_unix for unix_socket;
  *         CIO_EHTTP_BAD_URL (and the other URL errors) a base_url that is not an absolute URL, CIO_ECLIENT_BAD_SCHEME
  *         one that is not http or https; CIO_EHTTP_BAD_FIELD a default header the head writer would refuse (CR, LF,
  *         NUL, a name that is not a token) or an odd array; CIO_ECLIENT_BAD_RESOLVE a resolve entry that is not
@@ -239,6 +289,16 @@ typedef struct cio_client_request_opts {
     /* When not NULL: set to the final response's status once its head is in (also when raise_for_status fails
        the request with CIO_ECLIENT_STATUS, which is how the caller learns it), and to 0 when no response came. */
     int *status;
+    /* A proxy for this request (and its redirects), as the session's: it replaces the session's and the
+       environment's; "": none. NULL: the session's. Not kept past the call. */
+    const char *proxy;
+    /* The TLS client context for this request's https connections (and its redirects'), instead of the session's
+       (borrowed: it must outlive the connections made with it, which the pool keeps apart from those of other
+       contexts). NULL: the session's. */
+    cio_tls_ctx *tls;
+    /* If not NULL, receives the status the proxy answered the last CONNECT of this request with, 0 when no
+       CONNECT was sent or none was answered: what a CIO_ECLIENT_PROXY was (407 asks for credentials). */
+    int *proxy_status;
 } cio_client_request_opts;
 
 /*
@@ -262,8 +322,10 @@ typedef struct cio_client_request_opts {
  *         cio_client_response_release, however the body was read or not.
  * Errors:  -EINVAL NULL arguments, a method that is not a token, a header the client owns, two kinds of body, a
  *          negative producer_len or expect_timeout (other than CIO_INFINITE), a form part without a name or with
- *          both or neither of value and file; the body file's open errors (-ENOENT, -EACCES, -EISDIR, ...) and
- *          -EIO a file shorter than asked; a producer's own error, CIO_EHTTP_BODY_OVERRUN, _BODY_SHORT;
+ *          both or neither of value and file, a proxy on a session with unix_socket; the body file's open errors
+ *          (-ENOENT, -EACCES, -EISDIR, ...) and -EIO a file shorter than asked; a producer's own error,
+ *          CIO_EHTTP_BODY_OVERRUN, _BODY_SHORT; CIO_ECLIENT_BAD_PROXY a malformed proxy; CIO_ECLIENT_PROXY the
+ *          proxy refused the tunnel (see proxy_status);
  *          CIO_EHTTP_BAD_FIELD a header field the head writer refuses; CIO_EHTTP_BAD_URL, _BAD_HOST, _BAD_PORT a
  *          malformed URL (or a relative one without base_url); CIO_ECLIENT_BAD_SCHEME not http or https;
  *          CIO_ECLIENT_CLOSED the session was closed; the connection's errors (CIO_EAI_* name lookup,

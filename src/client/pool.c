@@ -10,11 +10,11 @@
 /* ------------------------------------------------------------------------------------------------ hosts */
 
 struct client_host *cio__client_host_get(struct cio_client_session *s, bool tls, const char *host, size_t hlen,
-                                         int port, cio_tls_ctx *ctx)
+                                         int port, cio_tls_ctx *ctx, struct client_proxy *proxy)
 {
     for (struct cio__list *n = s->hosts.next; n != &s->hosts; n = n->next) {
         struct client_host *h = cio__container_of(n, struct client_host, node);
-        if (h->tls == tls && h->port == port && h->ctx == ctx && strlen(h->name) == hlen &&
+        if (h->tls == tls && h->port == port && h->ctx == ctx && h->proxy == proxy && strlen(h->name) == hlen &&
             !strncasecmp(h->name, host, hlen)) {
             h->users++;
             return h;
@@ -26,6 +26,7 @@ struct client_host *cio__client_host_get(struct cio_client_session *s, bool tls,
     h->tls = tls;
     h->port = port;
     h->ctx = ctx;
+    h->proxy = proxy;
     for (size_t i = 0; i < hlen; i++)
         h->name[i] = (char)tolower((unsigned char)host[i]);
     cio__list_init(&h->idle);
@@ -260,24 +261,89 @@ static struct client_conn *oldest_idle_elsewhere(struct cio_client_session *s, c
     return best;
 }
 
-/* Connect to the host (or its resolve override), under the sock_connect timeout. */
+/* ------------------------------------------------------------------------------------------------ connect */
+
+/* Connect to `host`:`port`, or its resolve override; with the dns_resolved hook, a name is looked up first on its
+   own, timed, and the connection then takes the loop's cached answer. */
+static int connect_host(struct cio_client_session *s, const char *host, int port, const cio_connect_opts *co,
+                        cio_stream **out)
+{
+    const struct resolve_entry *e = cio__client_resolve_find(s, host, strlen(host), port);
+    if (e)
+        return cio_connect_addr(out, &e->addr, co);
+    cio_addr a;
+    if (s->trace.dns_resolved && cio_addr_parse(&a, host, port) < 0) {
+        int64_t t0 = cio_now();
+        int n = cio_resolve(host, port, &a, 1, NULL);
+        if (n < 0)
+            return n;
+        s->trace.dns_resolved(s->trace_arg, host, cio_now() - t0);
+    }
+    return cio_open_connection(out, host, port, co);
+}
+
+/* "host:port", IPv6 in brackets, into buf (at least 300 bytes; names are at most 255). */
+static void authority(char *buf, size_t cap, const struct client_host *h)
+{
+    bool v6 = strchr(h->name, ':') != NULL;
+    snprintf(buf, cap, "%s%s%s:%d", v6 ? "[" : "", h->name, v6 ? "]" : "", h->port);
+}
+
+/* Open a tunnel to `h` through the proxy `st` is connected to (CONNECT host:port), then TLS with the target. */
+static int tunnel(struct client_host *h, cio_stream *st, const cio_client_timeouts *t, int *proxy_status)
+{
+    char auth[300];
+    authority(auth, sizeof auth, h);
+    cio_http_head_out w;
+    cio_http_head_out_init(&w, NULL, 0);
+    (void)cio_http_head_out_request(&w, "CONNECT", auth, 1);
+    (void)cio_http_head_out_header(&w, "Host", auth);
+    if (h->proxy->auth)
+        (void)cio_http_head_out_header(&w, "Proxy-Authorization", h->proxy->auth);
+    ssize_t hl = cio_http_head_out_end(&w);
+    int rc = hl < 0 ? (int)hl : cio_stream_write(st, w.buf, (size_t)hl);
+    cio_http_head_out_fini(&w);
+    if (rc < 0)
+        return rc;
+    (void)cio_stream_set_read_timeout(st, t->sock_read == CIO_INFINITE ? 0 : t->sock_read);
+    cio_http_header fields[32];
+    cio_http_head head;
+    cio_http_head_init(&head, fields, 32);
+    if ((hl = cio_http_read_response(st, &head, NULL)) < 0)
+        return hl == CIO_EPEERCLOSED ? CIO_ECLIENT_PROXY : (int)hl;
+    *proxy_status = head.status;
+    if (head.status < 200 || head.status > 299)
+        return CIO_ECLIENT_PROXY; /* the connection is closed: whatever body it has stays unread */
+    if ((rc = cio_stream_consume(st, (size_t)hl)) < 0)
+        return rc;
+    return cio_stream_start_tls(st, h->ctx, h->name);
+}
+
+/* Connect to the host (or its resolve override), through its proxy or to the session's Unix socket, under the
+   sock_connect timeout. */
 static int open_stream(struct cio_client_session *s, struct client_host *h, const cio_client_timeouts *t,
-                       cio_stream **out)
+                       cio_stream **out, int *proxy_status)
 {
     cio_connect_opts co = {0};
     int rc;
-    if (h->tls) {
+    if (h->tls && !h->proxy) {
         co.tls = h->ctx;
         co.server_name = h->name;
     }
     cio_scope sc;
     if ((rc = cio_timeout_begin(&sc, t->sock_connect)) < 0)
         return rc;
-    const struct resolve_entry *e = cio__client_resolve_find(s, h->name, strlen(h->name), h->port);
-    if (e)
-        rc = cio_connect_addr(out, &e->addr, &co);
-    else
-        rc = cio_open_connection(out, h->name, h->port, &co);
+    if (s->use_unix) {
+        rc = cio_connect_addr(out, &s->unix_addr, &co);
+    } else if (h->proxy) {
+        rc = connect_host(s, h->proxy->host, h->proxy->port, &co, out);
+        if (rc == 0 && h->tls && (rc = tunnel(h, *out, t, proxy_status)) < 0) {
+            cio_stream_abort(*out);
+            *out = NULL;
+        }
+    } else {
+        rc = connect_host(s, h->name, h->port, &co, out);
+    }
     int src = cio_scope_end(&sc);
     if (rc < 0 && src == -ETIMEDOUT)
         rc = CIO_ECLIENT_SOCK_CONNECT_TIMEOUT;
@@ -286,7 +352,7 @@ static int open_stream(struct cio_client_session *s, struct client_host *h, cons
 
 /* A new connection in a slot already counted for `h`; the slot is given back on failure. */
 static int open_conn(struct cio_client_session *s, struct client_host *h, const cio_client_timeouts *t,
-                     struct client_conn **out)
+                     struct client_conn **out, int *proxy_status)
 {
     struct client_conn *c = cio__calloc(1, sizeof(*c));
     if (!c) {
@@ -295,7 +361,7 @@ static int open_conn(struct cio_client_session *s, struct client_host *h, const 
     }
     cio__list_init(&c->node);
     c->host = h;
-    int rc = open_stream(s, h, t, &c->s);
+    int rc = open_stream(s, h, t, &c->s, proxy_status);
     if (rc < 0)
         c->s = NULL; /* nothing is left open on failure */
     else if (s->closed)
@@ -334,7 +400,7 @@ static int wait_turn(struct cio_client_session *s, struct client_host *h, struct
 }
 
 int cio__client_acquire(struct cio_client_session *s, struct client_host *h, const cio_client_timeouts *t, bool fresh,
-                        struct client_conn **out, bool *reused)
+                        struct client_conn **out, bool *reused, int *proxy_status)
 {
     *out = NULL;
     *reused = false;
@@ -347,7 +413,7 @@ int cio__client_acquire(struct cio_client_session *s, struct client_host *h, con
         }
         if (slot_free(s, h)) {
             slot_take(s, h);
-            return open_conn(s, h, t, out);
+            return open_conn(s, h, t, out, proxy_status);
         }
         /* No slot: an idle connection that holds one goes, if closing it gives us one (nobody waits who could use
            its slot, or they would have it). A fresh connection may displace an idle one of its own host. */
@@ -371,6 +437,6 @@ int cio__client_acquire(struct cio_client_session *s, struct client_host *h, con
             return 0;
         }
         if (rc == 1)
-            return open_conn(s, h, t, out);
+            return open_conn(s, h, t, out, proxy_status);
     }
 }

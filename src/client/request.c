@@ -33,6 +33,11 @@ struct req {
     size_t nhistory;
     char **visited; /* "METHOD URL" of every hop, for loop detection */
     size_t nvisited;
+    bool proxy_set;             /* the request named its proxy ("" included) */
+    struct client_proxy *proxy; /* that proxy (NULL: none) */
+    cio_tls_ctx *tls;           /* the request's TLS context, or NULL for the session's */
+    int *proxy_status;          /* the caller's, or a dummy */
+    int proxy_status_dummy;
 };
 
 static bool method_is(const char *m, const char *lit)
@@ -186,15 +191,13 @@ static int put_cookie(const struct req *q, cio_http_head_out *w)
     return rc;
 }
 
-/* Host: the URL's host (IPv6 in brackets) and its port unless it is the scheme's default. */
-static void put_host(cio_http_head_out *w, const cio_url *u, bool tls, int port)
+/* The Host value: the URL's host (IPv6 in brackets) and its port unless it is the scheme's default; 0 for a host
+   too long to send. */
+static size_t host_value(char *buf, size_t cap, const cio_url *u, bool tls, int port)
 {
-    char buf[300];
     size_t n = 0;
-    if (u->host.len > 256) {
-        (void)cio_http_head_out_header_n(w, "Host", 4, "\r", 1); /* refused: makes the head's error stick */
-        return;
-    }
+    if (u->host.len > 256 || cap < 300)
+        return 0;
     if (u->ipv6)
         buf[n++] = '[';
     memcpy(buf + n, u->host.ptr, u->host.len);
@@ -202,8 +205,8 @@ static void put_host(cio_http_head_out *w, const cio_url *u, bool tls, int port)
     if (u->ipv6)
         buf[n++] = ']';
     if (u->port >= 0 && port != (tls ? 443 : 80))
-        n += (size_t)snprintf(buf + n, sizeof buf - n, ":%d", port);
-    (void)cio_http_head_out_header_n(w, "Host", 4, buf, n);
+        n += (size_t)snprintf(buf + n, cap - n, ":%d", port);
+    return n;
 }
 
 /* Whether the request waits for a 100 before its body: asked for, and a body to hold back. */
@@ -214,24 +217,55 @@ static bool expects(const struct req *q)
     return q->expect && (framing == CIO_HTTP_BODY_CHUNKED || (framing == CIO_HTTP_BODY_LENGTH && len > 0));
 }
 
-static ssize_t build_head(const struct req *q, const cio_url *u, bool tls, int port, cio_http_head_out *w)
+/* Host, as host_value says. */
+static void put_host(cio_http_head_out *w, const cio_url *u, bool tls, int port)
 {
-    const struct cio_client_session *s = q->s;
+    char buf[300];
+    size_t n = host_value(buf, sizeof buf, u, tls, port);
+    if (n == 0)
+        (void)cio_http_head_out_header_n(w, "Host", 4, "\r", 1); /* refused: makes the head's error stick */
+    else
+        (void)cio_http_head_out_header_n(w, "Host", 4, buf, n);
+}
+
+/* The request target: the origin form ("/p?q"), or with `px` (plain http through a proxy) the absolute form. */
+static char *make_target(const cio_url *u, bool tls, int port, const struct client_proxy *px)
+{
+    char pre[310];
+    size_t prelen = 0;
+    if (px) {
+        memcpy(pre, "http://", 7);
+        size_t hn = host_value(pre + 7, sizeof pre - 7, u, tls, port);
+        prelen = hn ? 7 + hn : 0; /* a host too long: put_host makes the head fail anyway */
+    }
     size_t plen = u->path.len ? u->path.len : 1;
-    size_t tlen = plen + (u->query.ptr ? 1 + u->query.len : 0);
+    size_t tlen = prelen + plen + (u->query.ptr ? 1 + u->query.len : 0);
     char *target = cio__malloc(tlen + 1);
     if (!target)
-        return -ENOMEM;
-    memcpy(target, u->path.len ? u->path.ptr : "/", plen);
+        return NULL;
+    memcpy(target, pre, prelen);
+    memcpy(target + prelen, u->path.len ? u->path.ptr : "/", plen);
     if (u->query.ptr) {
-        target[plen] = '?';
-        memcpy(target + plen + 1, u->query.ptr, u->query.len);
+        target[prelen + plen] = '?';
+        memcpy(target + prelen + plen + 1, u->query.ptr, u->query.len);
     }
     target[tlen] = 0;
+    return target;
+}
+
+static ssize_t build_head(const struct req *q, const cio_url *u, bool tls, int port, const struct client_proxy *px,
+                          cio_http_head_out *w)
+{
+    const struct cio_client_session *s = q->s;
+    char *target = make_target(u, tls, port, tls ? NULL : px);
+    if (!target)
+        return -ENOMEM;
     cio_http_head_out_init(w, NULL, 0);
     (void)cio_http_head_out_request(w, q->method, target, 1);
     cio__free(target);
     put_host(w, u, tls, port);
+    if (!tls && px && px->auth && !named(q, "Proxy-Authorization"))
+        (void)cio_http_head_out_header(w, "Proxy-Authorization", px->auth);
     for (size_t i = 0; i < s->nheaders; i++) {
         const char *name = s->headers[2 * i];
         if (!named_in(q->headers, name) && !skipped(q, name) &&
@@ -416,11 +450,19 @@ static int attempt(const struct req *q, struct client_host *h, struct cio_client
     int rc = cio_timeout_begin(&sc, q->t.connect);
     if (rc < 0)
         return rc;
-    rc = cio__client_acquire(q->s, h, &q->t, fresh, &r->conn, &reused);
+    rc = cio__client_acquire(q->s, h, &q->t, fresh, &r->conn, &reused, q->proxy_status);
     int src = cio_scope_end(&sc);
     if (rc < 0)
         return src == -ETIMEDOUT ? CIO_ECLIENT_CONNECT_TIMEOUT : rc;
     cio_stream *st = r->conn->s;
+    const cio_client_trace *tr = &q->s->trace;
+    if (reused && tr->connection_reuse) {
+        tr->connection_reuse(q->s->trace_arg, h->name, h->port);
+    } else if (!reused && tr->connection_create) {
+        cio_addr peer = {0};
+        (void)cio_stream_peer_addr(st, &peer);
+        tr->connection_create(q->s->trace_arg, h->name, h->port, &peer);
+    }
     (void)cio_stream_set_read_timeout(st, q->t.sock_read == CIO_INFINITE ? 0 : q->t.sock_read);
     rc = cio_stream_write(st, head, hlen);
     bool final = false;
@@ -576,34 +618,54 @@ static int follow(struct req *q, struct cio_client_response *r, const char *loca
 
 /* ------------------------------------------------------------------------------------------------ requests */
 
+/* The proxy for a URL: the request's, else the session's, else (trust_env) the environment's unless no_proxy
+   sends the host direct; never one for a Unix socket session. */
+static struct client_proxy *pick_proxy(const struct req *q, const cio_url *u, bool tls, int port)
+{
+    const struct cio_client_session *s = q->s;
+    if (s->use_unix)
+        return NULL;
+    if (q->proxy_set)
+        return q->proxy;
+    if (s->proxy_set)
+        return s->proxy;
+    struct client_proxy *px = tls ? s->env_https : s->env_http;
+    if (px && cio__client_no_proxy(s, u->host.ptr, u->host.len, port))
+        return NULL;
+    return px;
+}
+
 /* One hop: the URL's connection and head, the exchange. */
 static int hop(struct req *q, struct cio_client_response **out)
 {
     *out = NULL;
     cio_url u;
-    bool tls;
+    bool tls = false;
     int port = 0;
     int rc = cio_url_parse(&u, q->url, strlen(q->url));
     if (rc == 0)
         rc = url_target(&u, &tls, &port);
-    cio_tls_ctx *ctx = NULL;
-    if (rc == 0 && tls)
+    cio_tls_ctx *ctx = q->tls;
+    if (rc == 0 && tls && !ctx)
         rc = cio__client_tls(q->s, &ctx);
     if (rc < 0)
         return rc;
+    if (!tls)
+        ctx = NULL;
+    struct client_proxy *px = pick_proxy(q, &u, tls, port);
     char *jar = NULL;
     if (q->cookies && (rc = cio__client_jar_header(q->s->jar, &u, &jar)) < 0)
         return rc;
     q->jar_cookie = jar;
     cio_http_head_out w;
-    ssize_t hl = build_head(q, &u, tls, port, &w);
+    ssize_t hl = build_head(q, &u, tls, port, px, &w);
     q->jar_cookie = NULL;
     cio__free(jar);
     if (hl < 0) {
         cio_http_head_out_fini(&w);
         return (int)hl;
     }
-    struct client_host *h = cio__client_host_get(q->s, tls, u.host.ptr, u.host.len, port, ctx);
+    struct client_host *h = cio__client_host_get(q->s, tls, u.host.ptr, u.host.len, port, ctx, px);
     struct cio_client_response *r = NULL;
     rc = h ? response_new(q, &r) : -ENOMEM;
     if (rc == 0)
@@ -657,6 +719,8 @@ static int run(struct req *q, struct cio_client_response **out)
         else
             rc = follow(q, r, location);
         if (rc == 0) {
+            if (q->s->trace.redirect)
+                q->s->trace.redirect(q->s->trace_arg, r->head.status, q->history[q->nhistory - 1].url, q->url);
             drain_redirect(r);
             (void)cio_client_response_release(r);
         } else {
@@ -702,6 +766,7 @@ static int req_init(struct req *q, struct cio_client_session *s, const char *met
             return -EINVAL;
     memcpy(q->method, method, ml + 1);
     q->s = s;
+    q->proxy_status = &q->proxy_status_dummy;
     q->t = s->o.timeout;
     q->max_size = s->o.max_size;
     q->max_redirects = s->o.max_redirects;
@@ -732,6 +797,16 @@ static int req_init(struct req *q, struct cio_client_session *s, const char *met
         q->allow_downgrade = o->allow_downgrade;
         if (o->decompress)
             q->decode = o->decompress > 0;
+        q->tls = o->tls;
+        if (o->proxy_status)
+            q->proxy_status = o->proxy_status;
+        if (o->proxy) {
+            if (s->use_unix && *o->proxy)
+                return -EINVAL;
+            q->proxy_set = true;
+            if ((rc = cio__client_proxy_get(s, o->proxy, &q->proxy)) < 0)
+                return rc;
+        }
     }
     q->idempotent = idempotent_method(q->method) || (o && o->idempotent);
     q->cookies = s->jar && !(o && o->no_cookies);
@@ -797,6 +872,8 @@ int cio_client_request(cio_client_session *s, const char *method, const char *ur
     struct req q = {0};
     s->refs++; /* the session's memory stays while the request runs, even if another task closes it */
     int rc = req_init(&q, s, method, opts);
+    if (opts && opts->proxy_status)
+        *opts->proxy_status = 0;
     if (rc == 0)
         rc = make_url(&q, url, opts ? opts->params : NULL);
     if (rc == 0)
@@ -816,12 +893,16 @@ int cio_client_request(cio_client_session *s, const char *method, const char *ur
         cio__client_session_unref(s);
         return rc;
     }
+    if (s->trace.request_start)
+        s->trace.request_start(s->trace_arg, q.method, q.url);
     rc = run(&q, resp);
     int src = scoped ? cio_scope_end(&sc) : 0;
-    req_fini(&q);
     if (rc < 0 && s->closed)
         rc = CIO_ECLIENT_CLOSED;
     rc = cio__client_map_error(NULL, rc, src);
+    /* The trace sees the status that came, also when raise_for_status turns it into an error below. */
+    if (s->trace.request_end)
+        s->trace.request_end(s->trace_arg, q.method, q.url, rc < 0 ? rc : (*resp)->head.status);
     if (rc == 0) {
         int status = (*resp)->head.status;
         if (opts && opts->status)
@@ -833,6 +914,7 @@ int cio_client_request(cio_client_session *s, const char *method, const char *ur
             rc = CIO_ECLIENT_STATUS;
         }
     }
+    req_fini(&q);
     cio__client_session_unref(s);
     return rc;
 }

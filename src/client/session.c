@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #ifndef CIO_VERSION_STRING
@@ -117,9 +118,282 @@ static int check_base(const char *base)
     return 0;
 }
 
+/* ------------------------------------------------------------------------------------------------ proxies */
+
+static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* "Basic " and the base64 of `src` (RFC 7617), NUL-terminated; NULL: -ENOMEM. */
+static char *basic_auth(const unsigned char *src, size_t n)
+{
+    char *out = cio__malloc(6 + (n + 2) / 3 * 4 + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, "Basic ", 6);
+    char *p = out + 6;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)src[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)src[i + 1] << 8;
+        if (i + 2 < n)
+            v |= src[i + 2];
+        *p++ = b64_alphabet[v >> 18 & 63];
+        *p++ = b64_alphabet[v >> 12 & 63];
+        *p++ = i + 1 < n ? b64_alphabet[v >> 6 & 63] : '=';
+        *p++ = i + 2 < n ? b64_alphabet[v & 63] : '=';
+    }
+    *p = 0;
+    return out;
+}
+
+/* The credentials of a proxy URL's userinfo ("user:password", each percent-decoded) as a Basic authorization. */
+static int proxy_credentials(struct client_proxy *p, cio_http_str ui)
+{
+    char *plain = cio__malloc(ui.len + 1);
+    if (!plain)
+        return -ENOMEM;
+    const char *colon = memchr(ui.ptr, ':', ui.len);
+    size_t ulen = colon ? (size_t)(colon - ui.ptr) : ui.len;
+    ssize_t un = cio_url_decode(plain, ui.len + 1, ui.ptr, ulen, 0);
+    ssize_t pn = 0;
+    if (un >= 0 && colon) {
+        plain[un] = ':';
+        pn = cio_url_decode(plain + un + 1, ui.len - (size_t)un, colon + 1, ui.len - ulen - 1, 0);
+    }
+    int rc = 0;
+    if (un < 0 || pn < 0)
+        rc = CIO_ECLIENT_BAD_PROXY;
+    else if (!(p->auth = basic_auth((const unsigned char *)plain, (size_t)un + (colon ? 1 + (size_t)pn : 0))))
+        rc = -ENOMEM;
+    cio__free(plain);
+    return rc;
+}
+
+/* "http://[user:password@]host[:port][/]", or the same without "http://". */
+static int proxy_parse(struct client_proxy *p, const char *spec)
+{
+    char *text = NULL;
+    size_t n = strlen(spec);
+    if (!strstr(spec, "://")) {
+        if (!(text = cio__malloc(n + 8)))
+            return -ENOMEM;
+        memcpy(text, "http://", 7);
+        memcpy(text + 7, spec, n + 1);
+        n += 7;
+    }
+    cio_url u;
+    int rc = cio_url_parse(&u, text ? text : spec, n);
+    if (rc == 0 && (!cio_http_str_ieq(u.scheme, "http") || !u.host.len || u.port == 0 || u.query.ptr ||
+                    u.fragment.ptr || u.path.len > 1))
+        rc = CIO_ECLIENT_BAD_PROXY;
+    if (rc < 0) {
+        cio__free(text);
+        return rc == -ENOMEM ? rc : CIO_ECLIENT_BAD_PROXY;
+    }
+    p->port = u.port > 0 ? u.port : 80;
+    if (!(p->host = cio__malloc(u.host.len + 1)))
+        rc = -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < u.host.len; i++)
+        p->host[i] = (char)tolower((unsigned char)u.host.ptr[i]);
+    if (rc == 0)
+        p->host[u.host.len] = 0;
+    if (rc == 0 && u.userinfo.ptr)
+        rc = proxy_credentials(p, u.userinfo);
+    cio__free(text);
+    return rc;
+}
+
+static void proxy_free(struct client_proxy *p)
+{
+    cio__free(p->spec);
+    cio__free(p->host);
+    cio__free(p->auth);
+    cio__free(p);
+}
+
+int cio__client_proxy_get(struct cio_client_session *s, const char *spec, struct client_proxy **out)
+{
+    *out = NULL;
+    if (!*spec)
+        return 0;
+    for (struct cio__list *n = s->proxies.next; n != &s->proxies; n = n->next) {
+        struct client_proxy *p = cio__container_of(n, struct client_proxy, node);
+        if (!strcmp(p->spec, spec)) {
+            *out = p;
+            return 0;
+        }
+    }
+    struct client_proxy *p = cio__calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    int rc = proxy_parse(p, spec);
+    if (rc == 0 && !(p->spec = cio__strdup(spec)))
+        rc = -ENOMEM;
+    if (rc < 0) {
+        proxy_free(p);
+        return rc;
+    }
+    cio__list_insert_tail(&s->proxies, &p->node);
+    *out = p;
+    return 0;
+}
+
+/* A proxy variable: the lowercase one, else (if allowed) the uppercase one; NULL when unset or empty. */
+static const char *env_var(const char *lower, const char *upper)
+{
+    const char *v = getenv(lower);
+    if (v && *v)
+        return v;
+    v = upper ? getenv(upper) : NULL;
+    return v && *v ? v : NULL;
+}
+
+static int read_env(struct cio_client_session *s)
+{
+    /* httpoxy: in a CGI program HTTP_PROXY may be a request's "Proxy:" header, set by the web server. */
+    const char *hp = env_var("http_proxy", getenv("REQUEST_METHOD") ? NULL : "HTTP_PROXY");
+    const char *sp = env_var("https_proxy", "HTTPS_PROXY");
+    const char *np = env_var("no_proxy", "NO_PROXY");
+    int rc = 0;
+    if (hp)
+        rc = cio__client_proxy_get(s, hp, &s->env_http);
+    if (rc == 0 && sp)
+        rc = cio__client_proxy_get(s, sp, &s->env_https);
+    if (rc == 0 && np && !(s->no_proxy = cio__strdup(np)))
+        rc = -ENOMEM;
+    return rc;
+}
+
+/* An IP literal (without brackets) as an address, for exact comparison; false for a name. */
+static bool ip_literal(const char *p, size_t n, cio_addr *a)
+{
+    char buf[64];
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, p, n);
+    buf[n] = 0;
+    return cio_addr_parse(a, buf, 0) == 0;
+}
+
+static bool same_ip(const cio_addr *a, const cio_addr *b)
+{
+    if (a->u.sa.sa_family != b->u.sa.sa_family)
+        return false;
+    if (a->u.sa.sa_family == AF_INET)
+        return !memcmp(&((const struct sockaddr_in *)&a->u.ss)->sin_addr,
+                       &((const struct sockaddr_in *)&b->u.ss)->sin_addr, sizeof(struct in_addr));
+    return !memcmp(&((const struct sockaddr_in6 *)&a->u.ss)->sin6_addr,
+                   &((const struct sockaddr_in6 *)&b->u.ss)->sin6_addr, sizeof(struct in6_addr));
+}
+
+/* Whether one no_proxy entry [e, e + n) matches the host. */
+static bool no_proxy_entry(const char *e, size_t n, const char *host, size_t hlen, int port)
+{
+    if (n == 1 && *e == '*')
+        return true;
+    int eport = -1;
+    const char *colon = memchr(e, ':', n);
+    if (*e == '[') { /* "[v6]" or "[v6]:port" */
+        const char *close = memchr(e, ']', n);
+        if (!close)
+            return false;
+        if (close + 1 < e + n) {
+            if (close[1] != ':')
+                return false;
+            colon = close + 1;
+        } else {
+            colon = NULL;
+        }
+        if (colon) {
+            eport = 0;
+            for (const char *p = colon + 1; p < e + n; p++) {
+                if (!isdigit((unsigned char)*p) || eport > 65535)
+                    return false;
+                eport = eport * 10 + (*p - '0');
+            }
+        }
+        n = (size_t)(close - e) - 1;
+        e++;
+    } else if (colon && !memchr(colon + 1, ':', (size_t)(e + n - colon - 1))) { /* one colon: name or v4, port */
+        eport = 0;
+        for (const char *p = colon + 1; p < e + n; p++) {
+            if (!isdigit((unsigned char)*p) || eport > 65535)
+                return false;
+            eport = eport * 10 + (*p - '0');
+        }
+        n = (size_t)(colon - e);
+    }
+    if (eport >= 0 && eport != port)
+        return false;
+    cio_addr ha, ea;
+    bool hip = ip_literal(host, hlen, &ha);
+    bool eip = ip_literal(e, n, &ea);
+    if (hip || eip)
+        return hip && eip && same_ip(&ha, &ea);
+    while (n && *e == '.') {
+        e++;
+        n--;
+    }
+    if (n == 0)
+        return false;
+    if (hlen == n)
+        return !strncasecmp(host, e, n);
+    return hlen > n && host[hlen - n - 1] == '.' && !strncasecmp(host + hlen - n, e, n);
+}
+
+bool cio__client_no_proxy(const struct cio_client_session *s, const char *host, size_t hlen, int port)
+{
+    const char *p = s->no_proxy;
+    while (p && *p) {
+        while (*p == ',' || *p == ' ' || *p == '\t')
+            p++;
+        const char *end = p;
+        while (*end && *end != ',')
+            end++;
+        const char *last = end;
+        while (last > p && (last[-1] == ' ' || last[-1] == '\t'))
+            last--;
+        if (last > p && no_proxy_entry(p, (size_t)(last - p), host, hlen, port))
+            return true;
+        p = end;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------------------------------------------ sessions */
+
+/* The loop closes with the session still open: a leak that debug mode names, as it names a task never joined.
+   Said before the loop checks what is alive: an idle connection's expiry timer would make the close fail first. */
+static void report_open(struct cio__loop_hook *h)
+{
+    struct cio_client_session *s = cio__container_of(h, struct cio_client_session, hook);
+    if (cio_loop_debug(s->loop))
+        cio__log(s->loop, "cio: client session %p was never closed (%zu connection(s) open) (at loop close)", (void *)s,
+                 s->open);
+}
+
+/* The loop is gone: the session no longer belongs to one. */
+static void on_loop_close(struct cio__loop_hook *h)
+{
+    struct cio_client_session *s = cio__container_of(h, struct cio_client_session, hook);
+    s->loop = NULL;
+}
+
+static void unhook(struct cio_client_session *s)
+{
+    if (s->loop) {
+        cio__loop_hook_remove(s->loop, &s->hook);
+        s->loop = NULL;
+    }
+}
+
 static void session_free(struct cio_client_session *s)
 {
+    unhook(s);
     cio__client_pool_free(s);
+    struct cio__list *n;
+    while ((n = cio__list_pop_head(&s->proxies)))
+        proxy_free(cio__container_of(n, struct client_proxy, node));
+    cio__free(s->no_proxy);
     for (size_t i = 0; s->headers && s->headers[i]; i++)
         cio__free(s->headers[i]);
     cio__free(s->headers);
@@ -181,6 +455,7 @@ int cio_client_session_new(cio_client_session **out, const cio_client_session_op
     cio__list_init(&s->hosts);
     cio__list_init(&s->waiters);
     cio__list_init(&s->responses);
+    cio__list_init(&s->proxies);
     int rc = fill_opts(s, opts);
     const cio_client_session_opts *o = &s->o;
     if (rc == 0 && o->base_url && (rc = check_base(o->base_url)) == 0 && !(s->base_url = cio__strdup(o->base_url)))
@@ -199,8 +474,11 @@ int cio_client_session_new(cio_client_session **out, const cio_client_session_op
         if (rc == 0) {
             s->user_agent = s->headers[1];
             cio__free(s->headers[0]);
-            cio__free(s->headers);
+        } else {
+            for (size_t i = 0; s->headers && s->headers[i]; i++)
+                cio__free(s->headers[i]); /* what was copied before an allocation failed */
         }
+        cio__free(s->headers);
         s->headers = saved;
         s->nheaders = nsaved;
     }
@@ -219,16 +497,37 @@ int cio_client_session_new(cio_client_session **out, const cio_client_session_op
         s->tls = o->tls;
     if (rc == 0 && o->tls_opts && (rc = cio_tls_ctx_new(&s->tls, CIO_TLS_CLIENT, o->tls_opts)) == 0)
         s->own_tls = true;
+    if (rc == 0 && o->unix_socket) {
+        if (o->proxy && *o->proxy)
+            rc = -EINVAL;
+        else if ((rc = cio_addr_unix(&s->unix_addr, o->unix_socket)) == 0)
+            s->use_unix = true;
+    }
+    if (rc == 0 && !s->use_unix && o->proxy) {
+        s->proxy_set = true;
+        rc = cio__client_proxy_get(s, o->proxy, &s->proxy);
+    }
+    if (rc == 0 && !s->use_unix && !s->proxy_set && o->trust_env)
+        rc = read_env(s);
+    if (o->trace)
+        s->trace = *o->trace;
+    s->trace_arg = o->trace_arg;
     /* The caller's pointers are not kept: the copies above stand for them. */
     s->o.base_url = NULL;
     s->o.headers = s->o.resolve = NULL;
     s->o.user_agent = NULL;
     s->o.tls_opts = NULL;
     s->o.auth_user = s->o.auth_password = NULL;
+    s->o.proxy = s->o.unix_socket = NULL;
+    s->o.trace = NULL;
     if (rc < 0) {
         session_free(s);
         return rc;
     }
+    s->loop = cio_loop_current();
+    s->hook.fn = on_loop_close;
+    s->hook.report = report_open;
+    cio__loop_hook_add(s->loop, &s->hook);
     *out = s;
     return 0;
 }
@@ -270,6 +569,7 @@ int cio_client_session_close(cio_client_session *s)
     if (s->magic != CLIENT_SESSION_MAGIC || s->closed)
         return -EINVAL;
     s->closed = true;
+    unhook(s);
     cio__client_pool_close(s);
     /* Busy connections: a shutdown ends the waits on them at once (their streams stay their owners' to close). */
     for (struct cio__list *n = s->responses.next; n != &s->responses; n = n->next) {

@@ -584,6 +584,9 @@ int cio_loop_close(cio_loop *l)
     int rc = check_loop(l);
     if (rc < 0)
         return rc;
+    for (struct cio__loop_hook *h = l->close_hooks; h; h = h->next)
+        if (h->report)
+            h->report(h);
     bool busy = false;
     for (struct cio__list *n = l->tasks.next; n != &l->tasks; n = n->next) {
         struct cio_task *t = cio__container_of(n, struct cio_task, all);

@@ -250,10 +250,13 @@ void cio__remote_quiesce(cio_loop *l);
 /*
  * State of a higher layer kept per loop (the resolver's), released when the loop closes: core knows nothing of
  * what it is. The hook is the owner's memory; `fn` runs once, from cio_loop_close, after the hook is unlinked.
+ * `report` (may be NULL) runs at the start of every cio_loop_close, before the loop looks for what is still alive,
+ * so that a layer can name what the program left open (a client session) even when the close then fails.
  */
 struct cio__loop_hook {
     struct cio__loop_hook *next;
     void (*fn)(struct cio__loop_hook *h);
+    void (*report)(struct cio__loop_hook *h);
 };
 void cio__loop_hook_add(cio_loop *l, struct cio__loop_hook *h);
 /* Unlink a hook that has not run (its state went away before the loop); one not linked is ignored. */

@@ -118,18 +118,19 @@ int cio_web_cors(cio_web_request *req, cio_web_response *res, void *arg)
     int rc;
     const char *want = cio_web_header(req, "Access-Control-Request-Method");
     bool preflight = !strcmp(req->method, "OPTIONS") && want;
-    if (!preflight && (rc = cio_web_next(req, res)) < 0)
-        return rc;
-    if (res->started)
-        return 0; /* too late for headers: a streamed response must set them itself */
+    /* Set before the rest of the chain runs, so that a response it streams (a static file, a prepared body)
+       carries them too. */
     if ((rc = cio_web_set_header(res, "Access-Control-Allow-Origin", star ? "*" : origin)) < 0)
         return rc;
     if (!star && (rc = cio_web_add_header(res, "Vary", "Origin")) < 0)
         return rc;
     if (o->allow_credentials && (rc = cio_web_set_header(res, "Access-Control-Allow-Credentials", "true")) < 0)
         return rc;
-    if (!preflight)
-        return o->expose_headers ? cio_web_set_header(res, "Access-Control-Expose-Headers", o->expose_headers) : 0;
+    if (!preflight) {
+        if (o->expose_headers && (rc = cio_web_set_header(res, "Access-Control-Expose-Headers", o->expose_headers)) < 0)
+            return rc;
+        return cio_web_next(req, res);
+    }
     const char *hdrs = cio_web_header(req, "Access-Control-Request-Headers");
     if ((rc = cio_web_respond(res, 204, NULL, NULL, 0)) < 0 ||
         (rc = cio_web_set_header(res, "Access-Control-Allow-Methods", o->allow_methods ? o->allow_methods : want)) < 0)

@@ -72,6 +72,16 @@ static bool compressible(const char *type)
     (CIO_HTTP_CODING_BIT(CIO_HTTP_CODING_GZIP) | CIO_HTTP_CODING_BIT(CIO_HTTP_CODING_DEFLATE) | \
      CIO_HTTP_CODING_BIT(CIO_HTTP_CODING_BR) | CIO_HTTP_CODING_BIT(CIO_HTTP_CODING_ZSTD))
 
+/* Whether a Vary field of the response already names Accept-Encoding (a static route's precompressed files add
+   it): a second field saying the same is noise that some caches count. */
+static bool varies_on_coding(const struct cio_web_response *res)
+{
+    for (size_t i = 0; i < res->nfields; i++)
+        if (!strcasecmp(res->fields[i].name, "Vary") && strcasestr(res->fields[i].value, "Accept-Encoding"))
+            return true;
+    return false;
+}
+
 /* The coding for this response (IDENTITY for none), with Vary and Content-Encoding set when it matters.
    `length` is the body's size if known, else -1. */
 static int choose_coding(struct cio_web_response *res, int64_t length)
@@ -80,7 +90,7 @@ static int choose_coding(struct cio_web_response *res, int64_t length)
         cio_web_response_header(res, "Content-Encoding") || !compressible(cio_web_response_header(res, "Content-Type")))
         return CIO_HTTP_CODING_IDENTITY;
     /* Caches must keep one copy per Accept-Encoding, whatever this one chose. */
-    if (cio_web_add_header(res, "Vary", "Accept-Encoding") < 0)
+    if (!varies_on_coding(res) && cio_web_add_header(res, "Vary", "Accept-Encoding") < 0)
         return CIO_HTTP_CODING_IDENTITY;
     if (length >= 0 && length < COMPRESS_MIN)
         return CIO_HTTP_CODING_IDENTITY;

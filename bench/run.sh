@@ -931,7 +931,7 @@ hs_systems() {
     routes1000) echo cio cio_r1000 ;;
     workers) echo cio_w1 cio_w2 nginx_w2 ;;
     idle10k) echo cio aiohttp nginx h2o go node ;;
-    static13 | static1m | static100m) echo cio nginx h2o go node aiohttp ;;
+    static13 | static1m | static100m) echo cio cio_serve nginx h2o go node aiohttp pyhttp ;;
     esac
 }
 
@@ -1005,6 +1005,15 @@ hs_server_cmd() {
         dir=$HS_DIR/h2o-$port
         hs_h2o_conf "$dir" "$port"
         echo "h2o -c $dir/h2o.conf" ;;
+    # cio-serve and python -m http.server as their users run them, on the suite's directory (which holds
+    # static/ and a plaintext file for the readiness check)
+    cio_serve)
+        [ -x "$BUILD/tools/cio-serve" ] || return 0
+        printf '%s' "$HS_BODY" >"$HS_DIR/plaintext"
+        echo "$BUILD/tools/cio-serve -q -p $port -b 127.0.0.1 --workers 1 $HS_DIR" ;;
+    pyhttp)
+        printf '%s' "$HS_BODY" >"$HS_DIR/plaintext"
+        echo "$PY -m http.server --bind 127.0.0.1 --directory $HS_DIR $port" ;;
     go) [ -x "$BUILD/peers/http_go" ] && echo "env GOMAXPROCS=1 $BUILD/peers/http_go $port $HS_STATIC" ;;
     node) command -v node >/dev/null && echo "node $ROOT/bench/peers/http_node.js $port $HS_STATIC" ;;
     aiohttp) [ -n "$HAVE_AIOHTTP" ] && echo "$PY $ROOT/bench/peers/http_aiohttp.py $port $HS_STATIC" ;;
@@ -1219,7 +1228,7 @@ hs_run() {
     mkdir -p "$BUILD/peers" "$HS_DIR"
     command -v wrk >/dev/null || die "wrk missing (apt-get install wrk)"
     command -v curl >/dev/null || die "curl missing"
-    build_cio cio_http_server http_epoll_server http_idle_client || die "the http-server benchmarks failed to build"
+    build_cio cio_http_server http_epoll_server http_idle_client cio-serve || die "the http-server benchmarks failed to build"
     build_go "$ROOT/bench/peers/http.go" "$BUILD/peers/http_go" || true
     command -v nginx >/dev/null || note "nginx missing: nginx peer skipped"
     command -v h2o >/dev/null || note "h2o not installed: h2o peer skipped"
@@ -1289,7 +1298,8 @@ for line in open(path):
 
 NAMES = {"cio": "cio (cio.web, router + coroutine handler)", "cio_r1000": "cio, 1,000 routes (/r999/{x})",
          "cio_w1": "cio, 1 worker", "cio_w2": "cio, 2 workers", "nginx": "nginx (1 worker)",
-         "nginx_w2": "nginx, 2 workers", "h2o": "h2o (1 thread)", "go": "Go net/http (GOMAXPROCS=1)",
+         "nginx_w2": "nginx, 2 workers", "h2o": "h2o (1 thread)", "cio_serve": "cio-serve DIR (1 worker)",
+         "pyhttp": "python -m http.server", "go": "Go net/http (GOMAXPROCS=1)",
          "node": "Node http", "aiohttp": "aiohttp + uvloop", "epoll": "trivial epoll server"}
 WORKLOADS = [
     ("plaintext", f"Plaintext: 13 bytes on keep-alive, `wrk -t1 -c{conns}`",
@@ -1308,15 +1318,16 @@ WORKLOADS = [
      "Server and wrk (one thread) all on CPUs 0-1: wrk takes a core's worth of the two, so a second worker has "
      "less than a core to gain; CPU per request is summed over every thread (cio) or worker process (nginx)."),
     ("static13", f"Static file, 13 bytes, keep-alive, `wrk -t1 -c{conns}`",
-     ["cio", "nginx", "h2o", "go", "node", "aiohttp"],
+     ["cio", "cio_serve", "nginx", "h2o", "go", "node", "aiohttp", "pyhttp"],
      "nginx", "cio_web_add_static with its defaults; nginx with sendfile and open_file_cache; h2o's file.dir; "
      "Go's http.FileServer; "
-     "Node's http with fs.createReadStream; aiohttp's add_static."),
+     "Node's http with fs.createReadStream; aiohttp's add_static; cio-serve and python -m http.server on the "
+     "suite's directory, as their users run them."),
     ("static1m", f"Static file, 1 MiB, keep-alive, `wrk -t1 -c{conns}`",
-     ["cio", "nginx", "h2o", "go", "node", "aiohttp"],
+     ["cio", "cio_serve", "nginx", "h2o", "go", "node", "aiohttp", "pyhttp"],
      "nginx", ""),
     ("static100m", "Static file, 100 MiB, one connection (`wrk -t1 -c1`): throughput",
-     ["cio", "nginx", "h2o", "go", "node", "aiohttp"],
+     ["cio", "cio_serve", "nginx", "h2o", "go", "node", "aiohttp", "pyhttp"],
      "nginx", "MiB/s is wrk's Transfer/sec."),
 ]
 

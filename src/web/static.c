@@ -223,6 +223,12 @@ struct file_entry {
     uint64_t used;   /* the cache's clock at the last use */
     unsigned users;  /* requests using fd now */
     bool evicted;    /* closed when the last user is done */
+    /* Worked out once per entry: the validators, and a small file's bytes (read at its first whole-body use),
+       which go out from memory with the head in one write instead of a write and a sendfile. */
+    bool have_validators, small_tried;
+    char etag[64];
+    char last_modified[CIO_HTTP_DATE_LEN + 1];
+    char *small; /* NULL: not read (too large, or the read fell short) */
 };
 
 #define FILE_BUCKETS 256
@@ -245,6 +251,7 @@ static void entry_free(struct file_entry *e)
 {
     if (e->fd >= 0)
         close(e->fd);
+    cio__free(e->small);
     cio__free(e->rel);
     cio__free(e);
 }
@@ -423,14 +430,17 @@ static bool if_range_ok(cio_web_request *req, const char *etag, int64_t mtime)
 
 /* -------------------------------------------------------------------------------------------------- serving */
 
-static int set_validators(cio_web_response *res, const struct stat *sb, const cio_web_static_opts *o, char *etag,
-                          size_t etag_cap)
+static int set_validators(cio_web_response *res, struct file_entry *e, const cio_web_static_opts *o)
 {
-    char date[CIO_HTTP_DATE_LEN + 1];
-    etag_of(sb, etag, etag_cap);
-    int rc = cio_web_set_header(res, "ETag", etag);
-    if (rc == 0 && cio_http_date_format(date, sb->st_mtim.tv_sec) > 0)
-        rc = cio_web_set_header(res, "Last-Modified", date);
+    if (!e->have_validators) {
+        etag_of(&e->sb, e->etag, sizeof e->etag);
+        if (cio_http_date_format(e->last_modified, e->sb.st_mtim.tv_sec) <= 0)
+            e->last_modified[0] = 0;
+        e->have_validators = true;
+    }
+    int rc = cio_web_set_header(res, "ETag", e->etag);
+    if (rc == 0 && e->last_modified[0])
+        rc = cio_web_set_header(res, "Last-Modified", e->last_modified);
     if (rc == 0 && o->cache_control)
         rc = cio_web_set_header(res, "Cache-Control", o->cache_control);
     return rc;
@@ -473,8 +483,37 @@ static void cork(cio_web_request *req, int on)
         (void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on); /* not TCP (a Unix socket): nothing to do */
 }
 
-static int send_range(cio_web_request *req, cio_web_response *res, int fd, uint64_t first, uint64_t len)
+/* Files up to this size are kept in their cache entry and sent from memory. */
+enum { SMALL_MAX = 16 * 1024 };
+
+/* The small file's bytes, read once per entry (a file that changes is a new entry within cache_valid). */
+static const char *small_bytes(struct file_entry *e)
 {
+    if (!e->small_tried) {
+        e->small_tried = true;
+        size_t size = (size_t)e->sb.st_size;
+        char *b = size <= SMALL_MAX ? cio__malloc(size ? size : 1) : NULL;
+        size_t got = 0;
+        while (b && got < size) {
+            ssize_t n = pread(e->fd, b + got, size - got, (off_t)got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        if (b && got == size)
+            e->small = b;
+        else
+            cio__free(b);
+    }
+    return e->small;
+}
+
+static int send_range(cio_web_request *req, cio_web_response *res, struct file_entry *e, uint64_t first, uint64_t len)
+{
+    const char *mem = e->sb.st_size <= SMALL_MAX ? small_bytes(e) : NULL;
+    if (mem) /* with the head, in the connection's next write */
+        return cio_web_respond(res, cio_web_status_of(res), NULL, mem + first, (size_t)len);
+    int fd = e->fd;
     bool corked = len >= CORK_MIN && !req->head_method;
     if (corked)
         cork(req, 1);
@@ -491,8 +530,8 @@ static int serve_file(cio_web_request *req, cio_web_response *res, struct file_e
 {
     const struct stat *sb = &e->sb;
     bool get = !strcmp(cio_web_method(req), "GET") || !strcmp(cio_web_method(req), "HEAD");
-    char etag[80];
-    int rc = set_validators(res, sb, o, etag, sizeof etag);
+    int rc = set_validators(res, e, o);
+    const char *etag = e->etag;
     const char *type = cio_web_mime_type_for(name, o->types);
     if (!type)
         type = o->default_type ? o->default_type : "application/octet-stream";
@@ -538,7 +577,7 @@ static int serve_file(cio_web_request *req, cio_web_response *res, struct file_e
                  (unsigned long long)ranges[0].last, (unsigned long long)size);
         if ((rc = cio_web_set_header(res, "Content-Range", cr)) < 0 || (rc = cio_web_status(res, 206, NULL)) < 0)
             return rc;
-        return send_range(req, res, e->fd, ranges[0].first, ranges[0].last - ranges[0].first + 1);
+        return send_range(req, res, e, ranges[0].first, ranges[0].last - ranges[0].first + 1);
     }
     if (nr > 1) {
         char boundary[80], ct[128];
@@ -577,7 +616,7 @@ static int serve_file(cio_web_request *req, cio_web_response *res, struct file_e
     /* the whole representation (a malformed Range, or too many ranges, are ignored: RFC 9110 14.2) */
     if (o->compress && !coding && (rc = cio_web_compress(res, 0)) < 0)
         return rc;
-    return send_range(req, res, e->fd, 0, size);
+    return send_range(req, res, e, 0, size);
 }
 
 /* ------------------------------------------------------------------------------------------------ listings */

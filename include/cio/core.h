@@ -425,10 +425,14 @@ int cio_wait_for(cio_task *t, int64_t timeout);
 int cio_group_open(cio_group **out);
 
 /*
- * Spawn a child in the group. With `out`, the handle stays valid (for cio_task_done, cio_cancel, ...) until the
- * group is closed; it cannot be joined or detached, the group joins it.
+ * Spawn a child in the group, from any task of the group's loop (the owner, a child, a grandchild, any other)
+ * while the group is open: also while the owner waits in cio_group_close, which then waits for the new child too,
+ * as asyncio's tg.create_task allows. With `out`, the handle stays valid (for cio_task_done, cio_cancel, ...) until
+ * the group is closed; it cannot be joined or detached, the group joins it.
  * Errors: those of cio_spawn; -ECANCELED the group is already cancelled (nothing spawned, like asyncio);
- *         CIO_ENOTOWNER called from another task than the owner; CIO_EBADHANDLE group closed.
+ *         CIO_ENOTASK not called from a task; CIO_ENOTOWNER called from a task of another loop (or thread);
+ *         CIO_EBADHANDLE a group already closed (a handle kept past cio_group_close, which freed it, is still a
+ *         caller's bug: the check catches what it can).
  */
 int cio_group_spawn_at(cio_group *g, cio_task **out, cio_fn fn, void *arg, const cio_spawn_opts *opts, const char *file,
                        int line);

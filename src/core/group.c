@@ -42,7 +42,12 @@ int cio_group_spawn_at(cio_group *g, cio_task **out, cio_fn fn, void *arg, const
         return -EINVAL;
     if (g->magic != CIO__GROUP_MAGIC)
         return CIO_EBADHANDLE;
-    if (g->owner != cio__current())
+    /* Any task of the group's loop may spawn into it while it is open, closing included (asyncio's
+       tg.create_task from a child: a crawler's pages spawning pages); close waits for those too. */
+    struct cio_task *cur = cio__current();
+    if (!cur)
+        return CIO_ENOTASK;
+    if (cur->loop != g->owner->loop)
         return CIO_ENOTOWNER;
     if (g->scope.cancelled)
         return -ECANCELED;

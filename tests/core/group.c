@@ -1,4 +1,7 @@
 /* group.c: tests of task groups: success, a failing child, a cancelled owner, spawn rules, closing order. */
+#include <pthread.h>
+#include <stdint.h>
+
 #include "corekit.h"
 #include "harness.h"
 
@@ -241,15 +244,141 @@ static int not_owner(void *arg)
     cr_assert_eq(cio_group_open(&in.g), 0);
     cr_assert_eq(cio_spawn(&t, intrude, &in, NULL), 0);
     cr_assert_eq(cio_join(t), 0);
-    cr_assert_eq(in.spawn_rc, CIO_ENOTOWNER);
+    cr_assert_eq(in.spawn_rc, 0, "any task of the loop may spawn into an open group");
     cr_assert_eq(in.close_rc, CIO_ENOTOWNER);
     cr_assert_eq(cio_group_close(in.g), 0);
     return 0;
 }
 
-Test(group, another_task_cannot_spawn_into_or_close_the_group)
+Test(group, another_task_may_spawn_into_the_group_but_not_close_it)
 {
     tst_run(not_owner, NULL);
+}
+
+/* A "hydra": every child spawns siblings into the group while the owner already waits in close, to depth 100
+   along one line and breadth 1,000 at the first level; close waits for every one of them. */
+struct hydra {
+    cio_group *g;
+    int spawned, ran, depth_max, fail_at;
+};
+
+struct hydra_arg {
+    struct hydra *h;
+    int depth;
+};
+
+static struct hydra_arg hydra_args[1200];
+
+static int hydra_child(void *arg)
+{
+    struct hydra_arg *a = arg;
+    struct hydra *h = a->h;
+    h->ran++;
+    if (a->depth > h->depth_max)
+        h->depth_max = a->depth;
+    int rc = cio_yield(); /* the owner is in close by now */
+    if (rc < 0)
+        return rc;
+    if (h->fail_at && a->depth == h->fail_at)
+        return -EPROTO;
+    if (a->depth == 1 && a == &hydra_args[1]) {
+        /* the first child: a line of descendants 100 deep */
+        hydra_args[h->spawned] = (struct hydra_arg){h, 2};
+        rc = cio_group_spawn(h->g, NULL, hydra_child, &hydra_args[h->spawned], NULL);
+        h->spawned++;
+        return rc;
+    }
+    if (a->depth >= 2 && a->depth < 100) {
+        hydra_args[h->spawned] = (struct hydra_arg){h, a->depth + 1};
+        rc = cio_group_spawn(h->g, NULL, hydra_child, &hydra_args[h->spawned], NULL);
+        h->spawned++;
+        return rc == -ECANCELED ? 0 : rc;
+    }
+    return 0;
+}
+
+/* The owner spawns one child that spawns 999 siblings during close, and the first of them a line 100 deep. */
+static int hydra_root(void *arg)
+{
+    struct hydra *h = arg;
+    int rc = cio_yield();
+    if (rc < 0)
+        return rc;
+    for (int i = 1; i < 1000; i++) {
+        hydra_args[h->spawned] = (struct hydra_arg){h, 1};
+        if ((rc = cio_group_spawn(h->g, NULL, hydra_child, &hydra_args[h->spawned], NULL)) < 0)
+            return rc == -ECANCELED ? 0 : rc;
+        h->spawned++;
+    }
+    return 0;
+}
+
+static int hydra_body(void *arg)
+{
+    int fail_at = (int)(intptr_t)arg;
+    struct hydra h = {.spawned = 1, .fail_at = fail_at};
+    cr_assert_eq(cio_group_open(&h.g), 0);
+    cr_assert_eq(cio_group_spawn(h.g, NULL, hydra_root, &h, NULL), 0);
+    int rc = cio_group_close(h.g);
+    if (!fail_at) {
+        cr_assert_eq(rc, 0);
+        /* 1 root + 999 children + 99 descendants (depths 2 to 100) */
+        cr_assert_eq(h.spawned, 1 + 999 + 99);
+        cr_assert_eq(h.ran, 999 + 99);
+        cr_assert_eq(h.depth_max, 100);
+    } else {
+        /* a descendant at depth 50 fails: the whole group is cancelled once, and close returns its error */
+        cr_assert_eq(rc, -EPROTO);
+        cr_assert_lt(h.depth_max, 51 + 1);
+    }
+    return 0;
+}
+
+Test(group, children_spawn_siblings_while_the_owner_waits_in_close)
+{
+    tst_run(hydra_body, (void *)(intptr_t)0);
+}
+
+Test(group, a_descendants_failure_cancels_the_whole_hydra_once)
+{
+    tst_run(hydra_body, (void *)(intptr_t)50);
+}
+
+/* A task of another loop (another thread) cannot spawn into the group. */
+struct other_loop {
+    cio_group *g;
+    int rc;
+};
+
+static int other_loop_task(void *arg)
+{
+    struct other_loop *o = arg;
+    o->rc = cio_group_spawn(o->g, NULL, tk_return, NULL, NULL);
+    return 0;
+}
+
+static void *other_loop_thread(void *arg)
+{
+    (void)cio_run(other_loop_task, arg);
+    return NULL;
+}
+
+static int other_loop_body(void *arg)
+{
+    (void)arg;
+    struct other_loop o = {.rc = 1};
+    cr_assert_eq(cio_group_open(&o.g), 0);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, other_loop_thread, &o), 0);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    cr_assert_eq(o.rc, CIO_ENOTOWNER);
+    cr_assert_eq(cio_group_close(o.g), 0);
+    return 0;
+}
+
+Test(group, a_task_of_another_loop_cannot_spawn_into_the_group)
+{
+    tst_run(other_loop_body, NULL);
 }
 
 static int first_error_wins(void *arg)

@@ -27,9 +27,10 @@
  *     -v                 the request and response heads on stderr, "> " and "< " first, and "* " notes
  *
  * Exit status: 0 when every response came whole; otherwise the first failed URL's (in argument order), as curl
- * numbers them: 6 name lookup, 7 connect, 28 timeout, 35 TLS handshake, 60 TLS verification, 47 too many
- * redirects, 22 --fail, 26 a body file that cannot be read, 23 an output that cannot be written, 2 bad usage,
- * 1 any other error. Each failed URL gets one line on stderr: "fetch: URL: <what went wrong>".
+ * numbers them: 3 a malformed URL, 6 name lookup, 7 connect, 8 a reply that is not HTTP, 28 timeout, 35 TLS
+ * handshake, 60 TLS verification, 47 too many redirects, 22 --fail, 56 the connection lost mid-reply, 63 a body
+ * over the size limit, 26 a body file that cannot be read, 23 an output that cannot be written, 2 bad usage, 1
+ * any other error. Each failed URL gets one line on stderr: "fetch: URL: <what went wrong>".
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -261,9 +262,20 @@ static int exit_code(int rc)
     case -ECONNREFUSED:
     case -ENETUNREACH:
     case -EHOSTUNREACH:
-    case -ECONNRESET:
     case CIO_ECLIENT_PROXY:
         return 7;
+    case CIO_EHTTP_BAD_URL:
+    case CIO_EHTTP_BAD_HOST:
+    case CIO_EHTTP_BAD_PORT:
+        return 3;
+    case -ECONNRESET:
+    case CIO_ECLIENT_DISCONNECTED:
+    case CIO_EHTTP_BODY_TRUNCATED:
+        return 56;
+    case CIO_EHTTP_BODY_LIMIT:
+        return 63;
+    case CIO_EHTTP_BAD_FIELD: /* a -H the head writer refuses: not the server's doing */
+        return 1;
     case CIO_ETLSEXPIRED:
     case CIO_ETLSSELFSIGNED:
     case CIO_ETLSUNTRUSTED:
@@ -288,6 +300,8 @@ static int exit_code(int rc)
         return 28;
     if (rc <= CIO_EAI_NONAME && rc >= CIO_EAI_TIMEOUT)
         return 6;
+    if (rc <= CIO_EHTTP_BARE_CR && rc >= CIO_EHTTP_MP_BAD_EXT_VALUE) /* the server's answer is not HTTP */
+        return 8;
     return 1;
 }
 

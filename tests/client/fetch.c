@@ -139,6 +139,32 @@ static int h_missing(cio_web_request *req, cio_web_response *res, void *arg)
     return cio_web_text(res, 404, "no such thing\n");
 }
 
+static int h_moved_twice(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)req;
+    (void)arg;
+    int rc = cio_web_add_header(res, "Location", "/moved");
+    return rc ? rc : cio_web_text(res, 302, "moved twice\n");
+}
+
+/* Sets a cookie and sends the client on to /showc, which shows the Cookie field it got. */
+static int h_setc(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)req;
+    (void)arg;
+    int rc = cio_web_add_header(res, "Set-Cookie", "k=v; Path=/");
+    if (!rc)
+        rc = cio_web_add_header(res, "Location", "/showc");
+    return rc ? rc : cio_web_text(res, 302, "see /showc\n");
+}
+
+static int h_showc(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)arg;
+    const char *c = cio_web_header(req, "Cookie");
+    return cio_web_text(res, 200, "cookie=%s\n", c ? c : "-");
+}
+
 static cio_web_app *app_open(void)
 {
     cio_web_app *app = NULL;
@@ -150,6 +176,9 @@ static cio_web_app *app_open(void)
     WK_EQ(cio_web_get(app, "/fast", h_fast, NULL), 0);
     WK_EQ(cio_web_get(app, "/moved", h_moved, NULL), 0);
     WK_EQ(cio_web_get(app, "/missing", h_missing, NULL), 0);
+    WK_EQ(cio_web_get(app, "/moved-twice", h_moved_twice, NULL), 0);
+    WK_EQ(cio_web_get(app, "/setc", h_setc, NULL), 0);
+    WK_EQ(cio_web_get(app, "/showc", h_showc, NULL), 0);
     return app;
 }
 
@@ -335,6 +364,22 @@ static int redirects_body(void *arg)
     run(&r, FETCH, (char *[]){"--max-redirects", "1", u, NULL});
     RAN_IS(&r, 0, "hello\n", "");
     ran_free(&r);
+    url(u, sizeof u, &sv, "/moved-twice");
+    run(&r, FETCH, (char *[]){"--max-redirects", "1", u, NULL});
+    RAN_IS(&r, 47, "", failure(line, sizeof line, u, CIO_ECLIENT_TOO_MANY_REDIRECTS));
+    ran_free(&r);
+    run(&r, FETCH, (char *[]){"--max-redirects", "2", u, NULL});
+    RAN_IS(&r, 0, "hello\n", "");
+    ran_free(&r);
+
+    /* -b: the jar keeps the cookie set before the redirect and sends it after. */
+    url(u, sizeof u, &sv, "/setc");
+    run(&r, FETCH, (char *[]){"-b", u, NULL});
+    RAN_IS(&r, 0, "cookie=k=v\n", "");
+    ran_free(&r);
+    run(&r, FETCH, (char *[]){u, NULL});
+    RAN_IS(&r, 0, "cookie=-\n", "");
+    ran_free(&r);
 
     /* 4xx is a response (exit 0) unless --fail, which exits 22 as curl -f does, printing no body. */
     url(u, sizeof u, &sv, "/missing");
@@ -517,6 +562,73 @@ static int timeout_body(void *arg)
     ran_free(&r);
     ck_raw_stop(&rs);
     return 0;
+}
+
+/* Answers with something that is not HTTP. */
+static int not_http(cio_stream *s, struct ck_raw *rs, int index)
+{
+    (void)index;
+    int rc = ck_read_request(s, rs);
+    return rc < 0 ? rc : ck_write(s, "SSH-2.0-OpenSSH_9.2\r\n\r\n");
+}
+
+static int protocol_body(void *arg)
+{
+    (void)arg;
+    struct ck_raw rs = {.fn = not_http};
+    WK_EQ(ck_raw_start(&rs), 0);
+    char u[128], line[256];
+    ck_url(u, sizeof u, rs.port, "/");
+    struct ran r;
+    run(&r, FETCH, (char *[]){u, NULL});
+    WK_EQ(r.status, 8);
+    WK_STREQ(s_or_empty(&r.out), "");
+    snprintf(line, sizeof line, "fetch: %s: HTTP: ", u);
+    WK_CHECK(r.err.data && !strncmp(r.err.data, line, strlen(line)) &&
+                 strchr(r.err.data, '\n') == r.err.data + r.err.len - 1,
+             "%s", wk_s(r.err.data));
+    ran_free(&r);
+    ck_raw_stop(&rs);
+    /* A malformed URL (3) and a header field the client refuses (1). */
+    run(&r, FETCH, (char *[]){"http://h:99999/", NULL});
+    RAN_IS(&r, 3, "", failure(line, sizeof line, "http://h:99999/", CIO_EHTTP_BAD_PORT));
+    ran_free(&r);
+    run(&r, FETCH, (char *[]){"-H", "Bad Name: x", "http://127.0.0.1:1/", NULL});
+    RAN_IS(&r, 1, "", failure(line, sizeof line, "http://127.0.0.1:1/", CIO_EHTTP_BAD_FIELD));
+    ran_free(&r);
+    return 0;
+}
+
+Test(client_fetch, a_reply_that_is_not_http_exits_8_and_bad_urls_3)
+{
+    tst_run(protocol_body, NULL);
+    wk_verdict();
+}
+
+static int connect_timeout_body(void *arg)
+{
+    (void)arg;
+    cio_addr a;
+    cio_stream *filler = NULL;
+    int fd = nk_full_listener("127.0.0.1", 0, &a, &filler);
+    WK_CHECK(fd >= 0, "%s", cio_strerror(fd));
+    if (fd < 0)
+        return 0;
+    char u[128], line[256];
+    ck_url(u, sizeof u, cio_addr_port(&a), "/");
+    struct ran r;
+    run(&r, FETCH, (char *[]){"--connect-timeout", "0.2", u, NULL});
+    RAN_IS(&r, 28, "", failure(line, sizeof line, u, CIO_ECLIENT_CONNECT_TIMEOUT));
+    ran_free(&r);
+    cio_stream_close(filler);
+    close(fd);
+    return 0;
+}
+
+Test(client_fetch, a_connect_that_never_completes_ends_in_the_connect_timeout)
+{
+    tst_run(connect_timeout_body, NULL);
+    wk_verdict();
 }
 
 Test(client_fetch, a_server_that_never_answers_ends_in_the_total_timeout)

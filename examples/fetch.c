@@ -14,7 +14,8 @@
  *     -I                 HEAD, printing the status line and header fields
  *     -X METHOD          the request method (default GET, or POST with a body)
  *     -H 'Name: value'   a header field, repeatable
- *     -d DATA            a body from the argument, sent as application/x-www-form-urlencoded unless -H says
+ *     -d DATA            a body from the argument (@FILE: from that file, as it is: no newline is stripped),
+ *                        sent as application/x-www-form-urlencoded unless -H says otherwise
  *     --data-binary DATA the argument as the body, or @FILE: that file's content, read as it is sent
  *     -u USER:PASSWORD   HTTP Basic authentication
  *     -b, --cookie-jar   keep a cookie jar across the redirects and requests of the run
@@ -467,7 +468,7 @@ static int parse(struct config *c, int argc, char **argv)
             bool binary = IS("--data-binary");
             VALUE();
             c->data = c->data_file = NULL;
-            if (binary && v[0] == '@')
+            if (v[0] == '@')
                 c->data_file = v + 1;
             else
                 c->data = v;

@@ -274,6 +274,9 @@ static int bodies_body(void *arg)
     run(&r, FETCH, (char *[]){"-X", "PUT", "--data-binary", at, u, NULL});
     RAN_IS(&r, 0, "PUT - from a file\nline 2", "");
     ran_free(&r);
+    run(&r, FETCH, (char *[]){"-d", at, u, NULL});
+    RAN_IS(&r, 0, "POST application/x-www-form-urlencoded from a file\nline 2", "");
+    ran_free(&r);
     run(&r, FETCH, (char *[]){"--data-binary", "raw=1", u, NULL});
     RAN_IS(&r, 0, "POST - raw=1", "");
     ran_free(&r);

@@ -108,19 +108,27 @@ static int h_fields(cio_web_request *req, cio_web_response *res, void *arg)
     return cio_web_text(res, 200, "auth=%s x=%s\n", auth ? auth : "-", x ? x : "-");
 }
 
-/* Answers after a while, so that a later URL's answer comes first: the output must keep the arguments' order. */
+/* Answers once /fast has been asked for (or, after 5 s of waiting, says it never was): the URLs of one run must be
+   in flight together, and the later URL's answer comes first while the output keeps the arguments' order. */
+static bool fast_seen;
+
 static int h_slow(cio_web_request *req, cio_web_response *res, void *arg)
 {
     (void)req;
     (void)arg;
-    int rc = cio_sleep(CIO_MS(100));
-    return rc ? rc : cio_web_text(res, 200, "slow\n");
+    for (int i = 0; i < 500 && !fast_seen; i++) {
+        int rc = cio_sleep(CIO_MS(10));
+        if (rc)
+            return rc;
+    }
+    return cio_web_text(res, 200, fast_seen ? "slow\n" : "not concurrent\n");
 }
 
 static int h_fast(cio_web_request *req, cio_web_response *res, void *arg)
 {
     (void)req;
     (void)arg;
+    fast_seen = true;
     return cio_web_text(res, 200, "fast\n");
 }
 
@@ -330,7 +338,9 @@ static int concurrent_body(void *arg)
     url(b, sizeof b, &sv, "/fast");
     url(c, sizeof c, &sv, "/hello");
     struct ran r;
-    /* The slow one answers last but is printed first: the arguments' order, not the answers'. */
+    /* /slow answers only once /fast was asked for, so it answers last, but is printed first: the requests are in
+       flight together, and the output is in the arguments' order, not the answers'. */
+    fast_seen = false;
     run(&r, FETCH, (char *[]){a, b, c, b, NULL});
     RAN_IS(&r, 0, "slow\nfast\nhello\nfast\n", "");
     ran_free(&r);

@@ -474,7 +474,15 @@ static int emit_head(struct cio_web_response *res, int framing, uint64_t length)
         o = put(o, "\r\n", 2);
     }
     if (framing == CIO_HTTP_BODY_LENGTH && !(st < 200 || st == 204)) {
-        o += sprintf(o, "Content-Length: %llu\r\n", (unsigned long long)length);
+        o = put(o, "Content-Length: ", 16);
+        char digits[20];
+        size_t nd = 0;
+        do
+            digits[nd++] = (char)('0' + length % 10);
+        while ((length /= 10) != 0);
+        while (nd)
+            *o++ = digits[--nd];
+        o = put(o, "\r\n", 2);
     } else if (framing == CIO_HTTP_BODY_CHUNKED) {
         o = put(o, "Transfer-Encoding: chunked\r\n", 28);
     }

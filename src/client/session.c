@@ -120,31 +120,6 @@ static int check_base(const char *base)
 
 /* ------------------------------------------------------------------------------------------------ proxies */
 
-static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* "Basic " and the base64 of `src` (RFC 7617), NUL-terminated; NULL: -ENOMEM. */
-static char *basic_auth(const unsigned char *src, size_t n)
-{
-    char *out = cio__malloc(6 + (n + 2) / 3 * 4 + 1);
-    if (!out)
-        return NULL;
-    memcpy(out, "Basic ", 6);
-    char *p = out + 6;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)src[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)src[i + 1] << 8;
-        if (i + 2 < n)
-            v |= src[i + 2];
-        *p++ = b64_alphabet[v >> 18 & 63];
-        *p++ = b64_alphabet[v >> 12 & 63];
-        *p++ = i + 1 < n ? b64_alphabet[v >> 6 & 63] : '=';
-        *p++ = i + 2 < n ? b64_alphabet[v & 63] : '=';
-    }
-    *p = 0;
-    return out;
-}
-
 /* The credentials of a proxy URL's userinfo ("user:password", each percent-decoded) as a Basic authorization. */
 static int proxy_credentials(struct client_proxy *p, cio_http_str ui)
 {
@@ -162,8 +137,9 @@ static int proxy_credentials(struct client_proxy *p, cio_http_str ui)
     int rc = 0;
     if (un < 0 || pn < 0)
         rc = CIO_ECLIENT_BAD_PROXY;
-    else if (!(p->auth = basic_auth((const unsigned char *)plain, (size_t)un + (colon ? 1 + (size_t)pn : 0))))
-        rc = -ENOMEM;
+    else if ((rc = cio__client_basic_auth(&p->auth, plain, (size_t)un, colon ? plain + un + 1 : "",
+                                          colon ? (size_t)pn : 0)) == -EINVAL)
+        rc = CIO_ECLIENT_BAD_PROXY; /* a user with ':' (percent-encoded) cannot be sent */
     cio__free(plain);
     return rc;
 }

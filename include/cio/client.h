@@ -92,7 +92,8 @@ typedef struct cio_client_session_opts {
     const char *user_agent;
     /* The most connections open at once, busy or idle, to all hosts; 0: 100. */
     size_t limit;
-    /* The most connections open at once to one scheme, host and port; 0: no limit but `limit`. */
+    /* The most connections open at once to one key of the pool (scheme, host and port, with the TLS context and the
+       proxy they are made with); 0: no limit but `limit`. */
     size_t limit_per_host;
     /* An idle pooled connection is closed after this long; 0: 15 s. */
     int64_t keepalive_timeout;
@@ -163,9 +164,9 @@ typedef struct cio_client_session_opts {
  *         one that is not http or https; CIO_EHTTP_BAD_FIELD a default header the head writer would refuse (CR, LF,
  *         NUL, a name that is not a token) or an odd array; CIO_ECLIENT_BAD_RESOLVE a resolve entry that is not
  *         host:port:address; -EINVAL an auth_user containing ':', an auth_password without an auth_user, or an
- *         auth_user with an Authorization default header; the errors of cio_tls_ctx_new for tls_opts; CIO_ENOLOOP;
- *         -ENOMEM.
- * Ownership: the caller closes it with cio_client_session_close.
+ *         auth_user with an Authorization default header, a default header the client owns (Host, Content-Length,
+ *         Transfer-Encoding, and Expect, which only a request's expect_continue sends); the errors of cio_tls_ctx_new
+ * for tls_opts; CIO_ENOLOOP; -ENOMEM. Ownership: the caller closes it with cio_client_session_close.
  */
 int cio_client_session_new(cio_client_session **out, const cio_client_session_opts *opts);
 
@@ -173,8 +174,12 @@ int cio_client_session_new(cio_client_session **out, const cio_client_session_op
  * Close the session: every idle connection is closed, requests waiting for a pool slot fail with
  * CIO_ECLIENT_CLOSED, and the connections of requests and responses still in progress are shut down, so that
  * their waits end and every later call on those responses fails with CIO_ECLIENT_CLOSED (release them still:
- * the session's memory goes with the last one). Never waits. NULL is ignored.
- * Returns 0; -EINVAL not a session (or one already closed).
+ * the session's memory goes with the last one). A request still opening its connection (name lookup, connect,
+ * TLS handshake) is not cut short: it fails with CIO_ECLIENT_CLOSED once that ends, within its connect timeout.
+ * Never waits. NULL is ignored.
+ * After the call `s` is no longer the caller's, as after free(): closing it again or starting a request on it
+ * (from any task) is a use after free. A program whose tasks share a session closes it once they are done.
+ * Returns 0; -EINVAL not a session.
  */
 int cio_client_session_close(cio_client_session *s);
 

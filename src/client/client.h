@@ -203,7 +203,8 @@ void cio__client_host_put(struct client_host *h);
 int cio__client_acquire(struct cio_client_session *s, struct client_host *h, const cio_client_timeouts *t, bool fresh,
                         struct client_conn **out, bool *reused, int *proxy_status);
 /* Park a connection whose last response was read to its end, or hand it to a waiter. */
-void cio__client_put(struct cio_client_session *s, struct client_conn *c);
+/* Returns whether the connection was kept (parked, or handed to a waiter); false: it was closed. */
+bool cio__client_put(struct cio_client_session *s, struct client_conn *c);
 /* Close a connection and free its slot for the next waiter. */
 void cio__client_conn_close(struct cio_client_session *s, struct client_conn *c);
 /* At session close: close the idle connections, fail the waiters, cancel the timer. */

@@ -181,6 +181,11 @@ int cio__client_jar_store(struct client_jar *j, const cio_url *u, const char *va
             return -ENOMEM;
         }
         bool ok = domain_match(host, u->host.len, ip, c.domain, sc.domain.len);
+        /* Without the public suffix list, at least a top-level domain ("com", "localhost") is a public suffix
+           unless it is the host itself (RFC 6265 section 5.3, step 5): evil.com cannot set a cookie for every
+           .com site. Two-label suffixes (co.uk) need the list. */
+        if (ok && !memchr(c.domain, '.', sc.domain.len) && strcmp(c.domain, host) != 0)
+            ok = false;
         cio__free(host);
         if (!ok) {
             cio__free(c.domain);

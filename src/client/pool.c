@@ -163,8 +163,10 @@ static void arm_expiry(struct cio_client_session *s)
                 oldest = c->idle_since;
         }
     }
-    if (oldest != INT64_MAX)
-        (void)cio_call_at(&s->expiry, oldest + s->o.keepalive_timeout, on_expiry, s);
+    if (oldest != INT64_MAX) {
+        int64_t at = s->o.keepalive_timeout > INT64_MAX - oldest ? INT64_MAX : oldest + s->o.keepalive_timeout;
+        (void)cio_call_at(&s->expiry, at, on_expiry, s);
+    }
 }
 
 /* ------------------------------------------------------------------------------------------------ put */
@@ -179,30 +181,38 @@ static struct client_waiter *first_waiter_for(struct cio_client_session *s, cons
     return NULL;
 }
 
-void cio__client_put(struct cio_client_session *s, struct client_conn *c)
+bool cio__client_put(struct cio_client_session *s, struct client_conn *c)
 {
     if (s->closed) {
         conn_free(s, c);
-        return;
+        return false;
     }
     struct client_waiter *w = first_waiter_for(s, c->host);
     if (w) {
+        /* Checked as an idle one is when it is taken: bytes nobody asked for (a body after a HEAD, 204 or 304, a
+           second answer) would be read as the waiter's response, and a connection the server closed would fail
+           a request that was never sent. Then its slot goes to the waiter. */
+        if (cio_stream_check_idle(c->s) != 0) {
+            conn_free(s, c);
+            return false;
+        }
         w->conn = c;
         hand_over(w);
-        return;
+        return true;
     }
-    /* Someone waits for another host and only the total limit stops them: this connection's slot serves better
-       there than idle here. */
-    if (!cio__list_empty(&s->waiters)) {
-        struct client_waiter *first = cio__container_of(s->waiters.next, struct client_waiter, node);
-        if (!s->o.limit_per_host || first->host->open < s->o.limit_per_host) {
-            conn_free(s, c); /* slot_release hands the slot to it */
-            return;
+    /* Someone waits for another host whom only the total limit stops: this connection's slot serves better
+       there than idle here (slot_release hands it to the first such waiter). */
+    for (struct cio__list *n = s->waiters.next; n != &s->waiters; n = n->next) {
+        struct client_waiter *other = cio__container_of(n, struct client_waiter, node);
+        if (!s->o.limit_per_host || other->host->open < s->o.limit_per_host) {
+            conn_free(s, c);
+            return false;
         }
     }
     c->idle_since = cio_now();
     cio__list_insert_tail(&c->host->idle, &c->node);
     arm_expiry(s);
+    return true;
 }
 
 void cio__client_pool_close(struct cio_client_session *s)
@@ -393,7 +403,7 @@ static int wait_turn(struct cio_client_session *s, struct client_host *h, struct
     }
     /* Something handed over just as the wait failed goes on to the next in line. */
     if (w.conn)
-        cio__client_put(s, w.conn);
+        (void)cio__client_put(s, w.conn);
     if (w.slot)
         slot_release(s, h);
     return rc;

@@ -21,12 +21,13 @@ struct req {
     uint64_t max_size;
     int max_redirects;
     bool allow_downgrade, decode, idempotent;
-    bool strip_auth; /* a redirect went to another origin: Authorization stays behind from then on */
-    bool conn_close; /* the caller sent Connection: close */
-    char *auth;      /* the Basic credentials' Authorization value, or NULL */
-    bool auth_off;   /* a redirect went to another origin: `auth` stays behind too (until a Location brings its own) */
-    bool cookies;    /* the session's jar is used */
-    bool raise;      /* a final status of 400 or above is CIO_ECLIENT_STATUS */
+    bool strip_auth;   /* a redirect went to another origin: Authorization stays behind from then on */
+    bool cross_origin; /* a redirect went to another origin: the caller's Cookie fields stay behind too */
+    bool conn_close;   /* the caller sent Connection: close */
+    char *auth;        /* the Basic credentials' Authorization value, or NULL */
+    bool auth_off; /* a redirect went to another origin: `auth` stays behind too (until a Location brings its own) */
+    bool cookies;  /* the session's jar is used */
+    bool raise;    /* a final status of 400 or above is CIO_ECLIENT_STATUS */
     const char *jar_cookie; /* the jar's cookies for this hop, or NULL */
     int64_t deadline;
     struct client_redirect *history;
@@ -164,15 +165,28 @@ static bool named(const struct req *q, const char *name)
     return named_in(q->headers, name) || named_in((const char *const *)q->s->headers, name);
 }
 
-static bool skipped(const struct req *q, const char *name)
+/* Whether a field of the caller's stays out of this hop's head. `to_proxy`: the request goes to a forward proxy
+   in absolute form, the one place a caller's Proxy-Authorization is for. */
+static bool skipped(const struct req *q, const char *name, bool to_proxy)
 {
-    return (q->strip_auth && !strcasecmp(name, "Authorization")) || (q->jar_cookie && !strcasecmp(name, "Cookie"));
+    if (q->strip_auth && !strcasecmp(name, "Authorization"))
+        return true;
+    if (q->jar_cookie && !strcasecmp(name, "Cookie"))
+        return true; /* put_cookie sends it, with the jar's */
+    /* After a redirect to another origin the caller's cookies are not the new origin's (curl since
+       CVE-2022-27776, Go's net/http). */
+    if (q->cross_origin && (!strcasecmp(name, "Cookie") || !strcasecmp(name, "Cookie2")))
+        return true;
+    /* Never to an origin server, directly or through a tunnel. */
+    return !to_proxy && !strcasecmp(name, "Proxy-Authorization");
 }
 
 /* One Cookie field: the caller's (the request's, else the session's), then the jar's after "; ". */
 static int put_cookie(const struct req *q, cio_http_head_out *w)
 {
-    const char *const *own = named_in(q->headers, "Cookie") ? q->headers : (const char *const *)q->s->headers;
+    const char *const *own = q->cross_origin                  ? NULL
+                             : named_in(q->headers, "Cookie") ? q->headers
+                                                              : (const char *const *)q->s->headers;
     char *buf = NULL;
     size_t len = 0, cap = 0;
     int rc = 0;
@@ -257,6 +271,7 @@ static ssize_t build_head(const struct req *q, const cio_url *u, bool tls, int p
                           cio_http_head_out *w)
 {
     const struct cio_client_session *s = q->s;
+    bool to_proxy = !tls && px;
     char *target = make_target(u, tls, port, tls ? NULL : px);
     if (!target)
         return -ENOMEM;
@@ -268,12 +283,12 @@ static ssize_t build_head(const struct req *q, const cio_url *u, bool tls, int p
         (void)cio_http_head_out_header(w, "Proxy-Authorization", px->auth);
     for (size_t i = 0; i < s->nheaders; i++) {
         const char *name = s->headers[2 * i];
-        if (!named_in(q->headers, name) && !skipped(q, name) &&
+        if (!named_in(q->headers, name) && !skipped(q, name, to_proxy) &&
             !(q->body.kind == CLIENT_BODY_MULTIPART && !strcasecmp(name, "Content-Type")))
             (void)cio_http_head_out_header(w, name, s->headers[2 * i + 1]);
     }
     for (size_t i = 0; q->headers && q->headers[i] && q->headers[i + 1]; i += 2)
-        if (!skipped(q, q->headers[i]))
+        if (!skipped(q, q->headers[i], to_proxy))
             (void)cio_http_head_out_header(w, q->headers[i], q->headers[i + 1]);
     if (q->auth && !q->auth_off)
         (void)cio_http_head_out_header(w, "Authorization", q->auth);
@@ -598,13 +613,15 @@ static int follow(struct req *q, struct cio_client_response *r, const char *loca
     r->url = NULL;
     q->nhistory++;
     int status = r->head.status;
+    /* A producer's stream cannot be sent twice: a 301 or 302 turns any method with one into a GET, as a POST is
+       (307 and 308 make the 3xx itself the response, see run). */
     if ((status == 303 && !method_is(q->method, "HEAD")) ||
-        ((status == 301 || status == 302) && method_is(q->method, "POST"))) {
+        ((status == 301 || status == 302) && (method_is(q->method, "POST") || q->body.kind == CLIENT_BODY_PRODUCER))) {
         strcpy(q->method, "GET");
         cio__client_body_close(&q->body);
     }
     if (!same_origin(q->url, next))
-        q->strip_auth = q->auth_off = true;
+        q->strip_auth = q->auth_off = q->cross_origin = true;
     if (auth) { /* the Location's own credentials, for where it points */
         cio__free(q->auth);
         q->auth = auth;
@@ -657,7 +674,7 @@ static int hop(struct req *q, struct cio_client_response **out)
     if (q->cookies && (rc = cio__client_jar_header(q->s->jar, &u, &jar)) < 0)
         return rc;
     q->jar_cookie = jar;
-    cio_http_head_out w;
+    cio_http_head_out w = {0}; /* fini'd below even when build_head fails before its init */
     ssize_t hl = build_head(q, &u, tls, port, px, &w);
     q->jar_cookie = NULL;
     cio__free(jar);
@@ -812,7 +829,8 @@ static int req_init(struct req *q, struct cio_client_session *s, const char *met
     q->cookies = s->jar && !(o && o->no_cookies);
     q->raise = o && o->raise_for_status ? o->raise_for_status > 0 : s->o.raise_for_status;
     q->conn_close = asks_close(q->headers) || asks_close((const char *const *)s->headers);
-    q->deadline = q->t.total == CIO_INFINITE ? INT64_MAX : cio_now() + q->t.total;
+    int64_t now = cio_now();
+    q->deadline = q->t.total == CIO_INFINITE || q->t.total > INT64_MAX - now ? INT64_MAX : now + q->t.total;
     return 0;
 }
 

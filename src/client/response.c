@@ -357,9 +357,8 @@ int cio_client_response_release(cio_client_response *r)
     }
     if (r->conn && done && r->keep && !r->session->closed) {
         r->conn->served++;
-        cio__client_put(r->session, r->conn);
+        kept = cio__client_put(r->session, r->conn) ? 1 : 0;
         r->conn = NULL;
-        kept = 1;
     }
     cio__client_response_free(r);
     return kept;

@@ -41,8 +41,8 @@ static int copy_headers(struct cio_client_session *s, const char *const *src)
         return CIO_EHTTP_BAD_FIELD;
     for (size_t i = 0; i < n; i += 2)
         if (!strcasecmp(src[i], "Host") || !strcasecmp(src[i], "Content-Length") ||
-            !strcasecmp(src[i], "Transfer-Encoding"))
-            return -EINVAL; /* the client's own */
+            !strcasecmp(src[i], "Transfer-Encoding") || !strcasecmp(src[i], "Expect"))
+            return -EINVAL; /* the client's own (Expect: a request's expect_continue, which waits for the 100) */
     cio_http_head_out w;
     cio_http_head_out_init(&w, NULL, 0);
     (void)cio_http_head_out_request(&w, "GET", "/", 1);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clientkit.h"
+#include "tlskit.h"
 
 TestSuite(client_upgrade, .init = wk_init);
 
@@ -111,6 +112,55 @@ static int web_body(void *arg)
 Test(client_upgrade, a_101_to_an_upgrade_request_hands_the_stream_over)
 {
     tst_run(web_body, NULL);
+    wk_verdict();
+}
+
+/* ---- over TLS (what wss:// needs): the stream handed over is the TLS one */
+
+static int tls_body(void *arg)
+{
+    (void)arg;
+    char tdir[256], cert[512], key[512], ca[512];
+    WK_EQ(tlskit_make(tdir, sizeof tdir), 0);
+    cio_tls_ctx *sctx;
+    WK_EQ(cio_tls_ctx_new(&sctx, CIO_TLS_SERVER,
+                          &(cio_tls_opts){.cert_file = tlskit_path(tdir, "server.pem", cert, sizeof cert),
+                                          .key_file = tlskit_path(tdir, "server.key", key, sizeof key)}),
+          0);
+    cio_web_app *app;
+    WK_EQ(cio_web_app_open(&app, NULL), 0);
+    WK_EQ(cio_web_get(app, "/up", h_shout, NULL), 0);
+    cio_web_server *srv;
+    WK_EQ(cio_web_server_start(&srv, app, &(cio_web_server_opts){.host = "127.0.0.1", .tls = sctx}), 0);
+    char url[64];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/up", cio_web_server_port(srv));
+    cio_tls_opts co = {.ca_file = tlskit_path(tdir, "ca.pem", ca, sizeof ca)};
+    cio_client_session *s;
+    WK_EQ(cio_client_session_new(&s, &(cio_client_session_opts){.tls_opts = &co}), 0);
+    const char *hdrs[] = {"Upgrade", "shout", "Connection", "Upgrade", NULL};
+    cio_client_response *r;
+    WK_EQ(cio_client_request(s, "GET", url, &(cio_client_request_opts){.headers = hdrs}, &r), 0);
+    WK_EQ(cio_client_response_status(r), 101);
+    cio_stream *st;
+    WK_EQ(cio_client_response_detach(r, &st), 0);
+    WK_EQ(cio_client_response_release(r), 0);
+    WK_EQ(cio_client_session_close(s), 0);
+    WK_CHECK(cio_stream_is_tls(st), "not the TLS stream");
+    WK_EQ(cio_stream_write(st, "secret", 6), 0);
+    char out[16];
+    WK_EQ(read_n(st, out, 6), 6);
+    WK_STREQ(out, "SECRET");
+    cio_stream_close(st);
+    WK_EQ(cio_web_server_close(srv, CIO_SEC(5)), 0);
+    cio_web_app_close(app);
+    cio_tls_ctx_free(sctx);
+    tlskit_remove(tdir);
+    return 0;
+}
+
+Test(client_upgrade, over_tls_the_tls_stream_is_handed_over)
+{
+    tst_run(tls_body, NULL);
     wk_verdict();
 }
 

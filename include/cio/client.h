@@ -339,9 +339,9 @@ typedef struct cio_client_request_opts {
  *          reused connection and a request that may not be retried: it may have acted on it); the response
  *          parser's CIO_EHTTP_* errors (a malformed status line is CIO_EHTTP_BAD_STATUS, ...);
  *          CIO_EHTTP_CODING_UNSUPPORTED a Content-Encoding cio cannot decode while decoding;
- *          CIO_ECLIENT_UNSOLICITED_101 a 101 to a request that did not ask to upgrade; CIO_ECLIENT_TOO_MANY_REDIRECTS,
- *          _REDIRECT_LOOP, _REDIRECT_DOWNGRADE, _BAD_LOCATION; CIO_ECLIENT_TIMEOUT, _CONNECT_TIMEOUT,
- *          _SOCK_CONNECT_TIMEOUT, _READ_TIMEOUT; the caller's -ECANCELED and -ETIMEDOUT; -ENOMEM;
+ *          CIO_ECLIENT_UNSOLICITED_101 a 101 to a request that did not ask to upgrade;
+ *          CIO_ECLIENT_TOO_MANY_REDIRECTS, _REDIRECT_LOOP, _REDIRECT_DOWNGRADE, _BAD_LOCATION; CIO_ECLIENT_TIMEOUT,
+ *          _CONNECT_TIMEOUT, _SOCK_CONNECT_TIMEOUT, _READ_TIMEOUT; the caller's -ECANCELED and -ETIMEDOUT; -ENOMEM;
  *          -EINVAL an auth_user containing ':' (in the URL too), an auth_password without an auth_user, auth
  *          with an Authorization field or with credentials in the URL; CIO_EHTTP_BAD_URL a bad percent-encoding
  *          in the URL's credentials; CIO_ECLIENT_STATUS a final status of 400 or above under raise_for_status (the

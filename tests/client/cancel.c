@@ -1,5 +1,6 @@
-/* cancel.c: a request task cancelled while the server holds the head, and while it stalls in the middle of the body
- * (on the mock clock): the cancel is what the task sees, its connection is closed rather than pooled, the next
+/* cancel.c: a request task cancelled while the server holds the head, while it stalls in the middle of the body,
+ * while the request's body is going out to a server that stopped reading, and in the pool's queue (on the mock
+ * clock): the cancel is what the task sees, its connection is closed rather than pooled, the next
  * request on the session gets its own answer (never the cancelled one's bytes) and the session closes cleanly. */
 #include <errno.h>
 #include <string.h>
@@ -180,5 +181,92 @@ static int slot_body(void *arg)
 Test(client_cancel, a_cancel_in_the_pool_queue_leaves_the_line)
 {
     tst_run_expect(slot_body, NULL, CK_OPTS_MOCK, 0);
+    wk_verdict();
+}
+
+/* ---- a cancel in the middle of the upload: the server took the head and stopped reading */
+
+struct upload {
+    struct ck_raw rs;
+    cio_event head_in, release;
+    int n;
+};
+
+static int upload_conn(cio_stream *s, struct ck_raw *rs, int index)
+{
+    struct upload *u = rs->arg;
+    if (index == 0) {
+        const void *v;
+        size_t n;
+        if (cio_stream_peek_until(s, "\r\n\r\n", 4, &v, &n) == 1)
+            (void)cio_event_set(&u->head_in);
+        (void)cio_event_wait(&u->release); /* reads nothing more: the client's writes fill the socket */
+        return 0;
+    }
+    while (ck_read_request(s, rs) == 0) {
+        char answer[96];
+        snprintf(answer, sizeof answer, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nbody-%d", ++u->n);
+        if (ck_write(s, answer) < 0)
+            return 0;
+    }
+    return 0;
+}
+
+struct post_job {
+    cio_client_session *s;
+    const char *url;
+    int rc;
+};
+
+static int post_task(void *arg)
+{
+    struct post_job *j = arg;
+    static char big[32 << 20]; /* more than the loopback socket buffers hold */
+    cio_client_response *r;
+    j->rc =
+        cio_client_request(j->s, "POST", j->url, &(cio_client_request_opts){.body = big, .body_len = sizeof big}, &r);
+    if (j->rc == 0)
+        (void)cio_client_response_release(r);
+    return j->rc;
+}
+
+static int upload_body(void *arg)
+{
+    (void)arg;
+    struct upload u = {.rs = {.fn = upload_conn}};
+    u.rs.arg = &u;
+    WK_EQ(cio_event_init(&u.head_in), 0);
+    WK_EQ(cio_event_init(&u.release), 0);
+    WK_EQ(ck_raw_start(&u.rs), 0);
+    char url[64];
+    ck_url(url, sizeof url, u.rs.port, "/");
+    cio_client_session *s;
+    WK_EQ(cio_client_session_new(&s, NULL), 0);
+    struct post_job j = {.s = s, .url = url};
+    cio_task *t;
+    WK_EQ(cio_spawn(&t, post_task, &j, NULL), 0);
+    WK_EQ(cio_event_wait(&u.head_in), 0);
+    WK_EQ(cio_cancel(t, "mid-upload"), 0);
+    WK_EQ(cio_join(t), -ECANCELED);
+    WK_EQ(j.rc, -ECANCELED);
+    WK_EQ(cio_client_session_connections(s, NULL), 0); /* half a body went out: closed */
+    (void)cio_event_set(&u.release);
+    cio_client_response *r;
+    WK_EQ(cio_client_get(s, url, &r), 0);
+    cio_buf b = {0};
+    WK_EQ(cio_client_response_read(r, &b), 0);
+    WK_STREQ(b.data, "body-1");
+    cio_buf_free(&b);
+    WK_EQ(cio_client_response_release(r), 1);
+    WK_EQ(cio_client_session_close(s), 0);
+    ck_raw_stop(&u.rs);
+    cio_event_fini(&u.head_in);
+    cio_event_fini(&u.release);
+    return 0;
+}
+
+Test(client_cancel, a_cancel_in_the_middle_of_the_upload_closes_the_connection)
+{
+    tst_run_expect(upload_body, NULL, CK_OPTS_MOCK, 0);
     wk_verdict();
 }

@@ -12,7 +12,7 @@ CC=${CC:-clang}
 export CC
 cmake -S "$root" -B "$build" -DCIO_FUZZ=ON -DCIO_BUILD_TESTS=OFF -DCIO_BUILD_BENCH=OFF -DCIO_BUILD_EXAMPLES=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets="request response chunked url values multipart web coding differential"
+targets="request response chunked url values multipart web client coding differential"
 for t in $targets; do
     cmake --build "$build" --target "fuzz_$t" -j2 >/dev/null
 done

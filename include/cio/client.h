@@ -304,6 +304,12 @@ typedef struct cio_client_request_opts {
     /* If not NULL, receives the status the proxy answered the last CONNECT of this request with, 0 when no
        CONNECT was sent or none was answered: what a CIO_ECLIENT_PROXY was (407 asks for credentials). */
     int *proxy_status;
+    /* Ask to switch protocols (the WebSocket handshake's "Upgrade: websocket", RFC 9110 section 7.8): a 101
+       Switching Protocols is then the response (without one, a 101 is CIO_ECLIENT_UNSOLICITED_101), and
+       cio_client_response_detach hands its connection over to the new protocol. The caller's headers name the
+       protocol: "Upgrade" with "Connection: upgrade" (headers carrying both ask to upgrade without this flag).
+       Any other answer is a response as usual (the server declined). */
+    bool upgrade;
 } cio_client_request_opts;
 
 /*
@@ -338,9 +344,9 @@ typedef struct cio_client_request_opts {
  *          reused connection and a request that may not be retried: it may have acted on it); the response
  *          parser's CIO_EHTTP_* errors (a malformed status line is CIO_EHTTP_BAD_STATUS, ...);
  *          CIO_EHTTP_CODING_UNSUPPORTED a Content-Encoding cio cannot decode while decoding;
- *          CIO_ECLIENT_UNSOLICITED_101; CIO_ECLIENT_TOO_MANY_REDIRECTS,
- *          _REDIRECT_LOOP, _REDIRECT_DOWNGRADE, _BAD_LOCATION; CIO_ECLIENT_TIMEOUT, _CONNECT_TIMEOUT,
- *          _SOCK_CONNECT_TIMEOUT, _READ_TIMEOUT; the caller's -ECANCELED and -ETIMEDOUT; -ENOMEM;
+ *          CIO_ECLIENT_UNSOLICITED_101 a 101 to a request that did not ask to upgrade;
+ *          CIO_ECLIENT_TOO_MANY_REDIRECTS, _REDIRECT_LOOP, _REDIRECT_DOWNGRADE, _BAD_LOCATION; CIO_ECLIENT_TIMEOUT,
+ *          _CONNECT_TIMEOUT, _SOCK_CONNECT_TIMEOUT, _READ_TIMEOUT; the caller's -ECANCELED and -ETIMEDOUT; -ENOMEM;
  *          -EINVAL an auth_user containing ':' (in the URL too), an auth_password without an auth_user, auth
  *          with an Authorization field or with credentials in the URL; CIO_EHTTP_BAD_URL a bad percent-encoding
  *          in the URL's credentials; CIO_ECLIENT_STATUS a final status of 400 or above under raise_for_status (the
@@ -421,6 +427,20 @@ int cio_client_response_read_line(cio_client_response *r, const char **line, siz
  *         NULL arguments; as _read. On an error the file keeps what was written before it.
  */
 ssize_t cio_client_response_save(cio_client_response *r, const char *path);
+
+/*
+ * Take the connection of a 101 Switching Protocols (to a request with `upgrade`, or with Upgrade and
+ * "Connection: upgrade" headers) for the new protocol: `*out` is the stream, holding (to be read first) any bytes
+ * that came after the 101's head, with no read timeout of the client's left on it (sock_read applied to the
+ * handshake only). The session no longer counts the connection (it frees its pool slot) nor shuts it down at
+ * close. The response stays readable for its head (status, Sec-WebSocket-Accept, ...) and is still released,
+ * which then leaves the stream alone.
+ * Returns 0. Errors: -EINVAL NULL arguments; CIO_ECLIENT_NOT_UPGRADED the response is not such a 101;
+ *         -EALREADY the stream was handed over already; CIO_ECLIENT_CLOSED the session was closed (its
+ *         shutdown ended the connection). On error `*out` (when `out` is not NULL) is NULL.
+ * Ownership: the caller owns the stream from then on and closes it (cio_stream_close), in the session's loop.
+ */
+int cio_client_response_detach(cio_client_response *r, cio_stream **out);
 
 /* Whether the body has been read to its end (a response without a body is at its end at once). */
 bool cio_client_response_done(const cio_client_response *r);

@@ -191,7 +191,8 @@ extern "C" {
     X(ECLIENT_COOKIE_REJECTED, 4464, "client: the cookie jar refuses the cookie (its Domain does not cover the host, or it is too long)") \
     X(ECLIENT_LINE_TOO_LONG, 4470, "client: a line of the response body is longer than the limit") \
     X(ECLIENT_PROXY,       4480, "client: the proxy refused the tunnel (CONNECT answered other than 2xx, or not at all)") \
-    X(ECLIENT_BAD_PROXY,   4481, "client: a proxy URL that is not http://[user:password@]host[:port]")
+    X(ECLIENT_BAD_PROXY,   4481, "client: a proxy URL that is not http://[user:password@]host[:port]") \
+    X(ECLIENT_NOT_UPGRADED, 4485, "client: not a 101 to a request that asked to upgrade: no stream to hand over")
 
 /* The whole table, in the order above. */
 #define CIO_ERRORS(X)                                                                              \

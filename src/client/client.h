@@ -129,6 +129,8 @@ struct cio_client_response {
     char *line;
     size_t line_len, line_cap;
     bool line_out; /* `line` holds what was handed out last (dropped at the next call), not a partial line */
+    bool upgraded; /* a 101 to an upgrade request: the connection is for cio_client_response_detach */
+    bool detached; /* and it was handed over */
 };
 
 #define CLIENT_WRITER_MAGIC 0x636c6977u /* "cliw" */

@@ -24,6 +24,7 @@ struct req {
     bool strip_auth;   /* a redirect went to another origin: Authorization stays behind from then on */
     bool cross_origin; /* a redirect went to another origin: the caller's Cookie fields stay behind too */
     bool conn_close;   /* the caller sent Connection: close */
+    bool upgrade;      /* a 101 is the answer asked for */
     char *auth;        /* the Basic credentials' Authorization value, or NULL */
     bool auth_off; /* a redirect went to another origin: `auth` stays behind too (until a Location brings its own) */
     bool cookies;  /* the session's jar is used */
@@ -381,8 +382,17 @@ static int read_response(const struct req *q, struct cio_client_response *r, cio
         cio_http_head_init(&r->head, r->fields, q->s->o.max_headers);
         if ((hl = cio_http_read_response(st, &r->head, NULL)) < 0)
             return hl == CIO_EPEERCLOSED ? CIO_ECLIENT_DISCONNECTED : (int)hl;
-        if (r->head.status == 101)
-            return CIO_ECLIENT_UNSOLICITED_101; /* no request of this client asks to upgrade */
+        if (r->head.status == 101) {
+            if (!q->upgrade)
+                return CIO_ECLIENT_UNSOLICITED_101;
+            /* The switch: no body; what follows the head is the new protocol's, left in the stream. */
+            int rc = keep_head(r, st, (size_t)hl);
+            if (rc == 0)
+                rc = cio_stream_consume(st, (size_t)hl);
+            r->upgraded = rc == 0;
+            r->keep = false;
+            return rc;
+        }
         if (r->head.status >= 200)
             break;
         int rc = cio_stream_consume(st, (size_t)hl); /* 100 Continue, 103 Early Hints: not the answer */
@@ -768,6 +778,20 @@ static bool asks_close(const char *const *h)
     return false;
 }
 
+/* Upgrade and a Connection field listing "upgrade" among the headers: the caller asks to switch protocols. */
+static bool asks_upgrade(const char *const *h)
+{
+    bool upgrade = false, conn = false;
+    for (size_t i = 0; h && h[i] && h[i + 1]; i += 2) {
+        cio_http_str v = {h[i + 1], strlen(h[i + 1])};
+        if (!strcasecmp(h[i], "Upgrade") && v.len)
+            upgrade = true;
+        else if (!strcasecmp(h[i], "Connection") && cio_http_list_has(v, "upgrade"))
+            conn = true;
+    }
+    return upgrade && conn;
+}
+
 static int64_t pick(int64_t req, int64_t sess)
 {
     return req ? req : sess;
@@ -829,6 +853,7 @@ static int req_init(struct req *q, struct cio_client_session *s, const char *met
     q->cookies = s->jar && !(o && o->no_cookies);
     q->raise = o && o->raise_for_status ? o->raise_for_status > 0 : s->o.raise_for_status;
     q->conn_close = asks_close(q->headers) || asks_close((const char *const *)s->headers);
+    q->upgrade = (o && o->upgrade) || asks_upgrade(q->headers);
     int64_t now = cio_now();
     q->deadline = q->t.total == CIO_INFINITE || q->t.total > INT64_MAX - now ? INT64_MAX : now + q->t.total;
     return 0;

@@ -317,6 +317,29 @@ int cio_client_response_read(cio_client_response *r, cio_buf *out)
     return rc;
 }
 
+int cio_client_response_detach(cio_client_response *r, cio_stream **out)
+{
+    if (out)
+        *out = NULL;
+    if (!valid(r) || !out)
+        return -EINVAL;
+    if (r->detached)
+        return -EALREADY;
+    if (r->err)
+        return r->err;
+    if (!r->upgraded || !r->conn || !r->conn->s)
+        return CIO_ECLIENT_NOT_UPGRADED;
+    struct client_conn *c = r->conn;
+    cio_stream *st = c->s;
+    (void)cio_stream_set_read_timeout(st, 0);
+    c->s = NULL; /* the slot goes, the stream stays open: the caller's */
+    r->conn = NULL;
+    cio__client_conn_close(r->session, c);
+    r->detached = true;
+    *out = st;
+    return 0;
+}
+
 bool cio_client_response_done(const cio_client_response *r)
 {
     return valid(r) && !r->err && !r->body_err && !r->pend_len && (!r->line_len || r->line_out) &&

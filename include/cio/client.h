@@ -174,9 +174,9 @@ int cio_client_session_new(cio_client_session **out, const cio_client_session_op
  * Close the session: every idle connection is closed, requests waiting for a pool slot fail with
  * CIO_ECLIENT_CLOSED, and the connections of requests and responses still in progress are shut down, so that
  * their waits end and every later call on those responses fails with CIO_ECLIENT_CLOSED (release them still:
- * the session's memory goes with the last one). A request still opening its connection (name lookup, connect,
- * TLS handshake) is not cut short: it fails with CIO_ECLIENT_CLOSED once that ends, within its connect timeout.
- * Never waits. NULL is ignored.
+ * the session's memory goes with the last one). A request that has not had its response head yet (waiting for a
+ * slot, connecting, sending, waiting for the answer) fails with CIO_ECLIENT_CLOSED at once. Never waits. NULL is
+ * ignored.
  * After the call `s` is no longer the caller's, as after free(): closing it again or starting a request on it
  * (from any task) is a use after free. A program whose tasks share a session closes it once they are done.
  * Returns 0; -EINVAL not a session.

@@ -82,6 +82,7 @@ struct cio_client_session {
     struct cio__list hosts;                    /* struct client_host */
     struct cio__list waiters;                  /* struct client_waiter, FIFO */
     struct cio__list responses;                /* struct cio_client_response not released, in progress or returned */
+    struct cio__list inflight;                 /* struct client_inflight: requests between their start and their head */
     size_t open;                               /* connections open or being opened, all hosts */
     cio_handle *expiry;                        /* the timer that closes expired idle connections, or NULL */
     char *auth;                                /* the default Authorization value ("Basic ..."), or NULL */
@@ -97,6 +98,13 @@ struct cio_client_session {
     void *trace_arg;
     cio_loop *loop;             /* the loop the session belongs to, until it closes */
     struct cio__loop_hook hook; /* at that loop's close: reports the session if still open (debug mode) */
+};
+
+/* A request in cio_client_request, on its task's stack: close cancels its scope, so that a request still
+   connecting (name lookup, connect, TLS, a CONNECT) ends at once. */
+struct client_inflight {
+    struct cio__list node;
+    cio_scope *scope;
 };
 
 struct client_redirect {

@@ -928,21 +928,25 @@ int cio_client_request(cio_client_session *s, const char *method, const char *ur
         cio__client_session_unref(s);
         return rc;
     }
-    /* The total timeout bounds everything from here; the body's reads take the same deadline with them. */
+    /* The total timeout bounds everything from here (the body's reads take the same deadline with them), and the
+       scope is where cio_client_session_close reaches a request still connecting: it cancels it. */
     cio_scope sc;
-    bool scoped = q.deadline != INT64_MAX;
-    if (scoped && (rc = cio_deadline_begin(&sc, q.deadline)) < 0) {
+    rc = q.deadline != INT64_MAX ? cio_deadline_begin(&sc, q.deadline) : cio_timeout_begin(&sc, CIO_INFINITE);
+    if (rc < 0) {
         req_fini(&q);
         cio__client_session_unref(s);
         return rc;
     }
+    struct client_inflight in = {.scope = &sc};
+    cio__list_insert_tail(&s->inflight, &in.node);
     if (s->trace.request_start)
         s->trace.request_start(s->trace_arg, q.method, q.url);
     rc = run(&q, resp);
-    int src = scoped ? cio_scope_end(&sc) : 0;
+    cio__list_remove(&in.node);
+    int src = cio_scope_end(&sc);
+    rc = cio__client_map_error(NULL, rc, src);
     if (rc < 0 && s->closed)
         rc = CIO_ECLIENT_CLOSED;
-    rc = cio__client_map_error(NULL, rc, src);
     /* The trace sees the status that came, also when raise_for_status turns it into an error below. */
     if (s->trace.request_end)
         s->trace.request_end(s->trace_arg, q.method, q.url, rc < 0 ? rc : (*resp)->head.status);

@@ -431,6 +431,7 @@ int cio_client_session_new(cio_client_session **out, const cio_client_session_op
     cio__list_init(&s->hosts);
     cio__list_init(&s->waiters);
     cio__list_init(&s->responses);
+    cio__list_init(&s->inflight);
     cio__list_init(&s->proxies);
     int rc = fill_opts(s, opts);
     const cio_client_session_opts *o = &s->o;
@@ -547,6 +548,9 @@ int cio_client_session_close(cio_client_session *s)
     s->closed = true;
     unhook(s);
     cio__client_pool_close(s);
+    /* Requests before their head (connecting, sending, waiting): their scopes cancelled, their waits end now. */
+    for (struct cio__list *n = s->inflight.next; n != &s->inflight; n = n->next)
+        (void)cio_scope_cancel(cio__container_of(n, struct client_inflight, node)->scope);
     /* Busy connections: a shutdown ends the waits on them at once (their streams stay their owners' to close). */
     for (struct cio__list *n = s->responses.next; n != &s->responses; n = n->next) {
         struct cio_client_response *r = cio__container_of(n, struct cio_client_response, node);

@@ -312,3 +312,56 @@ Test(client_hardening, timeouts_near_int64_max_do_not_overflow)
     tst_run_expect(huge_body, NULL, CK_OPTS_MOCK, 0);
     wk_verdict();
 }
+
+/* A server that accepts and never says a word: an https request waits in its TLS handshake. */
+static int mute_conn(cio_stream *s, struct ck_raw *rs, int index)
+{
+    (void)rs;
+    (void)index;
+    return ck_wait_close(s);
+}
+
+struct closer {
+    cio_client_session *s;
+};
+
+static int close_later(void *arg)
+{
+    struct closer *c = arg;
+    int rc = cio_sleep(CIO_MS(100));
+    if (rc == 0)
+        rc = cio_client_session_close(c->s);
+    return rc;
+}
+
+/* Closing the session ends a request still in its TLS handshake at once (on the mock clock: 100 ms, not the
+   30 s connect timeout), with CIO_ECLIENT_CLOSED. */
+static int close_connecting_body(void *arg)
+{
+    (void)arg;
+    struct ck_raw rs = {.fn = mute_conn};
+    WK_EQ(ck_raw_start(&rs), 0);
+    cio_client_session *s;
+    WK_EQ(cio_client_session_new(&s,
+                                 &(cio_client_session_opts){.tls_opts = &(cio_tls_opts){.insecure_skip_verify = true}}),
+          0);
+    char url[64];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/", rs.port);
+    struct closer c = {s};
+    cio_task *t;
+    WK_EQ(cio_spawn(&t, close_later, &c, NULL), 0);
+    int64_t t0 = cio_now();
+    cio_client_response *r = NULL;
+    WK_EQ(cio_client_get(s, url, &r), CIO_ECLIENT_CLOSED);
+    WK_EQ(cio_now() - t0, CIO_MS(100));
+    WK_ISNULL(r);
+    WK_EQ(cio_join(t), 0);
+    ck_raw_stop(&rs);
+    return 0;
+}
+
+Test(client_hardening, closing_the_session_ends_a_request_still_connecting)
+{
+    tst_run_expect(close_connecting_body, NULL, CK_OPTS_MOCK, 0);
+    wk_verdict();
+}

@@ -84,6 +84,11 @@ static void metric(const char *name, double value)
     printf("metric=%s value=%.3f\n", name, value);
 }
 
+static void metric6(const char *name, double value)
+{
+    printf("metric=%s value=%.6f\n", name, value);
+}
+
 static void failed(struct state *st, int rc)
 {
     st->errors++;
@@ -175,7 +180,7 @@ static int run(void *arg)
     metric("requests", (double)cfg->n);
     metric("errors", (double)st.errors);
     metric("bytes", (double)st.bytes);
-    metric("wall_s", wall);
+    metric6("wall_s", wall);
     metric("req_per_s", (double)cfg->n / wall);
     metric("mib_per_s", (double)st.bytes / 1048576.0 / wall);
     metric("cpu_us_per_req", (c1 - c0) / (double)cfg->n);

@@ -90,7 +90,7 @@ int main(int argc, char **argv)
         close(out);
     double wall = (double)(t1 - t0) / 1e9;
     printf("metric=requests value=1\nmetric=errors value=%d\nmetric=bytes value=%llu\n", in_head, body);
-    printf("metric=wall_s value=%.3f\nmetric=req_per_s value=%.3f\nmetric=mib_per_s value=%.3f\n", wall, 1 / wall,
+    printf("metric=wall_s value=%.6f\nmetric=req_per_s value=%.3f\nmetric=mib_per_s value=%.3f\n", wall, 1 / wall,
            (double)body / 1048576.0 / wall);
     printf("metric=cpu_us_per_req value=%.3f\n", c1 - c0);
     return in_head;

@@ -131,7 +131,7 @@ func main() {
 	wg.Wait()
 	wall, cpu := time.Since(t0).Seconds(), cpuUs()-c0
 	fmt.Printf("metric=requests value=%d\nmetric=errors value=%d\nmetric=bytes value=%d\n", n, errors, bytes)
-	fmt.Printf("metric=wall_s value=%.3f\nmetric=req_per_s value=%.3f\n", wall, float64(n)/wall)
+	fmt.Printf("metric=wall_s value=%.6f\nmetric=req_per_s value=%.3f\n", wall, float64(n)/wall)
 	fmt.Printf("metric=mib_per_s value=%.3f\nmetric=cpu_us_per_req value=%.3f\n", float64(bytes)/1048576/wall,
 		cpu/float64(n))
 	if e := first.Load(); e != nil {

@@ -62,7 +62,7 @@ async def run(url, n, conc, cafile, out):
         await asyncio.gather(*(worker(session) for _ in range(conc)))
         wall, cpu = time.monotonic() - t0, cpu_us() - c0
     print(f"metric=requests value={n}\nmetric=errors value={state['errors']}\nmetric=bytes value={state['bytes']}")
-    print(f"metric=wall_s value={wall:.3f}\nmetric=req_per_s value={n / wall:.3f}")
+    print(f"metric=wall_s value={wall:.6f}\nmetric=req_per_s value={n / wall:.3f}")
     print(f"metric=mib_per_s value={state['bytes'] / 1048576 / wall:.3f}\nmetric=cpu_us_per_req value={cpu / n:.3f}",
           flush=True)
     if state["first"] is not None:

@@ -70,7 +70,7 @@ async function main() {
     const wall = Number(process.hrtime.bigint() - t0) / 1e9, c = process.cpuUsage(c0);
     const cpu = c.user + c.system;
     process.stdout.write(`metric=requests value=${n}\nmetric=errors value=${errors}\nmetric=bytes value=${bytes}\n` +
-        `metric=wall_s value=${wall.toFixed(3)}\nmetric=req_per_s value=${(n / wall).toFixed(3)}\n` +
+        `metric=wall_s value=${wall.toFixed(6)}\nmetric=req_per_s value=${(n / wall).toFixed(3)}\n` +
         `metric=mib_per_s value=${(bytes / 1048576 / wall).toFixed(3)}\n` +
         `metric=cpu_us_per_req value=${(cpu / n).toFixed(3)}\n`);
     if (first !== null) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: builds a benchmark suite and runs cio beside its peers, pinned, printing one Markdown table per workload.
 #
-# Usage: bench/run.sh runtime|sync|echo|tls|http-server [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]
+# Usage: bench/run.sh runtime|sync|echo|tls|http-server|http-client [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]
 #   runtime        the runtime suite: switch, yield, spawn, idle, sleep1m, timers (bench/runtime, bench/peers)
 #   sync           the sync suite: lock, queue, queue1, to_thread (bench/sync, bench/peers/sync*)
 #   echo           the echo suite: 1k_10, 1k_100, 100k_10, 100k_100 (size_conns), idle (bench/echo, peers/echo*)
@@ -10,6 +10,9 @@
 #   http-server    the http-server suite under wrk: plaintext, pipelined, routes1000, workers, idle10k, and the
 #                  static files: static13, static1m (keep-alive, -c64), static100m (one connection)
 #                  (bench/http_server, bench/peers/http*)
+#   http-client    the http-client suite against nginx: get13, get13tls (20,000 GETs, 100 at once, keep-alive;
+#                  get13=N, get13tls=N), get1g, get1gfile (one 1 GiB download, dropped or to a file; hc1g=BYTES)
+#                  (bench/http_client, bench/peers/http_client*, curl)
 #   --smoke        run each cio binary once with a tiny N and check it prints its metrics (for CI; no peers)
 #   --runs K       measured runs per system after the warm-up (default 3)
 #   --only LIST    run only these workloads
@@ -22,6 +25,8 @@
 #   http-server: the same client CPU (wrk's), CIO_BENCH_HTTP_SECS (default 5: seconds per wrk run),
 #   CIO_BENCH_HTTP_CONNS (64), CIO_BENCH_HTTP_DEPTH (16: pipelining), CIO_BENCH_HTTP_PORT (19300: the first port);
 #   idle10k=N connections (10000).
+#   http-client: CIO_BENCH_SERVER_CPU (default 1: nginx's core; the client runs on CIO_BENCH_CPU),
+#   CIO_BENCH_HTTP_CLIENT_PORT (19400, and the next for TLS), CIO_BENCH_HTTP_CLIENT_CONC (100).
 #   echo, tls: CIO_BENCH_BASELINE=DIR adds "cio_base", the servers of an earlier build tree (DIR is its
 #   CIO_BENCH_BUILD), run beside the current ones: before and after a change, in one run.
 set -euo pipefail
@@ -1450,9 +1455,391 @@ if present:
 PYEOF
 }
 
+# ------------------------------------------------------------------------------------------------ http-client
+
+# Workloads: get13 is N (20,000) GETs of nginx's 13-byte `return 200` at C (100) concurrent over keep-alive;
+# get13tls the same over TLS (connections reused: about C handshakes, not N); get1g one 1 GiB download (a sparse
+# file nginx serves with sendfile) dropped (curl: to /dev/null), get1gfile the same written to a file in the
+# build dir (deleted after each run). The client is the system under test: on CPU $CPU, nginx (one worker) on
+# $HC_SERVER_CPU. The ceiling of the downloads is a plain recv loop (bench/http_client/http_recv_client.c).
+HC_WORKLOADS=(get13 get13tls get1g get1gfile)
+HC_SYSTEMS=(cio go curl aiohttp node)
+HC_SERVER_CPU=${CIO_BENCH_SERVER_CPU:-1}
+HC_PORT=${CIO_BENCH_HTTP_CLIENT_PORT:-19400}
+HC_CONC=${CIO_BENCH_HTTP_CLIENT_CONC:-100}
+HC_DIR=$BUILD/http-client
+HC_FILES=$HC_DIR/files
+HC_NGINX_PID=
+
+# nginx for the suite, in a directory of its own: one worker, `return 200` on / over plain http ($HC_PORT) and
+# TLS ($HC_PORT + 1), /files/ from $HC_FILES with sendfile; keepalive_requests raised so that it never closes
+# a busy keep-alive connection.
+hc_nginx_conf() {
+    local dir=$1
+    mkdir -p "$dir/tmp"
+    {
+        [ "$(id -u)" = 0 ] && echo "user $(id -un);"
+        cat <<NGINX
+worker_processes 1;
+worker_rlimit_nofile 30000;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 20000; }
+http {
+    access_log off;
+    default_type text/plain;
+    keepalive_requests 100000000;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen 127.0.0.1:$HC_PORT;
+        listen 127.0.0.1:$((HC_PORT + 1)) ssl;
+        ssl_certificate $HC_DIR/cert.pem;
+        ssl_certificate_key $HC_DIR/key.pem;
+        location / { return 200 "$HS_BODY"; }
+        location /files/ {
+            alias $HC_FILES/;
+            sendfile on;
+            tcp_nopush on;
+        }
+    }
+}
+NGINX
+    } >"$dir/nginx.conf"
+}
+
+# A throwaway CA (EC P-256) and a certificate for 127.0.0.1 and localhost it signs, made afresh each run: nginx
+# serves the certificate, every client is given the CA (ca.pem) and verifies the chain and the address.
+hc_certs() {
+    local d=$HC_DIR
+    mkdir -p "$d"
+    {
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 -subj /CN=cio-bench-ca \
+            -keyout "$d/ca-key.pem" -out "$d/ca.pem" &&
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=127.0.0.1 \
+                -keyout "$d/key.pem" -out "$d/server.csr" &&
+            printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$d/ext.cnf" &&
+            openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial -days 7 \
+                -extfile "$d/ext.cnf" -out "$d/cert.pem"
+    } >"$d/openssl.log" 2>&1 || { note "openssl could not make the certificates: $(tail -n 3 "$d/openssl.log")"; return 1; }
+}
+
+# The file the downloads fetch: 1 GiB (hc1g=BYTES to change it), sparse: nginx reads zeros from the page cache.
+hc_files() {
+    local size=${RT_N[hc1g]:-1073741824}
+    mkdir -p "$HC_FILES"
+    printf '%s' "$HS_BODY" >"$HC_FILES/13.txt"
+    [ "$(stat -c %s "$HC_FILES/1g.bin" 2>/dev/null)" = "$size" ] || { rm -f "$HC_FILES/1g.bin"; truncate -s "$size" "$HC_FILES/1g.bin"; }
+}
+
+hc_start_nginx() {
+    local dir=$HC_DIR/nginx body
+    command -v nginx >/dev/null || { note "nginx missing (apt-get install nginx)"; return 1; }
+    hc_nginx_conf "$dir"
+    (exec taskset -c "$HC_SERVER_CPU" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;') \
+        >"$HC_DIR/nginx.log" 2>&1 &
+    HC_NGINX_PID=$!
+    for _ in $(seq 200); do
+        body=$(curl -s --max-time 1 --cacert "$HC_DIR/ca.pem" "https://127.0.0.1:$((HC_PORT + 1))/" 2>/dev/null) || body=
+        [ "$body" = "$HS_BODY" ] && return 0
+        kill -0 "$HC_NGINX_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    note "nginx did not start or answer: $(tail -n 3 "$HC_DIR/nginx.log" "$dir/error.log" 2>/dev/null | tr '\n' ' ')"
+    hc_stop_nginx
+    return 1
+}
+
+hc_stop_nginx() {
+    local pid=$HC_NGINX_PID
+    HC_NGINX_PID=
+    [ -n "$pid" ] || return 0
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
+# The URL, request count and output of a workload.
+hc_url() {
+    case "$1" in
+    get13) echo "http://127.0.0.1:$HC_PORT/plaintext" ;;
+    get13tls) echo "https://127.0.0.1:$((HC_PORT + 1))/plaintext" ;;
+    get1g*) echo "http://127.0.0.1:$HC_PORT/files/1g.bin" ;;
+    esac
+}
+hc_n() { case "$1" in get13*) echo "${RT_N[$1]:-20000}" ;; *) echo 1 ;; esac; }
+hc_out() { case "$1" in get1gfile) echo "$HC_DIR/out.bin" ;; get1g) [ "$2" = curl ] && echo /dev/null ;; esac; return 0; }
+
+# The command line of a client for a workload (for eval), or nothing if that client is not available. curl gets
+# a config file of N `url`/`output` pairs (hc_curl_config) and runs them --parallel.
+hc_cmd() {
+    local w=$1 s=$2 n=$3 url out ca='' conc=$HC_CONC
+    url=$(hc_url "$w")
+    out=$(hc_out "$w" "$s")
+    [ "$w" = get13tls ] && ca=$HC_DIR/ca.pem
+    [ "$n" -lt "$conc" ] && conc=$n
+    case "$s" in
+    cio) [ -x "$BUILD/bench/http_client/cio_http_client" ] &&
+        echo "$BUILD/bench/http_client/cio_http_client $url $n $conc${ca:+ --cafile $ca}${out:+ -o $out}" ;;
+    go) [ -x "$BUILD/peers/http_client_go" ] && echo "$BUILD/peers/http_client_go $url $n $conc${ca:+ --cafile $ca}${out:+ -o $out}" ;;
+    aiohttp) [ -n "$HAVE_AIOHTTP" ] &&
+        echo "$PY $ROOT/bench/peers/http_client_aiohttp.py $url $n $conc${ca:+ --cafile $ca}${out:+ -o $out}" ;;
+    node) command -v node >/dev/null &&
+        echo "env${ca:+ NODE_EXTRA_CA_CERTS=$ca} node $ROOT/bench/peers/http_client_node.js $url $n $conc${ca:+ --cafile $ca}${out:+ -o $out}" ;;
+    curl)
+        if [ "$n" = 1 ]; then
+            echo "curl -s -S -f${ca:+ --cacert $ca} -o ${out:-/dev/null} $url"
+        else
+            hc_curl_config "$url" "$n" >"$HC_DIR/curl-$w.conf"
+            echo "curl -s -S -f --parallel --parallel-max $conc${ca:+ --cacert $ca} --config $HC_DIR/curl-$w.conf"
+        fi ;;
+    ceiling) [ "$n" = 1 ] && [ -x "$BUILD/bench/http_client/http_recv_client" ] &&
+        echo "$BUILD/bench/http_client/http_recv_client $HC_PORT /files/1g.bin${out:+ -o $out}" ;;
+    esac
+    return 0
+}
+
+hc_curl_config() {
+    local url=$1 n=$2
+    awk -v u="$url" -v n="$n" 'BEGIN { for (i = 0; i < n; i++) printf "url = \"%s\"\noutput = \"/dev/null\"\n", u }'
+}
+
+# hc_one WORKLOAD SYSTEM KEEP N: one pinned client run under GNU time. Its figures: req/s and CPU µs per request
+# from the client's own metrics over its requests (wall clock and getrusage from the first request to the
+# last), or for curl (which prints none) from time's elapsed and user+sys of the whole process; peak RSS from
+# time's maxrss for every client; MiB/s and CPU ms per GiB for the downloads; errors.
+hc_one() {
+    local w=$1 s=$2 keep=$3 n=$4 cmd out tf=$HC_DIR/time.txt
+    cmd=$(hc_cmd "$w" "$s" "$n")
+    [ -n "$cmd" ] || return 0
+    : >"$tf"
+    # shellcheck disable=SC2086
+    if ! out=$(timeout "$RUN_TIMEOUT" /usr/bin/time -f 'time wall=%e user=%U sys=%S maxrss=%M' -o "$tf" \
+        "${PIN[@]}" $cmd 2>"$BUILD/last-stderr"); then
+        note "$s $w failed: $(grep -v '^time ' "$BUILD/last-stderr" | tail -n 3 | tr '\n' ' ')$(grep -v '^time ' "$tf" | tr '\n' ' ')"
+        [ "$keep" = 1 ] && echo "$w $s - FAILED" >>"$RESULTS"
+        rm -f "$HC_DIR/out.bin"
+        return 0
+    fi
+    printf '%s\n' "$out" >"$HC_DIR/last-$w-$s.txt"
+    if [ "$w" = get1gfile ]; then
+        [ "$(stat -c %s "$HC_DIR/out.bin" 2>/dev/null)" = "$(stat -c %s "$HC_FILES/1g.bin")" ] ||
+            { note "$s $w: the file written is not the file served"; out="metric=errors value=1"$'\n'"$out"; }
+        rm -f "$HC_DIR/out.bin"
+    fi
+    [ "$keep" = 1 ] || return 0
+    awk -v w="$w" -v s="$s" -v n="$n" -v gib="$(stat -c %s "$HC_FILES/1g.bin")" '
+        /^metric=/ { split($1, a, "="); split($2, b, "="); m[a[2]] = b[2] + 0; if (a[2] == "errors") err += b[2] }
+        /^time / { for (i = 2; i <= NF; i++) { split($i, a, "="); t[a[1]] = a[2] + 0 } }
+        END {
+            wall = ("wall_s" in m) ? m["wall_s"] : t["wall"]
+            cpu = ("cpu_us_per_req" in m) ? m["cpu_us_per_req"] * n : (t["user"] + t["sys"]) * 1e6
+            if (wall <= 0) wall = 0.001
+            printf "%s %s req_per_s %.1f\n%s %s cpu_us_per_req %.3f\n", w, s, n / wall, w, s, cpu / n
+            printf "%s %s hwm_mib %.2f\n%s %s errors %d\n", w, s, t["maxrss"] / 1024, w, s, err
+            printf "%s %s wall_s %.3f\n", w, s, wall
+            if (w ~ /^get1g/) printf "%s %s mib_per_s %.1f\n%s %s cpu_ms_per_gib %.1f\n", w, s, gib / 1048576 / wall,
+                                      w, s, cpu / 1000 / (gib / 1073741824)
+        }' <(printf '%s\n' "$out") "$tf" >>"$RESULTS"
+}
+
+hc_smoke() {
+    local out fail=0 base files=/files s=nginx n w
+    local -a extra
+    build_cio cio_http_client http_recv_client || exit 1
+    mkdir -p "$HC_DIR"
+    command -v curl >/dev/null || { note "smoke: curl missing"; return 1; }
+    RT_N[hc1g]=${RT_N[hc1g]:-1048576}
+    hc_files
+    trap 'hc_stop_nginx; hs_stop_all' EXIT
+    base=http://127.0.0.1:$HC_PORT
+    # nginx when installed (as CI has it), else cio's own bench server (plain http only).
+    if ! { hc_certs && hc_start_nginx; }; then
+        note "smoke: nginx unavailable: against bench/http_server/cio_http_server, without TLS"
+        s=cio
+        build_cio cio_http_server || exit 1
+        HS_DIR=$HC_DIR HS_STATIC=$HC_FILES HS_PORT=$((HC_PORT + 2))
+        hs_start cio || exit 1
+        base=http://127.0.0.1:${HS_PORT_OF[cio]} files=/static
+    fi
+    for w in get13 get13tls get1gfile; do
+        extra=()
+        n=200
+        case "$w" in
+        get13) url=$base/plaintext ;;
+        get13tls)
+            [ "$s" = nginx ] || continue
+            url=https://127.0.0.1:$((HC_PORT + 1))/plaintext extra=(--cafile "$HC_DIR/ca.pem") ;;
+        get1gfile) url=$base$files/1g.bin n=1 extra=(-o "$HC_DIR/out.bin") ;;
+        esac
+        if out=$(timeout 30 "${PIN[@]}" "$BUILD/bench/http_client/cio_http_client" "$url" "$n" 10 "${extra[@]}") &&
+            grep -q '^metric=req_per_s value=[0-9.]*$' <<<"$out" && grep -q '^metric=errors value=0.000$' <<<"$out"; then
+            while read -r line; do echo "$w: $line"; done <<<"$out"
+        else
+            note "smoke: $w failed"
+            fail=1
+        fi
+        if [ "$w" = get1gfile ]; then
+            cmp -s "$HC_DIR/out.bin" "$HC_FILES/1g.bin" || { note "smoke: the file saved differs"; fail=1; }
+            rm -f "$HC_DIR/out.bin"
+        fi
+    done
+    hc_stop_nginx
+    hs_stop_all
+    trap - EXIT
+    return $fail
+}
+
+hc_run() {
+    local runs=$1 w s r n systems
+    HAVE_AIOHTTP=
+    mkdir -p "$BUILD/peers" "$HC_DIR"
+    command -v curl >/dev/null || die "curl missing"
+    [ -x /usr/bin/time ] || die "GNU time missing (apt-get install time)"
+    build_cio cio_http_client http_recv_client || die "the http-client benchmarks failed to build"
+    build_go "$ROOT/bench/peers/http_client.go" "$BUILD/peers/http_client_go" || true
+    command -v node >/dev/null || note "node missing: Node peer skipped"
+    [ -x "$PY" ] && "$PY" -c 'import aiohttp, uvloop' 2>/dev/null && HAVE_AIOHTTP=1
+    [ -n "$HAVE_AIOHTTP" ] || note "python3-aiohttp or python3-uvloop missing: aiohttp peer skipped"
+    hc_files
+    hc_certs || die "no certificates for the TLS workload"
+    trap hc_stop_nginx EXIT
+    hc_start_nginx || die "nginx did not start"
+    RESULTS=$BUILD/http-client-results.txt
+    : >"$RESULTS"
+    # Round-robin as in the other suites: the warm-up (r=0; a quarter of the requests) of every client, then run 1
+    # of each, and so on, so drift hits all alike.
+    for w in "${ONLY[@]}"; do
+        systems=("${HC_SYSTEMS[@]}")
+        case "$w" in get1g*) systems+=(ceiling) ;; esac
+        for r in $(seq 0 "$runs"); do
+            for s in "${systems[@]}"; do
+                n=$(hc_n "$w")
+                [ "$r" = 0 ] && [ "$n" -gt 4 ] && n=$((n / 4))
+                note "$w: $s run $r/$runs"
+                hc_one "$w" "$s" "$([ "$r" = 0 ] && echo 0 || echo 1)" "$n"
+                kill -0 "$HC_NGINX_PID" 2>/dev/null || { note "nginx died"; hc_start_nginx || die "nginx did not restart"; }
+            done
+        done
+    done
+    hc_stop_nginx
+    trap - EXIT
+    hc_report "$RESULTS" "$runs" "$(hc_n get13)" "$(hc_n get13tls)"
+}
+
+# hc_report RESULTS RUNS N N_TLS: one Markdown table per workload, ratios to Go (requests) or curl (downloads),
+# the targets.
+hc_report() {
+    HC_CONC=$HC_CONC "$PY" - "$@" <<'PYEOF'
+import os, statistics, sys
+from collections import defaultdict
+
+path, runs, n13, n13tls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+conc = int(os.environ["HC_CONC"])
+vals, failed = defaultdict(list), set()
+for line in open(path):
+    w, s, m, v = line.split()
+    if v == "FAILED":
+        failed.add((w, s))
+    else:
+        vals[(w, s, m)].append(float(v))
+
+NAMES = {"cio": "cio (cio_client_get, one session, limit 100)", "go": "Go net/http (MaxIdleConnsPerHost 100)",
+         "curl": "curl --parallel --parallel-max 100", "aiohttp": "aiohttp + uvloop (TCPConnector(limit=100))",
+         "node": "Node 20 fetch (undici)", "ceiling": "ceiling: a plain recv loop (C, not cio)"}
+SYSTEMS = ["cio", "go", "curl", "aiohttp", "node"]
+
+
+def fmt(x):
+    return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}" if x < 10 else f"{x:.1f}"
+
+
+def med(w, s, m):
+    v = vals.get((w, s, m))
+    return statistics.median(v) if v else None
+
+
+def cell(w, s, m):
+    v = vals.get((w, s, m))
+    if not v:
+        return "failed" if (w, s) in failed else "n/a"
+    n = f" ({len(v)} run)" if len(v) < runs else ""
+    return f"{fmt(statistics.median(v))} ({fmt(min(v))}-{fmt(max(v))}){n}"
+
+
+def ratio(a, b):
+    return "" if a is None or not b else f"{a / b:.2f}x"
+
+
+def opt(x):
+    return "n/a" if x is None else fmt(x)
+
+
+def judge(ok, text):
+    return ("met" if ok else "not met") + f" ({text})"
+
+
+REQS = [("get13", f"{n13:,} GETs of a 13-byte body from nginx, {conc} at once, keep-alive"),
+        ("get13tls", f"The same over TLS 1.3: {n13tls:,} GETs, {conc} at once, connections reused")]
+for w, title in REQS:
+    present = [s for s in SYSTEMS if vals.get((w, s, "req_per_s")) or (w, s) in failed]
+    if not present:
+        continue
+    print(f"\n### {title}\n")
+    print("| client | req/s median (min-max) | cio/peer | client CPU µs/req median (min-max) | cio/peer | "
+          "peak RSS MiB | errors |")
+    print("|---|---|---|---|---|---|---|")
+    c_tp, c_cpu = med(w, "cio", "req_per_s"), med(w, "cio", "cpu_us_per_req")
+    for s in present:
+        tp, cpu = med(w, s, "req_per_s"), med(w, s, "cpu_us_per_req")
+        err = sum(vals.get((w, s, "errors"), []))
+        print(f"| {NAMES[s]} | {cell(w, s, 'req_per_s')} | {'' if s == 'cio' else ratio(c_tp, tp)} | "
+              f"{cell(w, s, 'cpu_us_per_req')} | {'' if s == 'cio' else ratio(c_cpu, cpu)} | "
+              f"{opt(med(w, s, 'hwm_mib'))} | {err:.0f} |")
+    goals = []
+    if w == "get13":
+        g, rss = med(w, "go", "req_per_s"), med(w, "cio", "hwm_mib")
+        goals.append("cio >= 1.2x Go req/s: **" + ("not measured" if not c_tp or not g else
+                                                  judge(c_tp / g >= 1.2, f"{c_tp / g:.2f}x")) + "**")
+        goals.append("cio's peak RSS <= 16 MiB: **" + ("not measured" if rss is None else
+                                                      judge(rss <= 16, f"{rss:.1f} MiB")) + "**")
+    else:
+        a = med(w, "aiohttp", "req_per_s")
+        goals.append("cio >= 5x aiohttp + uvloop req/s: **" + ("not measured" if not c_tp or not a else
+                                                              judge(c_tp / a >= 5, f"{c_tp / a:.2f}x")) + "**")
+    print("\nTargets: " + "; ".join(goals) + ".")
+
+DLS = [("get1g", "One 1 GiB download (nginx, sendfile), the body dropped (curl: `-o /dev/null`)"),
+       ("get1gfile", "One 1 GiB download written to a file in the build directory (deleted after each run)")]
+for w, title in DLS:
+    present = [s for s in SYSTEMS + ["ceiling"] if vals.get((w, s, "mib_per_s")) or (w, s) in failed]
+    if not present:
+        continue
+    print(f"\n### {title}\n")
+    print("| client | MiB/s median (min-max) | x ceiling | client CPU ms per GiB median (min-max) | x curl | "
+          "peak RSS MiB | errors |")
+    print("|---|---|---|---|---|---|---|")
+    ceil, ccpu = med(w, "ceiling", "mib_per_s"), med(w, "curl", "cpu_ms_per_gib")
+    for s in present:
+        err = sum(vals.get((w, s, "errors"), []))
+        print(f"| {NAMES[s]} | {cell(w, s, 'mib_per_s')} | {ratio(med(w, s, 'mib_per_s'), ceil)} | "
+              f"{cell(w, s, 'cpu_ms_per_gib')} | {ratio(med(w, s, 'cpu_ms_per_gib'), ccpu)} | "
+              f"{opt(med(w, s, 'hwm_mib'))} | {err:.0f} |")
+    c, cc = med(w, "cio", "mib_per_s"), med(w, "cio", "cpu_ms_per_gib")
+    goals = ["cio at the loopback ceiling (>= 0.9x the plain recv loop's MiB/s): **" +
+             ("not measured" if not c or not ceil else judge(c / ceil >= 0.9, f"{c / ceil:.2f}x")) + "**",
+             "cio's CPU <= 1.0x curl's: **" +
+             ("not measured" if not cc or not ccpu else judge(cc <= ccpu, f"{cc / ccpu:.2f}x")) + "**"]
+    print("\nTargets: " + "; ".join(goals) + ".")
+PYEOF
+}
+
 # ------------------------------------------------------------------------------------------------ main
 
-[ $# -ge 1 ] || die "usage: bench/run.sh runtime|sync|echo|tls|http-server [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]"
+[ $# -ge 1 ] || die "usage: bench/run.sh runtime|sync|echo|tls|http-server|http-client [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]"
 SUITE=$1
 shift
 ARGS="$*"
@@ -1570,5 +1957,28 @@ http-server)
     echo
     echo "Suite time: $((SECONDS - start)) s."
     ;;
-*) die "unknown suite '$SUITE' (known: runtime, sync, echo, tls, http-server)" ;;
+http-client)
+    [ ${#ONLY[@]} -gt 0 ] || ONLY=("${HC_WORKLOADS[@]}")
+    for w in "${ONLY[@]}"; do
+        [[ " ${HC_WORKLOADS[*]} " == *" $w "* ]] || die "unknown http-client workload '$w'"
+    done
+    if [ -n "$SMOKE" ]; then
+        hc_smoke
+        exit $?
+    fi
+    echo "## cio http-client suite"
+    echo
+    echo "$(date -u +%Y-%m-%d), $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)," \
+        "Linux $(uname -r), $(nginx -v 2>&1 | sed 's/.*: //'), $(curl --version | head -n 1 | cut -d' ' -f1-2)," \
+        "$(go version 2>/dev/null | cut -d' ' -f3), Node $(node --version 2>/dev/null)," \
+        "aiohttp $("$PY" -c 'import aiohttp; print(aiohttp.__version__)' 2>/dev/null); clients pinned to CPU $CPU," \
+        "nginx (one worker) to CPU $HC_SERVER_CPU, loopback; median of $RUNS runs after one warm-up (min-max)." \
+        "cio/peer: req/s ratio (> 1: cio faster), CPU ratio (< 1: cio cheaper)."
+    echo "Command: \`bench/run.sh http-client${ARGS:+ $ARGS}\`"
+    start=$SECONDS
+    hc_run "$RUNS"
+    echo
+    echo "Suite time: $((SECONDS - start)) s."
+    ;;
+*) die "unknown suite '$SUITE' (known: runtime, sync, echo, tls, http-server, http-client)" ;;
 esac

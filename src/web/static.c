@@ -19,81 +19,6 @@
 
 #include "internal.h"
 
-/* ----------------------------------------------------------------------------------------------- media types */
-
-static const cio_web_mime_type builtin_types[] = {
-    {"html", "text/html; charset=utf-8"},
-    {"htm", "text/html; charset=utf-8"},
-    {"css", "text/css; charset=utf-8"},
-    {"js", "text/javascript; charset=utf-8"},
-    {"mjs", "text/javascript; charset=utf-8"},
-    {"json", "application/json"},
-    {"map", "application/json"},
-    {"txt", "text/plain; charset=utf-8"},
-    {"md", "text/markdown; charset=utf-8"},
-    {"csv", "text/csv; charset=utf-8"},
-    {"xml", "application/xml"},
-    {"svg", "image/svg+xml"},
-    {"png", "image/png"},
-    {"jpg", "image/jpeg"},
-    {"jpeg", "image/jpeg"},
-    {"gif", "image/gif"},
-    {"webp", "image/webp"},
-    {"avif", "image/avif"},
-    {"ico", "image/x-icon"},
-    {"bmp", "image/bmp"},
-    {"woff", "font/woff"},
-    {"woff2", "font/woff2"},
-    {"ttf", "font/ttf"},
-    {"otf", "font/otf"},
-    {"wasm", "application/wasm"},
-    {"pdf", "application/pdf"},
-    {"zip", "application/zip"},
-    {"gz", "application/gzip"},
-    {"tgz", "application/gzip"},
-    {"bz2", "application/x-bzip2"},
-    {"xz", "application/x-xz"},
-    {"zst", "application/zstd"},
-    {"tar", "application/x-tar"},
-    {"mp3", "audio/mpeg"},
-    {"ogg", "audio/ogg"},
-    {"wav", "audio/wav"},
-    {"flac", "audio/flac"},
-    {"mp4", "video/mp4"},
-    {"webm", "video/webm"},
-    {"mkv", "video/x-matroska"},
-    {"mov", "video/quicktime"},
-    {"c", "text/plain; charset=utf-8"},
-    {"h", "text/plain; charset=utf-8"},
-    {"py", "text/plain; charset=utf-8"},
-    {"sh", "text/plain; charset=utf-8"},
-    {"log", "text/plain; charset=utf-8"},
-    {"yaml", "text/plain; charset=utf-8"},
-    {"yml", "text/plain; charset=utf-8"},
-    {"toml", "text/plain; charset=utf-8"},
-    {"wat", "text/plain; charset=utf-8"},
-    {"webmanifest", "application/manifest+json"},
-    {NULL, NULL},
-};
-
-static const char *type_in(const cio_web_mime_type *t, const char *ext)
-{
-    for (; t && t->ext; t++)
-        if (strcasecmp(t->ext, ext) == 0)
-            return t->type;
-    return NULL;
-}
-
-const char *cio_web_mime_type_for(const char *name, const cio_web_mime_type *overrides)
-{
-    const char *slash = name ? strrchr(name, '/') : NULL, *base = slash ? slash + 1 : name;
-    const char *dot = base ? strrchr(base, '.') : NULL;
-    if (!dot || dot == base)
-        return NULL;
-    const char *t = type_in(overrides, dot + 1);
-    return t ? t : type_in(builtin_types, dot + 1);
-}
-
 /* ------------------------------------------------------------------------------------------ opening safely */
 
 /* A static root: the directory's descriptor and the options, copied. */
@@ -114,7 +39,7 @@ void cio__web_static_force_walk(bool walk)
 
 /* Whether one decoded path segment may name a file: not empty, "." or "..", no "/", "\", NUL or control byte,
    valid UTF-8 (so no overlong forms), and not hidden unless allowed. */
-static bool segment_ok(const char *s, size_t n, bool hidden)
+bool cio__web_segment_ok(const char *s, size_t n, bool hidden)
 {
     if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
         return false;
@@ -151,7 +76,7 @@ static bool rel_ok(const char *rel, bool hidden)
         const char *s = p;
         while (*p && *p != '/')
             p++;
-        if (!segment_ok(s, (size_t)(p - s), hidden) && !(p - s == 0 && *p == '\0'))
+        if (!cio__web_segment_ok(s, (size_t)(p - s), hidden) && !(p - s == 0 && *p == '\0'))
             return false;
         if (*p == '/')
             p++;
@@ -619,167 +544,6 @@ static int serve_file(cio_web_request *req, cio_web_response *res, struct file_e
     return send_range(req, res, e, 0, size);
 }
 
-/* ------------------------------------------------------------------------------------------------ listings */
-
-struct listed {
-    char *name;
-    bool dir;
-    off_t size;
-    time_t mtime;
-};
-
-static int by_name(const void *a, const void *b)
-{
-    const struct listed *x = a, *y = b;
-    if (x->dir != y->dir)
-        return x->dir ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-/* Append `s` to the buffer, HTML-escaped. */
-struct html {
-    char *p;
-    size_t len, cap;
-    int err;
-};
-
-static void html_put(struct html *h, const char *s, size_t n)
-{
-    if (h->err)
-        return;
-    if (h->len + n + 1 > h->cap) {
-        size_t cap = h->cap ? h->cap : 4096;
-        while (cap < h->len + n + 1)
-            cap *= 2;
-        char *p = cio__realloc(h->p, cap);
-        if (!p) {
-            h->err = -ENOMEM;
-            return;
-        }
-        h->p = p;
-        h->cap = cap;
-    }
-    memcpy(h->p + h->len, s, n);
-    h->len += n;
-    h->p[h->len] = '\0';
-}
-
-static void html_lit(struct html *h, const char *s)
-{
-    html_put(h, s, strlen(s));
-}
-
-static void html_text(struct html *h, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            html_put(h, "&amp;", 5);
-            break;
-        case '<':
-            html_put(h, "&lt;", 4);
-            break;
-        case '>':
-            html_put(h, "&gt;", 4);
-            break;
-        case '"':
-            html_put(h, "&quot;", 6);
-            break;
-        case '\'':
-            html_put(h, "&#39;", 5);
-            break;
-        default:
-            html_put(h, s, 1);
-        }
-    }
-}
-
-static int listing(cio_web_response *res, int dirfd, const char *shown, const cio_web_static_opts *o)
-{
-    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return cio_web_error(res, 403);
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return cio_web_error(res, 403);
-    }
-    struct listed *items = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    for (struct dirent *de; (de = readdir(d)) != NULL;) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        if (!segment_ok(de->d_name, strlen(de->d_name), o->show_hidden))
-            continue;
-        struct stat sb;
-        if (fstatat(dirfd, de->d_name, &sb, o->follow_symlinks ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
-            continue;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            struct listed *ni = cio__realloc(items, nc * sizeof *ni);
-            if (!ni) {
-                rc = -ENOMEM;
-                break;
-            }
-            items = ni;
-            cap = nc;
-        }
-        char *name = cio__malloc(strlen(de->d_name) + 1);
-        if (!name) {
-            rc = -ENOMEM;
-            break;
-        }
-        strcpy(name, de->d_name);
-        items[n++] = (struct listed){name, S_ISDIR(sb.st_mode), sb.st_size, sb.st_mtim.tv_sec};
-    }
-    closedir(d);
-    if (n)
-        qsort(items, n, sizeof *items, by_name);
-    struct html h = {0};
-    html_lit(&h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ");
-    html_text(&h, shown);
-    html_lit(&h, "</title></head>\n<body><h1>Index of ");
-    html_text(&h, shown);
-    html_lit(&h, "</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n");
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        char href[1024], date[CIO_HTTP_DATE_LEN + 1], size[32];
-        if (cio_url_encode(href, sizeof href, items[i].name, strlen(items[i].name), 0) < 0)
-            continue;
-        if (cio_http_date_format(date, items[i].mtime) < 0)
-            date[0] = '\0';
-        if (items[i].dir)
-            strcpy(size, "-");
-        else
-            snprintf(size, sizeof size, "%lld", (long long)items[i].size);
-        html_lit(&h, "<tr><td><a href=\"");
-        html_text(&h, href);
-        if (items[i].dir)
-            html_lit(&h, "/");
-        html_lit(&h, "\">");
-        html_text(&h, items[i].name);
-        if (items[i].dir)
-            html_lit(&h, "/");
-        html_lit(&h, "</a></td><td>");
-        html_text(&h, size);
-        html_lit(&h, "</td><td>");
-        html_text(&h, date);
-        html_lit(&h, "</td></tr>\n");
-    }
-    html_lit(&h, "</table>\n</body></html>\n");
-    for (size_t i = 0; i < n; i++)
-        cio__free(items[i].name);
-    cio__free(items);
-    if (rc == 0)
-        rc = h.err;
-    if (rc == 0)
-        rc = cio_web_respond(res, 200, "text/html; charset=utf-8", h.p, h.len);
-    cio__free(h.p);
-    return rc;
-}
-
 /* ------------------------------------------------------------------------------------------- the handlers */
 
 /* The precompressed sibling to serve for `rel`, if the client takes one and it exists: its entry and coding. */
@@ -875,7 +639,7 @@ static int static_handler(cio_web_request *req, cio_web_response *res, void *arg
             } else if (o->show_index) {
                 char shown[4096];
                 snprintf(shown, sizeof shown, "%s/%s", st->prefix, tail);
-                rc = listing(res, e->fd, shown, o);
+                rc = cio__web_listing(res, e->fd, shown, o);
             } else {
                 rc = cio_web_error(res, 403);
             }

@@ -240,6 +240,11 @@ struct cio_web_server {
 
 /* static.c: open files by the O_NOFOLLOW walk even where openat2 exists (for tests of the older kernels' path). */
 void cio__web_static_force_walk(bool walk);
+/* static.c: whether one decoded path segment may be served (not empty, ".", ".."; no "/", "\\", NUL, control
+   bytes; valid UTF-8; no leading "." unless `hidden`). */
+bool cio__web_segment_ok(const char *s, size_t n, bool hidden);
+/* listing.c: answer with an HTML listing of the open directory `dirfd`, titled `shown` (the request's path). */
+int cio__web_listing(cio_web_response *res, int dirfd, const char *shown, const cio_web_static_opts *o);
 /* static.c: free a server's open-file cache (NULL is ignored). */
 void cio__web_files_free(struct web_files *files);
 

@@ -252,6 +252,13 @@ static int read_one(struct worker *w, cio_stream *s, int *status)
     return rc < 0 ? rc : keep;
 }
 
+/* Whether `rc` is the end of a timed run (its deadline scope), rather than a failure: a connect timeout is
+   -ETIMEDOUT too, but comes before the deadline. */
+static bool run_over(const struct config *cfg, int rc)
+{
+    return rc == -ECANCELED || (rc == -ETIMEDOUT && !cfg->requests && cio_now() >= cfg->deadline);
+}
+
 static int connect_to(struct worker *w, cio_stream **s)
 {
     struct config *cfg = w->cfg;
@@ -271,9 +278,9 @@ static int conn_task(void *arg)
     cio_stream *s = NULL;
     unsigned carry = 0; /* requests claimed but left unanswered by a closed connection */
     bool first = true;
+    int64_t intended = 0; /* under --rate: when the request in hand was due (kept when it goes again) */
     int rc = 0;
     for (;;) {
-        int64_t intended = 0;
         unsigned n = carry;
         if (cfg->rate > 0 && !n) {
             if ((intended = claim_slot(cfg)) < 0)
@@ -285,7 +292,7 @@ static int conn_task(void *arg)
         carry = 0;
         if (!s) {
             if ((rc = connect_to(w, &s)) < 0) {
-                if (rc == -ECANCELED || rc == -ETIMEDOUT)
+                if (run_over(cfg, rc))
                     break;
                 w->errors[ERR_CONNECT]++;
                 if (!w->connect_error)
@@ -321,7 +328,7 @@ static int conn_task(void *arg)
                 }
             }
         }
-        if (rc == -ECANCELED || rc == -ETIMEDOUT)
+        if (run_over(cfg, rc))
             break; /* the run's end cut this batch short: nothing to count */
         if (rc < 0) {
             w->errors[classify(rc)]++;

@@ -424,6 +424,62 @@ Test(bench, nginx_logs_exactly_the_requests_counted_plain_and_pipelined)
 
 /* ---------------------------------------------------------------------------------- failures and usage */
 
+/* A server that misbehaves the way `arg` says, after reading each request's head: "hang" answers nothing and waits
+   for the client to go, "close" hangs up, "garbage" sends a status line that is not one. */
+static int raw_conn(cio_stream *s, void *arg)
+{
+    const char *mode = arg;
+    char head[4096];
+    while (cio_stream_read_until(s, "\r\n\r\n", 4, head, sizeof head) > 0) {
+        if (!strcmp(mode, "close"))
+            return 0;
+        if (!strcmp(mode, "garbage")) {
+            cio_stream_write(s, "HTTP/1.1 2x0 OK\r\n\r\n", 19);
+            return 0;
+        }
+    }
+    return 0; /* "hang": the client's end of stream (after its read timeout) */
+}
+
+static int error_kinds_body(void *arg)
+{
+    (void)arg;
+    static const char *const modes[] = {"hang", "close", "garbage"};
+    static const char *const want[] = {"0 3 3 2", "0 3 3 2", "0 3 3 2"};
+    static const char *const exprs[] = {
+        "d['ok'], d['errors'], d['error_kinds']['timeout'], d['reconnects']",
+        "d['ok'], d['errors'], d['error_kinds']['closed'], d['reconnects']",
+        "d['ok'], d['errors'], d['error_kinds']['parse'], d['reconnects']",
+    };
+    for (int i = 0; i < 3; i++) {
+        cio_server *srv;
+        WK_EQ(cio_start_server(&srv, raw_conn, (void *)modes[i], "127.0.0.1", 0, NULL), 0);
+        cio_addr a;
+        WK_EQ(cio_server_addr(srv, &a), 0);
+        char url[64];
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/", cio_addr_port(&a));
+        cio_buf out = {0}, picked = {0};
+        /* nothing succeeded: exit 1, with the report saying why */
+        WK_EQ(bench((char *[]){"-n", "3", "-c", "1", "--timeout", "100ms", "--json", url, NULL}, &out, NULL), 1);
+        if (out.data) {
+            json_pick(&out, exprs[i], &picked);
+            WK_CHECK(wk_streq(picked.data, want[i]), "%s: %s", modes[i], wk_s(out.data));
+        } else {
+            WK_CHECK(false, "%s: no report", modes[i]);
+        }
+        cio_buf_free(&out);
+        cio_buf_free(&picked);
+        WK_EQ(cio_server_close(srv, CIO_SEC(5)), 0);
+    }
+    return 0;
+}
+
+Test(bench, errors_are_counted_by_kind_timeout_closed_parse)
+{
+    tst_run(error_kinds_body, NULL);
+    wk_verdict();
+}
+
 static int refused_body(void *arg)
 {
     (void)arg;

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -55,7 +56,7 @@ static const char usage_text[] =
     "Measured: requests, requests per second, transfer (MiB/s of response bytes), latency (min, mean, p50,\n"
     "p90, p99, p99.9, max, in a log-linear histogram with two significant digits from 1 us to 1 hour), status\n"
     "codes, errors by kind (connect, timeout, reset, parse, closed, other) and reconnections. On a terminal a\n"
-    "progress line is updated once a second.\n"
+    "progress line is updated once a second. SIGINT or SIGTERM ends the run early with the report so far.\n"
     "\n"
     "Exit status: 0 when at least one request succeeded and every connection could be opened, 1 when the\n"
     "target could not be reached (or no request succeeded), 2 for a usage error.\n";
@@ -176,6 +177,16 @@ struct worker {
     int connect_error; /* the first connect failure's code, for the message */
 };
 
+/* Set by the first SIGINT or SIGTERM: the connections stop after the batch in hand, and the report covers what was
+   done (oha's behaviour; a second signal kills, as the handler is reset). */
+static atomic_bool stop_requested;
+
+static void on_stop_signal(int signo)
+{
+    (void)signo;
+    atomic_store(&stop_requested, true);
+}
+
 static int64_t mono_now(void)
 {
     struct timespec ts;
@@ -280,7 +291,7 @@ static int conn_task(void *arg)
     bool first = true;
     int64_t intended = 0; /* under --rate: when the request in hand was due (kept when it goes again) */
     int rc = 0;
-    for (;;) {
+    while (!atomic_load_explicit(&stop_requested, memory_order_relaxed)) {
         unsigned n = carry;
         if (cfg->rate > 0 && !n) {
             if ((intended = claim_slot(cfg)) < 0)
@@ -874,6 +885,10 @@ int main(int argc, char **argv)
         cio_tls_ctx_free(cfg.tls);
         return EXIT_BENCH_FAIL;
     }
+    struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     rc = run(&cfg, t);
     int status = EXIT_BENCH_OK;
     if (rc < 0) {

@@ -4,6 +4,7 @@
  * command line's errors have their exit codes, and a terminal gets the progress line. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,56 @@ static int tty_body(void *arg)
 Test(bench, a_terminal_gets_the_progress_line)
 {
     tst_run(tty_body, NULL);
+    wk_verdict();
+}
+
+/* SIGINT in the middle of a one-hour run: the connections finish the request in hand and the report covers them
+   all: as many answers as the handler gave, no error, exit 0. */
+static int sigint_body(void *arg)
+{
+    (void)arg;
+    struct counts c = {0};
+    cio_web_app *app;
+    if (open_app(&app, &c) < 0)
+        return 0;
+    cio_web_test *t;
+    WK_EQ(cio_web_test_open(&t, app, NULL), 0);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", cio_web_test_port(t));
+    char *argv[] = {BENCH, "-d", "1h", "-c", "2", "--json", url, NULL};
+    cio_process *p;
+    cio_process_opts po = {.stdin_mode = CIO_DEVNULL, .stdout_mode = CIO_PIPE, .stderr_mode = CIO_PIPE};
+    int rc = cio_process_exec(&p, argv, &po);
+    WK_EQ(rc, 0);
+    if (rc == 0) {
+        for (int i = 0; i < 3000 && c.hits < 100; i++) /* bounded: until it is well under way */
+            cio_sleep(CIO_MS(10));
+        WK_CHECK(c.hits >= 100, "%u requests", c.hits);
+        WK_EQ(cio_process_send_signal(p, SIGINT), 0);
+        cio_buf out = {0}, err = {0}, picked = {0};
+        WK_EQ(cio_process_communicate(p, NULL, 0, &out, &err), 0);
+        int status = -1;
+        WK_EQ(cio_process_wait(p, &status), 0);
+        cio_process_close(p);
+        WK_CHECK(status == 0, "exit %d: %s", status, wk_s(err.data));
+        if (out.data) {
+            json_pick(&out, "d['ok'], d['errors']", &picked);
+            char want[64];
+            snprintf(want, sizeof want, "%u 0", c.hits);
+            WK_CHECK(wk_streq(picked.data, want), "'%s', not '%s'", wk_s(picked.data), want);
+        }
+        cio_buf_free(&out);
+        cio_buf_free(&err);
+        cio_buf_free(&picked);
+    }
+    WK_EQ(cio_web_test_close(t, CIO_SEC(5)), 0);
+    cio_web_app_close(app);
+    return 0;
+}
+
+Test(bench, sigint_ends_the_run_with_the_report_so_far)
+{
+    tst_run(sigint_body, NULL);
     wk_verdict();
 }
 

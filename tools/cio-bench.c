@@ -313,8 +313,8 @@ static int conn_task(void *arg)
             w->reconnects += !first;
             first = false;
         }
-        if (intended && (rc = cio_sleep_until(intended)) < 0)
-            break;
+        if (intended && cio_sleep_until(intended) < 0)
+            break; /* the run's end (its deadline) or a cancel */
         /* The clock itself, not cio_now(): the loop's cached time is that of its last poll, and with many
            connections answered in one turn it runs behind by the turn's work, which would count as latency. */
         int64_t sent = intended ? intended : mono_now();
@@ -594,7 +594,9 @@ static bool is_token(const char *s)
 /* Append to a growing buffer; false when memory ran out. */
 static bool append(char **buf, size_t *len, size_t *cap, const void *data, size_t n)
 {
-    if (*len + n > *cap) {
+    if (!n)
+        return true;
+    if (!*buf || *len + n > *cap) {
         size_t c = *cap ? *cap : 1024;
         while (c < *len + n)
             c *= 2;
@@ -671,6 +673,8 @@ static int build_request(struct config *cfg, const char *target, char **headers,
     free(one);
     free(body);
     if (!ok) {
+        free(cfg->req);
+        cfg->req = NULL;
         fprintf(stderr, "cio-bench: out of memory\n");
         return EXIT_BENCH_FAIL;
     }

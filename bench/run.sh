@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: builds a benchmark suite and runs cio beside its peers, pinned, printing one Markdown table per workload.
 #
-# Usage: bench/run.sh runtime|sync|echo|tls|http-server|http-client [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]
+# Usage: bench/run.sh runtime|sync|echo|tls|http-server|http-client|bench [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]
 #   runtime        the runtime suite: switch, yield, spawn, idle, sleep1m, timers (bench/runtime, bench/peers)
 #   sync           the sync suite: lock, queue, queue1, to_thread (bench/sync, bench/peers/sync*)
 #   echo           the echo suite: 1k_10, 1k_100, 100k_10, 100k_100 (size_conns), idle (bench/echo, peers/echo*)
@@ -13,6 +13,8 @@
 #   http-client    the http-client suite against nginx: get13, get13tls (20,000 GETs, 100 at once, keep-alive;
 #                  get13=N, get13tls=N), get1g, get1gfile (one 1 GiB download, dropped or to a file; hc1g=BYTES)
 #                  (bench/http_client, bench/peers/http_client*, curl)
+#   bench          cio-bench beside wrk as load generators, on nginx and cio-serve: req/s, p50/p99, and the
+#                  generator's own CPU per request (tools/cio-bench, wrk)
 #   --smoke        run each cio binary once with a tiny N and check it prints its metrics (for CI; no peers)
 #   --runs K       measured runs per system after the warm-up (default 3)
 #   --only LIST    run only these workloads
@@ -1837,9 +1839,133 @@ for w, title in DLS:
 PYEOF
 }
 
+# ------------------------------------------------------------------------------------------------ bench suite
+
+# The load generators side by side: cio-bench and wrk, each with one thread and CIO_BENCH_HTTP_CONNS connections
+# for CIO_BENCH_HTTP_SECS, against nginx (`return 200`) and cio-serve (a 13-byte file), the servers on CPU
+# $CPU and the generator on CIO_BENCH_CLIENT_CPU. Figures: req/s, p50 and p99 as each generator reports them,
+# and the generator's own CPU per request (its utime+stime, from bash's `times`, over the requests it counted).
+# When both generators reach the same req/s the server is the limit; the CPU per request then says which
+# generator has the margin.
+BN_TARGETS=(nginx cio_serve)
+BN_GENS=(wrk cio_bench)
+
+# bn_one TARGET GEN KEEP SECS: one run; with KEEP=1 its figures go to $RESULTS.
+bn_one() {
+    local t=$1 g=$2 keep=$3 secs=$4 url c0 c1 out
+    local -a pin
+    read -r -a pin <<<"taskset -c $HS_CLIENT_CPU"
+    url="http://127.0.0.1:${HS_PORT_OF[$t]}/plaintext"
+    hs_child_ms c0
+    if [ "$g" = wrk ]; then
+        out=$(timeout $((secs + 30)) "${pin[@]}" wrk -t1 "-c$HS_CONNS" "-d${secs}s" --latency "$url" 2>&1) || out=
+    else
+        out=$(timeout $((secs + 30)) "${pin[@]}" "$BUILD/tools/cio-bench" -t 1 -c "$HS_CONNS" -d "${secs}s" --json \
+            "$url" 2>&1) || out=
+    fi
+    hs_child_ms c1
+    printf '%s\n' "$out" >"$HS_DIR/bench-$t-$g.txt"
+    [ "$keep" = 1 ] || return 0
+    if [ -z "$out" ]; then
+        note "$g against $t failed"
+        echo "$t $g - FAILED" >>"$RESULTS"
+        return 0
+    fi
+    if [ "$g" = wrk ]; then
+        awk -v t="$t" -v g="$g" -v cms=$((c1 - c0)) '
+            function us(x) { if (x ~ /us$/) return x + 0; if (x ~ /ms$/) return x * 1000; if (x ~ /s$/) return x * 1e6
+                             return x + 0 }
+            $1 == "50%" { p50 = us($2) }
+            $1 == "99%" { p99 = us($2) }
+            $2 == "requests" && $3 == "in" { n = $1 }
+            $1 == "Requests/sec:" { rps = $2 }
+            /Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
+            /Non-2xx or 3xx/ { err += $NF }
+            END {
+                if (n == 0) { print t, g, "-", "FAILED"; exit }
+                printf "%s %s req_per_s %.1f\n%s %s p50_us %.1f\n%s %s p99_us %.1f\n", t, g, rps, t, g, p50, t, g, p99
+                printf "%s %s gen_cpu_us_per_req %.3f\n%s %s errors %d\n", t, g, cms * 1000 / n, t, g, err
+            }' <<<"$out" >>"$RESULTS"
+    else
+        "$PY" -c '
+import json, sys
+t, g, cms = sys.argv[1], sys.argv[2], int(sys.argv[3])
+d = json.loads(sys.stdin.read())
+n = d["ok"]
+if not n:
+    print(t, g, "-", "FAILED"); sys.exit()
+print(t, g, "req_per_s", "%.1f" % d["requests_per_s"])
+print(t, g, "p50_us", d["latency_us"]["p50"])
+print(t, g, "p99_us", d["latency_us"]["p99"])
+print(t, g, "gen_cpu_us_per_req", "%.3f" % (cms * 1000 / n))
+print(t, g, "errors", d["errors"] + sum(v for k, v in d["status"].items() if not k.startswith("2")))
+' "$t" "$g" $((c1 - c0)) <<<"$out" >>"$RESULTS"
+    fi
+}
+
+bn_run() {
+    local runs=$1 t g r
+    local -a up=()
+    mkdir -p "$HS_DIR"
+    command -v wrk >/dev/null || die "wrk missing (apt-get install wrk)"
+    command -v curl >/dev/null || die "curl missing"
+    command -v nginx >/dev/null || note "nginx missing: the nginx target skipped"
+    build_cio cio-serve cio-bench || die "cio-serve and cio-bench failed to build"
+    hs_static_files
+    trap hs_stop_all EXIT
+    RESULTS=$BUILD/bench-results.txt
+    : >"$RESULTS"
+    for t in "${BN_TARGETS[@]}"; do hs_start "$t" && up+=("$t"); done
+    # round-robin (target, generator) pairs after a 1 s warm-up of each, so drift hits all alike
+    for r in $(seq 0 "$runs"); do
+        for t in "${up[@]}"; do
+            for g in "${BN_GENS[@]}"; do
+                note "$t: $g run $r/$runs"
+                if [ "$r" = 0 ]; then bn_one "$t" "$g" 0 1; else bn_one "$t" "$g" 1 "$HS_SECS"; fi
+            done
+        done
+    done
+    hs_stop_all
+    trap - EXIT
+    "$PY" - "$RESULTS" <<'PYEOF'
+import statistics, sys
+from collections import defaultdict
+vals, failed = defaultdict(list), set()
+for line in open(sys.argv[1]):
+    t, g, m, v = line.split()
+    if v == "FAILED":
+        failed.add((t, g))
+    else:
+        vals[(t, g, m)].append(float(v))
+def cell(t, g, m, fmt):
+    v = vals.get((t, g, m))
+    if not v:
+        return "FAILED" if (t, g) in failed else "-"
+    return (fmt % statistics.median(v)) + " (" + (fmt % min(v)) + "-" + (fmt % max(v)) + ")"
+def med(t, g, m):
+    v = vals.get((t, g, m))
+    return statistics.median(v) if v else None
+for t in sorted({k[0] for k in vals} | {k[0] for k in failed}):
+    print()
+    print("### %s" % t.replace("cio_serve", "cio-serve"))
+    print()
+    print("| generator | req/s | p50 µs | p99 µs | generator CPU µs/req | errors |")
+    print("|---|---|---|---|---|---|")
+    for g in ("wrk", "cio_bench"):
+        print("| %s | %s | %s | %s | %s | %s |" % (g.replace("_", "-"), cell(t, g, "req_per_s", "%.0f"),
+              cell(t, g, "p50_us", "%.0f"), cell(t, g, "p99_us", "%.0f"),
+              cell(t, g, "gen_cpu_us_per_req", "%.2f"), cell(t, g, "errors", "%.0f")))
+    a, b = med(t, "cio_bench", "req_per_s"), med(t, "wrk", "req_per_s")
+    ca, cb = med(t, "cio_bench", "gen_cpu_us_per_req"), med(t, "wrk", "gen_cpu_us_per_req")
+    if a and b and ca and cb:
+        print()
+        print("cio-bench/wrk: req/s %.2fx, generator CPU per request %.2fx (< 1: cio-bench cheaper)." % (a / b, ca / cb))
+PYEOF
+}
+
 # ------------------------------------------------------------------------------------------------ main
 
-[ $# -ge 1 ] || die "usage: bench/run.sh runtime|sync|echo|tls|http-server|http-client [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]"
+[ $# -ge 1 ] || die "usage: bench/run.sh runtime|sync|echo|tls|http-server|http-client|bench [--smoke] [--runs K] [--only W1,W2] [WORKLOAD=N ...]"
 SUITE=$1
 shift
 ARGS="$*"
@@ -1980,5 +2106,20 @@ http-client)
     echo
     echo "Suite time: $((SECONDS - start)) s."
     ;;
-*) die "unknown suite '$SUITE' (known: runtime, sync, echo, tls, http-server, http-client)" ;;
+bench)
+    [ -z "$SMOKE" ] || die "the bench suite has no smoke run (tests/tools/bench.c checks cio-bench)"
+    echo "## cio bench suite: cio-bench beside wrk"
+    echo
+    echo "$(date -u +%Y-%m-%d), $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)," \
+        "Linux $(uname -r), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), $(nginx -v 2>&1 | sed 's/.*: //');" \
+        "servers pinned to CPU $CPU (nginx one worker, cio-serve --workers 1), the generator (one thread," \
+        "$HS_CONNS connections) to CPU $HS_CLIENT_CPU, loopback; GET /plaintext (13 bytes), median of $RUNS runs" \
+        "of $HS_SECS s after a 1 s warm-up (min-max)."
+    echo "Command: \`bench/run.sh bench${ARGS:+ $ARGS}\`"
+    start=$SECONDS
+    bn_run "$RUNS"
+    echo
+    echo "Suite time: $((SECONDS - start)) s."
+    ;;
+*) die "unknown suite '$SUITE' (known: runtime, sync, echo, tls, http-server, http-client, bench)" ;;
 esac

@@ -545,6 +545,43 @@ static int main_starts_empty(void *arg)
     return cio_context_get(arg) ? -EPROTO : 0;
 }
 
+struct submit {
+    cio_loop *loop;
+    cio_context_key *k;
+};
+
+/* On a pool thread: run a task on the loop from outside, as plain code would, and hand back its status. */
+static int submit_from_thread(void *arg)
+{
+    struct submit *s = arg;
+    cio_cfuture *cf;
+    int rc = cio_run_coroutine_threadsafe(&cf, s->loop, main_starts_empty, s->k);
+    if (rc < 0)
+        return rc;
+    rc = cio_cfuture_result(cf, CIO_INFINITE);
+    cio_cfuture_close(cf);
+    return rc;
+}
+
+static int threadsafe_task(void *arg)
+{
+    (void)arg;
+    int v = 0;
+    struct submit s = {.loop = cio_loop_current()};
+    cr_assert_eq(cio_context_key_new(&s.k, count_destroy), 0);
+    cr_assert_eq(cio_context_set(s.k, &v), 0);
+    cr_assert_eq(cio_to_thread(submit_from_thread, &s), 0, "a task run from another thread starts empty");
+    cr_assert_eq(cio_context_set(s.k, NULL), 0);
+    cr_assert_eq(v, 1);
+    cio_context_key_free(s.k);
+    return 0;
+}
+
+Test(context, a_task_of_run_coroutine_threadsafe_starts_with_an_empty_context)
+{
+    tst_run(threadsafe_task, NULL);
+}
+
 Test(context, outside_a_task_get_gives_null_and_set_fails)
 {
     tst_install_allocator();

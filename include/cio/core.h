@@ -322,6 +322,62 @@ const char *cio_task_cancel_reason(const cio_task *t);
  */
 int cio_check_cancel(void);
 
+/* ------------------------------------------------------------------------------------------------ context */
+
+/*
+ * Task-local context (Python's contextvars). A key names a slot; every task has a context, a map from keys to
+ * values (void pointers), that only it changes:
+ * - A task spawned (cio_spawn, cio_group_spawn) starts with a copy of the spawning task's context, as
+ *   asyncio.create_task copies the current one: the copy is shared until one side sets a value, which then
+ *   copies the map first, so neither ever sees the other's later changes. The main task of cio_loop_run and
+ *   cio_run starts empty, and so do tasks of cio_run_coroutine_threadsafe.
+ * - A callback scheduled with cio_call_soon / cio_call_later / cio_call_at runs with the context of whoever
+ *   scheduled it (a task, or a callback), as it was at scheduling time; a value it sets is its own and goes
+ *   when it returns. Callbacks posted with cio_call_soon_threadsafe, a future's done callbacks and signal
+ *   handlers run outside any context (get gives NULL, set CIO_ENOTASK): contexts never cross threads.
+ * - A value is held by every context that has it. The key's `destroy(value)` runs once, when the last context
+ *   holding the value lets it go: the value is replaced or unset, or each task and callback holding it ended.
+ *   It runs on the thread of that context's loop, at that point (a join, a set, the end of a callback), and
+ *   must not wait; it may not call cio_context_set or cio_context_key_free.
+ * A task that never sets a value costs nothing: spawning copies a pointer and, if the parent has a context,
+ * counts one more reference.
+ */
+typedef struct cio_context_key cio_context_key;
+
+/*
+ * Make a key (a ContextVar). Keys belong to the process: tasks of any loop and thread may use one. `destroy` (may
+ * be NULL) is called on each value once no context holds it.
+ * Errors: -EINVAL out NULL; -ENOMEM.
+ * Ownership: the caller frees it with cio_context_key_free.
+ */
+int cio_context_key_new(cio_context_key **out, void (*destroy)(void *value));
+
+/*
+ * Give up the key. Values still held for it in contexts stay (cio_context_get cannot reach them without the
+ * key) and are destroyed as usual when their contexts let them go; the key's memory goes with the last of them.
+ * Using the key after this is the caller's bug (cio_context_set reports CIO_EBADHANDLE while the memory stays).
+ * NULL is ignored.
+ */
+void cio_context_key_free(cio_context_key *k);
+
+/*
+ * Set the current context's value for `k` (ContextVar.set): the running task's, or the running callback's.
+ * The previous value, if any, is let go (destroyed unless another context still holds it); setting the value
+ * the context already has changes nothing. A NULL `value` unsets the key.
+ * Returns 0.
+ * Errors: -EINVAL k NULL; CIO_EBADHANDLE k already freed; CIO_ENOLOOP no loop in this thread; CIO_ENOTASK a
+ *         loop but neither a task nor a callback runs; -ENOMEM (nothing changed; `value` stays the caller's).
+ * Ownership: `value` belongs to the context from now on (its destroy frees it), unless the call failed.
+ */
+int cio_context_set(cio_context_key *k, void *value);
+
+/*
+ * The current context's value for `k` (ContextVar.get): NULL when the key was never set there (or was unset),
+ * when `k` is NULL, and outside tasks and scheduled callbacks (no loop, or in the loop's own work).
+ * Borrowed: valid while the context holds it (until the caller sets `k` again, or its task ends).
+ */
+void *cio_context_get(cio_context_key *k);
+
 /* ------------------------------------------------------------------------------------------------ futures */
 
 /* Open a future on the current loop. Errors: CIO_ENOLOOP; -ENOMEM; -EINVAL out NULL. */

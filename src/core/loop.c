@@ -304,7 +304,14 @@ static void run_handle(cio_loop *l, struct cio_handle *h)
         l->pending_handles--;
         cio__list_remove(&h->link);
         int64_t t0 = l->debug ? clock_ns() : 0;
+        l->cb_cvars = &h->cvars;
         h->cb(h->arg);
+        l->cb_cvars = NULL;
+        if (CIO_UNLIKELY(h->cvars != NULL)) { /* the callback's context is used up */
+            struct cio__cvmap *m = h->cvars;
+            h->cvars = NULL;
+            cio__cvmap_release(m);
+        }
         if (l->debug) {
             int64_t elapsed = clock_ns() - t0;
             if (elapsed > l->slow_threshold)
@@ -735,6 +742,7 @@ void cio__handle_unref(struct cio_handle *h)
 {
     if (--h->refs == 0) {
         h->magic = CIO__DEAD_MAGIC;
+        cio__cvmap_release(h->cvars);
         cio__free(h);
     }
 }
@@ -771,6 +779,7 @@ static int schedule(cio_handle **out, int64_t when, bool timed, cio_callback cb,
     } else {
         cio__ready_push(l, &h->run);
     }
+    h->cvars = cio__cvmap_inherit(l); /* the callback runs with the scheduler's context */
     cio__list_insert_tail(&l->handles, &h->link);
     l->pending_handles++;
     if (out)
@@ -806,6 +815,11 @@ int cio_handle_cancel(cio_handle *h)
     cio_loop *l = h->loop;
     l->pending_handles--;
     cio__list_remove(&h->link);
+    if (CIO_UNLIKELY(h->cvars != NULL)) { /* it will never run: its context's values may go now */
+        struct cio__cvmap *m = h->cvars;
+        h->cvars = NULL;
+        cio__cvmap_release(m);
+    }
     if (h->timer.slot) {
         /* Not queued yet: the heap's reference goes now. A queued one is dropped when the queue reaches it. */
         cio__timer_disarm(l, &h->timer);

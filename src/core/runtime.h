@@ -157,6 +157,8 @@ struct cio_task {
     const char *file;
     int line;
     char *cancel_reason;
+    /* The task's context (cio_context_set), shared copy-on-write with its parent; NULL while empty. */
+    struct cio__cvmap *cvars;
     void *asan_fake_stack;
     void *tsan_fiber;
     char name[32];
@@ -202,6 +204,21 @@ struct cio_task *cio__current(void);
 int64_t cio__loop_clock(cio_loop *l);
 /* The error for a wait attempted now by the current task: CIO_ENOLOOP, CIO_ENOTASK, or its cancellation. */
 int cio__enter_wait(struct cio_task **out);
+
+/* ------------------------------------------------------------------------------------------------ context */
+
+/*
+ * A context (context.c): an array of values, each boxed with a count of the contexts holding it. A map with
+ * refs > 1 is shared and never changed: setting a value copies it first. Only its loop's thread touches a map.
+ */
+struct cio__cvmap {
+    size_t refs;
+    uint32_t n, cap;
+    struct cio__cvbox *v[];
+};
+
+/* Let go of one reference to `m`; the last one releases its values (their destroy may run). NULL is ignored. */
+void cio__cvmap_release(struct cio__cvmap *m);
 
 /* ------------------------------------------------------------------------------------------------ stacks */
 
@@ -279,6 +296,8 @@ struct cio_handle {
     void *arg;
     cio_loop *loop;
     struct cio__list link;
+    /* The scheduler's context, which the callback runs with (dropped once it ran); NULL while empty. */
+    struct cio__cvmap *cvars;
 };
 enum { CIO__HS_PENDING = 1, CIO__HS_DONE, CIO__HS_CANCELLED };
 
@@ -290,6 +309,8 @@ struct cio_loop {
     bool shutting_down;
     cio__ctx sched_ctx;
     struct cio_task *current;
+    /* While a scheduled callback runs: its handle's context slot, which cio_context_get/set use. */
+    struct cio__cvmap **cb_cvars;
     struct cio_task *main;
     /* A detached task that finished: its slot is released once nothing runs on its stack. */
     struct cio_task *dead;
@@ -382,6 +403,23 @@ static inline struct cio__runnable *cio__ready_pop(cio_loop *l)
     }
     return r;
 }
+/* The current context: the running task's, or the running callback's; NULL if empty (or neither runs). */
+static inline struct cio__cvmap *cio__cvmap_current(const cio_loop *l)
+{
+    if (l->current)
+        return l->current->cvars;
+    return l->cb_cvars ? *l->cb_cvars : NULL;
+}
+
+/* A new holder of the current context (a spawned task, a scheduled callback): one reference more, if any. */
+static inline struct cio__cvmap *cio__cvmap_inherit(const cio_loop *l)
+{
+    struct cio__cvmap *m = cio__cvmap_current(l);
+    if (CIO_UNLIKELY(m != NULL))
+        m->refs++;
+    return m;
+}
+
 /* Report a line through the loop's log (printf-style). */
 void cio__log(cio_loop *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Debug-mode reports (debug.c). */

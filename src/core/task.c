@@ -67,6 +67,7 @@ int cio__spawn(cio_task **out, cio_fn fn, void *arg, const cio_spawn_opts *opts,
     t->file = file ? file : "?";
     t->line = line;
     t->handle = CIO__H_OWNED;
+    t->cvars = cio__cvmap_inherit(l);     /* asyncio's copy of the context: shared until either side sets a value */
     if (CIO_UNLIKELY(l->shutting_down)) { /* spawned by cleanup during cio_loop_shutdown: cancelled from birth */
         t->root.cancelled = true;
         t->root.err = -ECANCELED;
@@ -117,6 +118,11 @@ _Noreturn void cio__task_finish(struct cio_task *t)
             cio__scope_pop(t, s);
     }
     cio__list_remove(&t->root.sibling);
+    if (CIO_UNLIKELY(t->cvars != NULL)) { /* nothing reads a finished task's context: its values go now */
+        struct cio__cvmap *m = t->cvars;
+        t->cvars = NULL;
+        cio__cvmap_release(m);
+    }
     t->state = CIO__T_DONE;
     l->alive--;
     struct cio__list *n;

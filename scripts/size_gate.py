@@ -16,6 +16,7 @@ MAX_FUNCTION = 80
 EXCEPTIONS = {
     ("examples/fetch.c", "parse"): (145, "the command line: one case per curl option, read top to bottom"),
     ("tools/cio-serve.c", "main"): (115, "the command line: one case per option, then the checks in order"),
+    ("tools/cio-bench.c", "main"): (175, "the command line: one case per option (wrk's and oha's), then the run"),
     ("src/web/conn.c", "serve_one"): (
         125, "one request's life in order (head, checks, route, chain, answer, keep-alive), the server's hot path"),
     ("src/io/tls_ctx.c", "configure"): (120, "one OpenSSL setting after another, in the order the options list them"),

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cio.h"
+#include "toolkit.h"
 
 #ifndef CIO_TOOLS_VERSION
 #define CIO_TOOLS_VERSION "0"
@@ -29,6 +30,8 @@
 
 /* Exit codes, as --help lists them. */
 enum { EXIT_BENCH_OK = 0, EXIT_BENCH_FAIL = 1, EXIT_BENCH_USAGE = 2 };
+
+#define usage(...) tool_usage_error("cio-bench", EXIT_BENCH_USAGE, __VA_ARGS__)
 
 static const char usage_text[] =
     "Usage: cio-bench [OPTIONS] URL\n"
@@ -513,70 +516,25 @@ static void print_summary(const struct config *cfg, const struct totals *t)
 
 /* ---------------------------------------------------------------------------------------------- the command line */
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "cio-bench: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'cio-bench --help' for more information.\n");
-    va_end(ap);
-    return EXIT_BENCH_USAGE;
-}
-
-/* A whole number in [min, max], or -1. */
-static long long parse_number(const char *s, long long min, long long max)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    return v;
-}
-
-/* "10", "10s", "250ms", "2m", "1h", "1.5s" as ns (more than 0, at most a day), or -1. */
-static int64_t parse_time(const char *s)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || !(v > 0))
-        return -1;
-    double unit = 1e9;
-    if (!strcmp(end, "ms"))
-        unit = 1e6;
-    else if (!strcmp(end, "us"))
-        unit = 1e3;
-    else if (!strcmp(end, "m"))
-        unit = 60e9;
-    else if (!strcmp(end, "h"))
-        unit = 3600e9;
-    else if (*end && strcmp(end, "s"))
-        return -1;
-    double ns = v * unit;
-    return ns >= 1 && ns <= 86400e9 ? (int64_t)ns : -1;
-}
-
 /* Split the URL into the config's host, port and scheme; the request target goes to `target`. */
 static int parse_target(struct config *cfg, char *target, size_t cap)
 {
     cio_url u;
     if (cio_url_parse(&u, cfg->url, strlen(cfg->url)) < 0)
-        return usage_error("bad URL '%s'", cfg->url);
+        return usage("bad URL '%s'", cfg->url);
     if (u.scheme.len == 5 && !strncasecmp(u.scheme.ptr, "https", 5))
         cfg->https = true;
     else if (!(u.scheme.len == 4 && !strncasecmp(u.scheme.ptr, "http", 4)))
-        return usage_error("'%s': only http:// and https:// URLs", cfg->url);
+        return usage("'%s': only http:// and https:// URLs", cfg->url);
     if (!u.host.len || u.host.len >= sizeof cfg->host)
-        return usage_error("bad host in '%s'", cfg->url);
+        return usage("bad host in '%s'", cfg->url);
     memcpy(cfg->host, u.host.ptr, u.host.len);
     cfg->host[u.host.len] = 0;
     cfg->port = u.port > 0 ? u.port : cfg->https ? 443 : 80;
     int n = snprintf(target, cap, "%.*s%s%.*s", (int)u.path.len, u.path.len ? u.path.ptr : "/", u.query.ptr ? "?" : "",
                      (int)u.query.len, u.query.ptr ? u.query.ptr : "");
     if (n < 0 || (size_t)n >= cap)
-        return usage_error("URL too long");
+        return usage("URL too long");
     return 0;
 }
 
@@ -767,30 +725,30 @@ int main(int argc, char **argv)
     if (!headers)
         return EXIT_BENCH_FAIL;
     opterr = 0;
-#define USAGE(...)                       \
-    do {                                 \
-        free(headers);                   \
-        return usage_error(__VA_ARGS__); \
+#define USAGE(...)                 \
+    do {                           \
+        free(headers);             \
+        return usage(__VA_ARGS__); \
     } while (0)
     while ((c = getopt_long(argc, argv, ":c:d:n:t:m:H:hV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            if ((v = parse_number(optarg, 1, 100000)) < 0)
+            if ((v = tool_parse_number(optarg, 1, 100000)) < 0)
                 USAGE("bad connection count '%s' (1 to 100000)", optarg);
             cfg.conns = (unsigned)v;
             break;
         case 'd':
-            if ((cfg.duration = parse_time(optarg)) < 0)
+            if ((cfg.duration = tool_parse_time(optarg)) < 0)
                 USAGE("bad duration '%s' (say 10s, 500ms, 2m)", optarg);
             has_d = true;
             break;
         case 'n':
-            if ((v = parse_number(optarg, 1, (long long)1e15)) < 0)
+            if ((v = tool_parse_number(optarg, 1, (long long)1e15)) < 0)
                 USAGE("bad request count '%s'", optarg);
             cfg.requests = (uint64_t)v;
             break;
         case 't':
-            if ((v = parse_number(optarg, 1, 256)) < 0)
+            if ((v = tool_parse_number(optarg, 1, 256)) < 0)
                 USAGE("bad thread count '%s' (1 to 256)", optarg);
             cfg.threads = (unsigned)v;
             break;
@@ -810,7 +768,7 @@ int main(int argc, char **argv)
             body_file = optarg;
             break;
         case O_PIPELINE:
-            if ((v = parse_number(optarg, 1, 1024)) < 0)
+            if ((v = tool_parse_number(optarg, 1, 1024)) < 0)
                 USAGE("bad pipeline depth '%s' (1 to 1024)", optarg);
             cfg.pipeline = (unsigned)v;
             break;
@@ -829,7 +787,7 @@ int main(int argc, char **argv)
             cfg.cafile = optarg;
             break;
         case O_TIMEOUT:
-            if ((cfg.timeout = parse_time(optarg)) < 0)
+            if ((cfg.timeout = tool_parse_time(optarg)) < 0)
                 USAGE("bad timeout '%s' (say 30s, 500ms)", optarg);
             break;
         case O_JSON:

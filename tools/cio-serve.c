@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cio.h"
+#include "toolkit.h"
 
 #ifndef CIO_TOOLS_VERSION
 #define CIO_TOOLS_VERSION "0"
@@ -24,6 +25,8 @@
 
 /* Exit codes, as --help lists them. */
 enum { EXIT_SERVE_OK = 0, EXIT_SERVE_FAIL = 1, EXIT_SERVE_USAGE = 2 };
+
+#define usage(...) tool_usage_error("cio-serve", EXIT_SERVE_USAGE, __VA_ARGS__)
 
 static const char usage_text[] =
     "Usage: cio-serve [OPTIONS] [DIR]\n"
@@ -63,28 +66,6 @@ struct config {
     int64_t grace;
     int log_fd;
 };
-
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "cio-serve: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'cio-serve --help' for more information.\n");
-    va_end(ap);
-    return EXIT_SERVE_USAGE;
-}
-
-/* A whole number in [min, max], or -1. */
-static long long parse_number(const char *s, long long min, long long max)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    return v;
-}
 
 /* Each access log line with its newline in one write(2) to an O_APPEND descriptor: worker threads' lines never
    interleave. */
@@ -195,8 +176,8 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":p:b:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            if ((v = parse_number(optarg, 0, 65535)) < 0)
-                return usage_error("bad port '%s' (0 to 65535)", optarg);
+            if ((v = tool_parse_number(optarg, 0, 65535)) < 0)
+                return usage("bad port '%s' (0 to 65535)", optarg);
             cfg.port = (int)v;
             break;
         case 'b':
@@ -224,18 +205,18 @@ int main(int argc, char **argv)
             cfg.cors = true;
             break;
         case O_WORKERS:
-            if ((v = parse_number(optarg, 0, 1024)) < 0)
-                return usage_error("bad worker count '%s' (0 to 1024)", optarg);
+            if ((v = tool_parse_number(optarg, 0, 1024)) < 0)
+                return usage("bad worker count '%s' (0 to 1024)", optarg);
             cfg.workers = (unsigned)v;
             break;
         case O_MAXCONN:
-            if ((v = parse_number(optarg, 1, 10000000)) < 0)
-                return usage_error("bad connection limit '%s'", optarg);
+            if ((v = tool_parse_number(optarg, 1, 10000000)) < 0)
+                return usage("bad connection limit '%s'", optarg);
             cfg.max_connections = (size_t)v;
             break;
         case O_GRACE:
-            if ((v = parse_number(optarg, 0, 86400)) < 0)
-                return usage_error("bad grace '%s' (whole seconds, 0 to 86400)", optarg);
+            if ((v = tool_parse_number(optarg, 0, 86400)) < 0)
+                return usage("bad grace '%s' (whole seconds, 0 to 86400)", optarg);
             /* 0 s: cut transfers at once (cio_web_run takes 0 as its default, so ask for 1 ns) */
             cfg.grace = v ? CIO_SEC(v) : 1;
             break;
@@ -249,17 +230,17 @@ int main(int argc, char **argv)
             printf("cio-serve %s\n", CIO_TOOLS_VERSION);
             return EXIT_SERVE_OK;
         case ':':
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
+            return usage("option '%s' needs a value", argv[optind - 1]);
         default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+            return usage("unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
         cfg.dir = argv[optind++];
     if (optind < argc)
-        return usage_error("one directory only: '%s' is one too many", argv[optind]);
+        return usage("one directory only: '%s' is one too many", argv[optind]);
     if (!cfg.cert != !cfg.key)
-        return usage_error("--cert and --key go together");
+        return usage("--cert and --key go together");
     struct stat st;
     if (stat(cfg.dir, &st) < 0) {
         fprintf(stderr, "cio-serve: %s: %s\n", cfg.dir, strerror(errno));

@@ -1,0 +1,859 @@
+/*
+ * cio-get: download URLs concurrently over one HTTP client session, resuming .part files, retrying with backoff,
+ * checking SHA-256, as wget and `curl -Z` do.
+ *
+ *     cio-get [OPTIONS] URL... [-i FILE]
+ *
+ * Built on cio's public headers only, like any program of a cio user. Run `cio-get --help` for the options.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "cio.h"
+
+#ifndef CIO_TOOLS_VERSION
+#define CIO_TOOLS_VERSION "0"
+#endif
+
+/* Exit codes, as --help lists them. */
+enum { EXIT_GET_OK = 0, EXIT_GET_SOME = 1, EXIT_GET_USAGE = 2, EXIT_GET_ALL = 3 };
+
+static const char usage_text[] =
+    "Usage: cio-get [OPTIONS] URL...\n"
+    "Download each URL into a file, many at once over one connection pool.\n"
+    "\n"
+    "  -i, --input FILE        read URLs from FILE, one a line (\"-\": stdin; blank lines and # comments skipped)\n"
+    "  -d, --dir DIR           write the files into DIR (default: the current directory)\n"
+    "  -o, --output FILE       write the one URL given to FILE (a path, not sanitised)\n"
+    "      --clobber           replace files that exist (default: refuse, an error for that URL)\n"
+    "  -c, --continue          continue a NAME.part left by an earlier run (Range, with If-Range from\n"
+    "                          NAME.part.meta); a server that ignores the range restarts the file\n"
+    "  -j, --jobs N            N downloads at once (default 16)\n"
+    "      --limit-per-host N  at most N connections to one host (default: no limit but -j)\n"
+    "      --retries N         retry a download N times (default 5) after a connection error, a timeout,\n"
+    "                          a 5xx or a 429, waiting as Retry-After says or with exponential backoff\n"
+    "      --retry-wait SEC    the first backoff, doubled each time, with jitter (default 1; may be 0.01)\n"
+    "      --timeout SEC       each whole download attempt (default 0: none)\n"
+    "      --connect-timeout SEC  getting a connection (default 30)\n"
+    "      --max-redirects N   follow at most N redirects (default 10; 0: none)\n"
+    "      --cafile FILE       verify HTTPS servers against the CA certificates in FILE (PEM)\n"
+    "  -k, --insecure          do not verify HTTPS servers\n"
+    "      --sha256 HEX        check the file's SHA-256 (one URL): a mismatch is an error, the file stays .part\n"
+    "      --json              one JSON object per file on stdout: url, path, bytes, status, seconds, sha256,\n"
+    "                          error\n"
+    "  -q, --quiet             no log lines on stderr (errors still go there)\n"
+    "  -h, --help              show this help and exit\n"
+    "  -V, --version           show the version and exit\n"
+    "\n"
+    "Names come from Content-Disposition (filename* or filename) or the URL's last path segment, sanitised: no\n"
+    "\"/\", \"\\\", control bytes, no leading \".\", never \".\" or \"..\"; an empty name is index.html. Data is\n"
+    "written to NAME.part, renamed to NAME once complete (and checked).\n"
+    "\n"
+    "Exit status: 0 every download done, 1 some failed, 2 a usage error, 3 every download failed.\n";
+
+struct config {
+    const char *dir, *output, *cafile, *sha256;
+    bool clobber, resume, insecure, json, quiet;
+    long jobs, per_host, retries, max_redirects;
+    double retry_wait, timeout, connect_timeout;
+};
+
+struct job {
+    const char *url;
+    char path[PATH_MAX];
+    uint64_t bytes;
+    int status;
+    int error;
+    char errmsg[256];
+    char sha[65];
+    double seconds;
+};
+
+struct run {
+    struct config *cfg;
+    cio_client_session *s;
+    struct job *jobs;
+    size_t njobs, next;
+    size_t ok, failed;
+};
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "cio-get: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'cio-get --help' for more information.\n");
+    va_end(ap);
+    return EXIT_GET_USAGE;
+}
+
+static long long parse_number(const char *s, long long min, long long max)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return -1;
+    return v;
+}
+
+static double parse_seconds(const char *s)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0) || v > 1e6)
+        return -1;
+    return v;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------------------------------------------ names */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decode `src` (`len` bytes) into `dst`, NUL-terminated; a bad escape is kept as it is. */
+static void percent_decode(const char *src, size_t len, char *dst, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < cap; i++) {
+        int h, l;
+        if (src[i] == '%' && i + 2 < len && (h = hexval((unsigned char)src[i + 1])) >= 0 &&
+            (l = hexval((unsigned char)src[i + 2])) >= 0) {
+            dst[o++] = (char)(h * 16 + l);
+            i += 2;
+        } else {
+            dst[o++] = src[i];
+        }
+    }
+    dst[o] = 0;
+}
+
+/*
+ * Make `name` safe as one file name inside the directory, in place: "/", "\\" and control bytes (NUL cut the
+ * string already, decoded ones among them) become "_", leading dots go, so "." and ".." and hidden names cannot
+ * come out; an empty result is "index.html".
+ */
+static void sanitise(char *name, size_t cap)
+{
+    size_t o = 0;
+    bool lead = true;
+    for (size_t i = 0; name[i]; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (lead && (c == '.' || c == ' '))
+            continue;
+        lead = false;
+        if (c == '/' || c == '\\' || c < 0x20 || c == 0x7f)
+            c = '_';
+        name[o++] = (char)c;
+    }
+    name[o] = 0;
+    if (o > 200)
+        name[200] = 0;
+    if (!*name)
+        snprintf(name, cap, "index.html");
+}
+
+/* The URL's last path segment, percent-decoded and sanitised. */
+static void name_from_url(const char *url, char *dst, size_t cap)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    const char *path = strchr(p, '/');
+    if (!path) {
+        snprintf(dst, cap, "index.html");
+        return;
+    }
+    size_t end = strcspn(path, "?#");
+    const char *seg = path;
+    for (size_t i = 0; i < end; i++)
+        if (path[i] == '/')
+            seg = path + i + 1;
+    percent_decode(seg, (size_t)(path + end - seg), dst, cap);
+    sanitise(dst, cap);
+}
+
+/* The name in a Content-Disposition value: filename* (RFC 8187, charset''pct-encoded) first, then filename;
+   sanitised. Returns false when there is none. */
+static bool name_from_disposition(const char *cd, char *dst, size_t cap)
+{
+    if (!cd)
+        return false;
+    const char *semi = strchr(cd, ';');
+    if (!semi)
+        return false;
+    cio_http_str params = {semi, strlen(semi)};
+    char raw[1024];
+    ssize_t n = cio_http_param_get(params, "filename*", raw, sizeof raw);
+    if (n > 0) {
+        const char *q = strstr(raw, "''");
+        if (q) {
+            percent_decode(q + 2, strlen(q + 2), dst, cap);
+            sanitise(dst, cap);
+            return true;
+        }
+    }
+    n = cio_http_param_get(params, "filename", raw, sizeof raw);
+    if (n < 0)
+        return false;
+    /* a path in the name (absolute or not): its last segment only */
+    const char *base = raw;
+    for (const char *p = raw; *p; p++)
+        if (*p == '/' || *p == '\\')
+            base = p + 1;
+    snprintf(dst, cap, "%s", base);
+    sanitise(dst, cap);
+    return true;
+}
+
+/* ------------------------------------------------------------------------------------------------ files */
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+static int64_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
+}
+
+/* The validator saved beside a .part, or "" */
+static void meta_read(const char *part, char *dst, size_t cap)
+{
+    char p[PATH_MAX + 8];
+    snprintf(p, sizeof p, "%s.meta", part);
+    dst[0] = 0;
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return;
+    if (fgets(dst, (int)cap, f))
+        dst[strcspn(dst, "\r\n")] = 0;
+    else
+        dst[0] = 0;
+    fclose(f);
+}
+
+/* Save `validator` beside the .part: a temporary file renamed over the old one, so the sidecar is always whole. */
+static void meta_write(const char *part, const char *validator)
+{
+    char p[PATH_MAX + 8], tmp[PATH_MAX + 16];
+    snprintf(p, sizeof p, "%s.meta", part);
+    if (!validator) {
+        unlink(p);
+        return;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", p);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    fprintf(f, "%s\n", validator);
+    if (fclose(f) == 0)
+        rename(tmp, p);
+    else
+        unlink(tmp);
+}
+
+static void meta_remove(const char *part)
+{
+    char p[PATH_MAX + 8];
+    snprintf(p, sizeof p, "%s.meta", part);
+    unlink(p);
+}
+
+/* SHA-256 of the file at `path` as 64 hex digits. Returns 0 or -errno. */
+static int sha256_file(const char *path, char hex[65])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx) {
+        close(fd);
+        return -ENOMEM;
+    }
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    static _Thread_local unsigned char buf[1 << 16];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        EVP_DigestUpdate(ctx, buf, (size_t)n);
+    int err = n < 0 ? -errno : 0;
+    close(fd);
+    unsigned char md[32];
+    unsigned mdlen = 0;
+    EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return err;
+}
+
+/* ------------------------------------------------------------------------------------------------ downloads */
+
+/* What an attempt tells the retry loop. */
+enum { ATTEMPT_DONE, ATTEMPT_RETRY, ATTEMPT_FAIL };
+
+static int set_error(struct job *j, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int set_error(struct job *j, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->errmsg, sizeof j->errmsg, fmt, ap);
+    va_end(ap);
+    j->error = err ? err : -EIO;
+    return ATTEMPT_FAIL;
+}
+
+/* Whether an error is worth another attempt: the connection's, the timeouts, a body cut short. */
+static bool transient(int err)
+{
+    return cio_is_timeout(err) || err == -ECONNREFUSED || err == -ECONNRESET || err == -EPIPE ||
+           err == CIO_ECLIENT_DISCONNECTED || err == CIO_EHTTP_BODY_TRUNCATED || err == -ETIMEDOUT ||
+           err == -EHOSTUNREACH || err == -ENETUNREACH;
+}
+
+/* The Retry-After of `r` in seconds (delta-seconds or an HTTP date), or -1. */
+static double retry_after(cio_client_response *r)
+{
+    const char *v = cio_client_response_header(r, "Retry-After");
+    if (!v)
+        return -1;
+    long long n = parse_number(v, 0, 86400);
+    if (n >= 0)
+        return (double)n;
+    int64_t t;
+    if (cio_http_date_parse((cio_http_str){v, strlen(v)}, &t) == 0) {
+        double d = (double)(t - (int64_t)time(NULL));
+        return d < 0 ? 0 : d > 86400 ? 86400 : d;
+    }
+    return -1;
+}
+
+struct attempt {
+    char part[PATH_MAX + 8];
+    bool have_part; /* the part path is settled (resuming, or -o) */
+    double wait;    /* set by a 429/503 with Retry-After */
+};
+
+/* Move the finished .part to its name: without --clobber through link(2), which never replaces a file. */
+static int finish(struct run *run, struct job *j, struct attempt *a)
+{
+    if (run->cfg->sha256) {
+        char hex[65];
+        int rc = sha256_file(a->part, hex);
+        if (rc < 0)
+            return set_error(j, rc, "%s: %s", a->part, strerror(-rc));
+        snprintf(j->sha, sizeof j->sha, "%s", hex);
+        if (strcasecmp(hex, run->cfg->sha256) != 0)
+            return set_error(j, -EBADMSG, "SHA-256 mismatch: got %s, kept %s", hex, a->part);
+    } else if (run->cfg->json) {
+        sha256_file(a->part, j->sha);
+    }
+    if (run->cfg->clobber) {
+        if (rename(a->part, j->path) < 0)
+            return set_error(j, -errno, "%s: %s", j->path, strerror(errno));
+    } else {
+        if (link(a->part, j->path) < 0)
+            return set_error(j, -errno, "%s: %s%s", j->path, strerror(errno),
+                             errno == EEXIST ? " (use --clobber to replace it)" : "");
+        unlink(a->part);
+    }
+    meta_remove(a->part);
+    return ATTEMPT_DONE;
+}
+
+static int attempt_once(struct run *run, struct job *j, struct attempt *a)
+{
+    struct config *cfg = run->cfg;
+    int64_t have = a->have_part ? file_size(a->part) : -1;
+    char range[64], validator[512] = "";
+    const char *hdrs[8];
+    size_t nh = 0;
+    if (have > 0) {
+        snprintf(range, sizeof range, "bytes=%lld-", (long long)have);
+        hdrs[nh++] = "Range";
+        hdrs[nh++] = range;
+        meta_read(a->part, validator, sizeof validator);
+        if (*validator) {
+            hdrs[nh++] = "If-Range";
+            hdrs[nh++] = validator;
+        }
+    }
+    hdrs[nh] = NULL;
+    int status = 0;
+    cio_client_request_opts ro = {.headers = hdrs, .status = &status};
+    cio_client_response *r = NULL;
+    cio_scope sc;
+    if (cfg->timeout > 0)
+        cio_timeout_begin(&sc, (int64_t)(cfg->timeout * 1e9));
+    int rc = cio_client_request(run->s, "GET", j->url, &ro, &r);
+    int result = ATTEMPT_DONE;
+    int fd = -1;
+    if (rc < 0) {
+        result = transient(rc) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
+        set_error(j, rc, "%s", cio_strerror(rc));
+        goto out;
+    }
+    status = cio_client_response_status(r);
+    j->status = status;
+    if (status == 416 && have > 0) {
+        /* the .part is complete already */
+        cio_client_response_release(r);
+        r = NULL;
+        j->bytes = (uint64_t)have;
+        result = finish(run, j, a);
+        goto out;
+    }
+    if (status >= 500 || status == 429) {
+        a->wait = retry_after(r);
+        result = ATTEMPT_RETRY;
+        set_error(j, CIO_ECLIENT_STATUS, "HTTP %d %s", status, cio_client_response_reason(r));
+        goto out;
+    }
+    if (status != 200 && status != 206) {
+        result = set_error(j, CIO_ECLIENT_STATUS, "HTTP %d %s", status, cio_client_response_reason(r));
+        goto out;
+    }
+    bool append = false;
+    if (status == 206) {
+        const char *cr = cio_client_response_header(r, "Content-Range");
+        long long first = -1;
+        if (!cr || sscanf(cr, "bytes %lld-", &first) != 1 || first != have) {
+            result = set_error(j, CIO_EHTTP_BAD_RANGE, "a 206 for another range (%s)", cr ? cr : "none");
+            goto out;
+        }
+        append = true;
+    }
+    if (!a->have_part) {
+        /* the name: -o's, else Content-Disposition's, else the URL's */
+        char name[512];
+        if (!name_from_disposition(cio_client_response_header(r, "Content-Disposition"), name, sizeof name))
+            name_from_url(cio_client_response_url(r), name, sizeof name);
+        snprintf(j->path, sizeof j->path, "%s/%s", cfg->dir, name);
+        snprintf(a->part, sizeof a->part, "%s.part", j->path);
+        a->have_part = true;
+        if (!cfg->clobber && exists(j->path)) {
+            result = set_error(j, -EEXIST, "%s: %s (use --clobber to replace it)", j->path, strerror(EEXIST));
+            goto out;
+        }
+    }
+    const char *etag = cio_client_response_header(r, "ETag");
+    const char *lm = cio_client_response_header(r, "Last-Modified");
+    /* a weak ETag cannot be used in If-Range */
+    const char *v = etag && strncmp(etag, "W/", 2) ? etag : lm;
+    if (!append)
+        meta_write(a->part, v);
+    fd = open(a->part, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+    if (fd < 0) {
+        result = set_error(j, -errno, "%s: %s", a->part, strerror(errno));
+        goto out;
+    }
+    j->bytes = append ? (uint64_t)have : 0;
+    const void *data;
+    size_t len;
+    while ((rc = cio_client_response_next(r, &data, &len)) > 0) {
+        const char *p = data;
+        while (len) {
+            ssize_t w = write(fd, p, len);
+            if (w < 0) {
+                result = set_error(j, -errno, "%s: %s", a->part, strerror(errno));
+                goto out;
+            }
+            p += w;
+            len -= (size_t)w;
+            j->bytes += (uint64_t)w;
+        }
+    }
+    if (rc < 0) {
+        result = transient(rc) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
+        set_error(j, rc, "%s", cio_strerror(rc));
+        goto out;
+    }
+    close(fd);
+    fd = -1;
+    cio_client_response_release(r);
+    r = NULL;
+    result = finish(run, j, a);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (r)
+        cio_client_response_release(r);
+    if (cfg->timeout > 0 && cio_scope_end(&sc) == -ETIMEDOUT && result != ATTEMPT_DONE) {
+        result = ATTEMPT_RETRY;
+        set_error(j, -ETIMEDOUT, "timed out");
+    }
+    return result;
+}
+
+static void download(struct run *run, struct job *j)
+{
+    struct config *cfg = run->cfg;
+    struct attempt a = {0};
+    double t0 = now_s();
+    if (cfg->output) {
+        snprintf(j->path, sizeof j->path, "%s", cfg->output);
+        snprintf(a.part, sizeof a.part, "%s.part", j->path);
+        a.have_part = true;
+    } else if (cfg->resume) {
+        /* a .part of the URL's name is what an earlier run would have left */
+        char name[512];
+        name_from_url(j->url, name, sizeof name);
+        snprintf(j->path, sizeof j->path, "%s/%s", cfg->dir, name);
+        snprintf(a.part, sizeof a.part, "%s.part", j->path);
+        a.have_part = exists(a.part);
+    }
+    if (a.have_part && !cfg->clobber && exists(j->path)) {
+        set_error(j, -EEXIST, "%s: %s (use --clobber to replace it)", j->path, strerror(EEXIST));
+        goto out;
+    }
+    if (a.have_part && !cfg->resume)
+        unlink(a.part); /* without -c a .part starts again */
+    for (long i = 0;; i++) {
+        j->error = 0;
+        j->errmsg[0] = 0;
+        a.wait = -1;
+        int res = attempt_once(run, j, &a);
+        if (res == ATTEMPT_DONE) {
+            j->error = 0;
+            break;
+        }
+        if (res == ATTEMPT_FAIL || i >= cfg->retries)
+            break;
+        double w = a.wait;
+        if (w < 0) {
+            /* full jitter on an exponential backoff, capped at a minute */
+            double cap = cfg->retry_wait * ldexp(1.0, (int)(i < 16 ? i : 16));
+            if (cap > 60)
+                cap = 60;
+            w = cap / 2 + cap / 2 * ((double)rand() / RAND_MAX);
+        }
+        if (cio_sleep((int64_t)(w * 1e9)) < 0)
+            break;
+        /* the next attempt continues the .part this one wrote (a.have_part is set once it has a name) */
+    }
+out:
+    j->seconds = now_s() - t0;
+}
+
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static void report(struct run *run, struct job *j)
+{
+    if (j->error)
+        run->failed++;
+    else
+        run->ok++;
+    if (run->cfg->json) {
+        printf("{\"url\":");
+        json_string(j->url);
+        printf(",\"path\":");
+        json_string(j->path);
+        printf(",\"bytes\":%llu,\"status\":%d,\"seconds\":%.3f,\"sha256\":", (unsigned long long)j->bytes, j->status,
+               j->seconds);
+        if (j->sha[0])
+            json_string(j->sha);
+        else
+            printf("null");
+        printf(",\"error\":");
+        if (j->error)
+            json_string(j->errmsg);
+        else
+            printf("null");
+        printf("}\n");
+        fflush(stdout);
+    }
+    if (j->error)
+        fprintf(stderr, "cio-get: %s: %s\n", j->url, j->errmsg);
+    else if (!run->cfg->quiet)
+        fprintf(stderr, "cio-get: %s -> %s (%llu bytes, %.2f s)\n", j->url, j->path, (unsigned long long)j->bytes,
+                j->seconds);
+}
+
+static int worker(void *arg)
+{
+    struct run *run = arg;
+    while (run->next < run->njobs) {
+        struct job *j = &run->jobs[run->next++];
+        download(run, j);
+        report(run, j);
+    }
+    return 0;
+}
+
+static int get_all(void *arg)
+{
+    struct run *run = arg;
+    struct config *cfg = run->cfg;
+    cio_tls_opts to = {.ca_file = cfg->cafile, .insecure_skip_verify = cfg->insecure};
+    cio_client_session_opts so = {
+        .limit = (size_t)cfg->jobs,
+        .limit_per_host = (size_t)cfg->per_host,
+        .max_redirects = cfg->max_redirects ? (int)cfg->max_redirects : -1,
+        .no_decompress = true,
+        .max_size = UINT64_MAX,
+        .tls_opts = (cfg->cafile || cfg->insecure) ? &to : NULL,
+        .timeout = {.connect = (int64_t)(cfg->connect_timeout * 1e9), .total = CIO_INFINITE},
+    };
+    int rc = cio_client_session_new(&run->s, &so);
+    if (rc < 0) {
+        fprintf(stderr, "cio-get: %s\n", cio_strerror(rc));
+        return rc;
+    }
+    cio_group *g;
+    if ((rc = cio_group_open(&g)) == 0) {
+        size_t n = (size_t)cfg->jobs < run->njobs ? (size_t)cfg->jobs : run->njobs;
+        for (size_t i = 0; i < n; i++)
+            if ((rc = cio_group_spawn(g, NULL, worker, run, NULL)) < 0)
+                break;
+        int crc = cio_group_close(g);
+        if (rc == 0)
+            rc = crc;
+    }
+    cio_client_session_close(run->s);
+    return rc;
+}
+
+/* Append the URLs of `path` ("-": stdin) to the list. */
+static int read_input(const char *path, char ***urls, size_t *n, size_t *cap)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    if (!f) {
+        fprintf(stderr, "cio-get: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &lcap, f)) >= 0) {
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        size_t l = strcspn(s, "\r\n");
+        while (l && (s[l - 1] == ' ' || s[l - 1] == '\t'))
+            l--;
+        s[l] = 0;
+        if (!*s || *s == '#')
+            continue;
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 64;
+            char **nu = realloc(*urls, *cap * sizeof **urls);
+            if (!nu)
+                abort();
+            *urls = nu;
+        }
+        (*urls)[(*n)++] = strdup(s);
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg = {
+        .dir = ".", .jobs = 16, .retries = 5, .max_redirects = 10, .retry_wait = 1, .connect_timeout = 30};
+    enum {
+        O_CLOBBER = 256,
+        O_PER_HOST,
+        O_RETRIES,
+        O_RETRY_WAIT,
+        O_TIMEOUT,
+        O_CONNECT_TIMEOUT,
+        O_MAX_REDIRECTS,
+        O_CAFILE,
+        O_SHA256,
+        O_JSON
+    };
+    static const struct option longopts[] = {
+        {"input", required_argument, NULL, 'i'},
+        {"dir", required_argument, NULL, 'd'},
+        {"output", required_argument, NULL, 'o'},
+        {"clobber", no_argument, NULL, O_CLOBBER},
+        {"continue", no_argument, NULL, 'c'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"limit-per-host", required_argument, NULL, O_PER_HOST},
+        {"retries", required_argument, NULL, O_RETRIES},
+        {"retry-wait", required_argument, NULL, O_RETRY_WAIT},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT},
+        {"max-redirects", required_argument, NULL, O_MAX_REDIRECTS},
+        {"cafile", required_argument, NULL, O_CAFILE},
+        {"insecure", no_argument, NULL, 'k'},
+        {"sha256", required_argument, NULL, O_SHA256},
+        {"json", no_argument, NULL, O_JSON},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    char **urls = NULL;
+    size_t nurls = 0, cap = 0;
+    const char *inputs[16];
+    size_t ninputs = 0;
+    int c;
+    long long v;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":i:d:o:cj:kqhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            if (ninputs == 16)
+                return usage_error("at most 16 input files");
+            inputs[ninputs++] = optarg;
+            break;
+        case 'd':
+            cfg.dir = optarg;
+            break;
+        case 'o':
+            cfg.output = optarg;
+            break;
+        case O_CLOBBER:
+            cfg.clobber = true;
+            break;
+        case 'c':
+            cfg.resume = true;
+            break;
+        case 'j':
+            if ((v = parse_number(optarg, 1, 10000)) < 0)
+                return usage_error("bad job count '%s' (1 to 10000)", optarg);
+            cfg.jobs = (long)v;
+            break;
+        case O_PER_HOST:
+            if ((v = parse_number(optarg, 1, 10000)) < 0)
+                return usage_error("bad per-host limit '%s' (1 to 10000)", optarg);
+            cfg.per_host = (long)v;
+            break;
+        case O_RETRIES:
+            if ((v = parse_number(optarg, 0, 1000)) < 0)
+                return usage_error("bad retry count '%s' (0 to 1000)", optarg);
+            cfg.retries = (long)v;
+            break;
+        case O_MAX_REDIRECTS:
+            if ((v = parse_number(optarg, 0, 1000)) < 0)
+                return usage_error("bad redirect count '%s' (0 to 1000)", optarg);
+            cfg.max_redirects = (long)v;
+            break;
+        case O_RETRY_WAIT:
+            if ((cfg.retry_wait = parse_seconds(optarg)) < 0)
+                return usage_error("bad retry wait '%s' (seconds)", optarg);
+            break;
+        case O_TIMEOUT:
+            if ((cfg.timeout = parse_seconds(optarg)) < 0)
+                return usage_error("bad timeout '%s' (seconds)", optarg);
+            break;
+        case O_CONNECT_TIMEOUT:
+            if ((cfg.connect_timeout = parse_seconds(optarg)) <= 0)
+                return usage_error("bad connect timeout '%s' (seconds, above 0)", optarg);
+            break;
+        case O_CAFILE:
+            cfg.cafile = optarg;
+            break;
+        case 'k':
+            cfg.insecure = true;
+            break;
+        case O_SHA256:
+            if (strlen(optarg) != 64 || strspn(optarg, "0123456789abcdefABCDEF") != 64)
+                return usage_error("bad SHA-256 '%s' (64 hex digits)", optarg);
+            cfg.sha256 = optarg;
+            break;
+        case O_JSON:
+            cfg.json = true;
+            break;
+        case 'q':
+            cfg.quiet = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return EXIT_GET_OK;
+        case 'V':
+            printf("cio-get %s\n", CIO_TOOLS_VERSION);
+            return EXIT_GET_OK;
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (nurls == cap) {
+            cap = cap ? cap * 2 : 64;
+            urls = realloc(urls, cap * sizeof *urls);
+            if (!urls)
+                abort();
+        }
+        urls[nurls++] = strdup(argv[i]);
+    }
+    for (size_t i = 0; i < ninputs; i++)
+        if (read_input(inputs[i], &urls, &nurls, &cap) < 0)
+            return EXIT_GET_USAGE;
+    if (!nurls)
+        return usage_error("no URL given");
+    if (cfg.output && nurls > 1)
+        return usage_error("-o takes one URL only (%zu given)", nurls);
+    if (cfg.sha256 && nurls > 1)
+        return usage_error("--sha256 takes one URL only (%zu given)", nurls);
+    struct stat st;
+    if (!cfg.output && (stat(cfg.dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+        return usage_error("%s: not a directory", cfg.dir);
+    srand((unsigned)(time(NULL) ^ getpid()));
+    struct run run = {.cfg = &cfg, .njobs = nurls};
+    run.jobs = calloc(nurls, sizeof *run.jobs);
+    if (!run.jobs)
+        abort();
+    for (size_t i = 0; i < nurls; i++)
+        run.jobs[i].url = urls[i];
+    int rc = cio_run(get_all, &run);
+    int code = rc < 0 && run.ok == 0 ? EXIT_GET_ALL
+               : run.failed == 0     ? EXIT_GET_OK
+               : run.ok == 0         ? EXIT_GET_ALL
+                                     : EXIT_GET_SOME;
+    for (size_t i = 0; i < nurls; i++)
+        free(urls[i]);
+    free(urls);
+    free(run.jobs);
+    return code;
+}

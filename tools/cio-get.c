@@ -216,13 +216,15 @@ static bool name_from_disposition(const char *cd, char *dst, size_t cap)
     if (n > 0) {
         const char *q = strstr(raw, "''");
         if (q) {
-            percent_decode(q + 2, strlen(q + 2), dst, cap);
-            sanitise(dst, cap);
-            return true;
+            char dec[1024];
+            percent_decode(q + 2, strlen(q + 2), dec, sizeof dec);
+            snprintf(raw, sizeof raw, "%s", dec);
+            n = 0;
+        } else {
+            n = -1;
         }
     }
-    n = cio_http_param_get(params, "filename", raw, sizeof raw);
-    if (n < 0)
+    if (n < 0 && cio_http_param_get(params, "filename", raw, sizeof raw) < 0)
         return false;
     /* a path in the name (absolute or not): its last segment only */
     const char *base = raw;
@@ -693,6 +695,23 @@ static int read_input(const char *path, char ***urls, size_t *n, size_t *cap)
     return 0;
 }
 
+/* Download every URL; the exit code. */
+static int get_urls(struct config *cfg, char **urls, size_t nurls)
+{
+    srand((unsigned)(time(NULL) ^ getpid()));
+    struct run run = {.cfg = cfg, .njobs = nurls};
+    run.jobs = calloc(nurls, sizeof *run.jobs);
+    if (!run.jobs)
+        abort();
+    for (size_t i = 0; i < nurls; i++)
+        run.jobs[i].url = urls[i];
+    int rc = cio_run(get_all, &run);
+    free(run.jobs);
+    if (rc < 0 && run.ok == 0)
+        return EXIT_GET_ALL;
+    return run.failed == 0 ? EXIT_GET_OK : run.ok == 0 ? EXIT_GET_ALL : EXIT_GET_SOME;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg = {
@@ -827,33 +846,25 @@ int main(int argc, char **argv)
         }
         urls[nurls++] = strdup(argv[i]);
     }
-    for (size_t i = 0; i < ninputs; i++)
-        if (read_input(inputs[i], &urls, &nurls, &cap) < 0)
-            return EXIT_GET_USAGE;
-    if (!nurls)
-        return usage_error("no URL given");
-    if (cfg.output && nurls > 1)
-        return usage_error("-o takes one URL only (%zu given)", nurls);
-    if (cfg.sha256 && nurls > 1)
-        return usage_error("--sha256 takes one URL only (%zu given)", nurls);
+    int code = EXIT_GET_OK;
     struct stat st;
-    if (!cfg.output && (stat(cfg.dir, &st) < 0 || !S_ISDIR(st.st_mode)))
-        return usage_error("%s: not a directory", cfg.dir);
-    srand((unsigned)(time(NULL) ^ getpid()));
-    struct run run = {.cfg = &cfg, .njobs = nurls};
-    run.jobs = calloc(nurls, sizeof *run.jobs);
-    if (!run.jobs)
-        abort();
-    for (size_t i = 0; i < nurls; i++)
-        run.jobs[i].url = urls[i];
-    int rc = cio_run(get_all, &run);
-    int code = rc < 0 && run.ok == 0 ? EXIT_GET_ALL
-               : run.failed == 0     ? EXIT_GET_OK
-               : run.ok == 0         ? EXIT_GET_ALL
-                                     : EXIT_GET_SOME;
+    for (size_t i = 0; i < ninputs && code == EXIT_GET_OK; i++)
+        if (read_input(inputs[i], &urls, &nurls, &cap) < 0)
+            code = EXIT_GET_USAGE;
+    if (code != EXIT_GET_OK) {
+        /* the input's error is printed */
+    } else if (!nurls)
+        code = usage_error("no URL given");
+    else if (cfg.output && nurls > 1)
+        code = usage_error("-o takes one URL only (%zu given)", nurls);
+    else if (cfg.sha256 && nurls > 1)
+        code = usage_error("--sha256 takes one URL only (%zu given)", nurls);
+    else if (!cfg.output && (stat(cfg.dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+        code = usage_error("%s: not a directory", cfg.dir);
+    else
+        code = get_urls(&cfg, urls, nurls);
     for (size_t i = 0; i < nurls; i++)
         free(urls[i]);
     free(urls);
-    free(run.jobs);
     return code;
 }

@@ -1,0 +1,436 @@
+/* get.c: cio-get as its users run it, against cio's own server (retries after 503 and 429, a server that ignores
+ * Range, hostile Content-Disposition names, no-clobber, resume and 416, a bad checksum, --json read by Python,
+ * exit codes and usage errors) and against nginx (many files at once, resume of a truncated .part with the same
+ * SHA-256). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../client/peerkit.h"
+#include "../web/webkit.h"
+
+#define GET CIO_TOOLS_DIR "/cio-get"
+
+static char root[256]; /* root/src is served, root/out receives */
+
+#define FILE_LEN ((size_t)300000)
+
+static char pattern_at(size_t i)
+{
+    return "the quick brown fox jumps over the lazy dog 0123456789\n"[(i + i / 4096) % 55];
+}
+
+static void put(const char *name, size_t len)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/src/%s", root, name);
+    FILE *f = fopen(p, "wb");
+    cr_assert_not_null(f, "%s", p);
+    for (size_t i = 0; i < len; i++)
+        fputc(pattern_at(i), f);
+    fclose(f);
+}
+
+static void setup(void)
+{
+    wk_init();
+    snprintf(root, sizeof root, "%s/cio-get-XXXXXX", getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    cr_assert_not_null(mkdtemp(root));
+    char p[512];
+    snprintf(p, sizeof p, "%s/src", root);
+    cr_assert_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/out", root);
+    cr_assert_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/tmp", root);
+    cr_assert_eq(mkdir(p, 0755), 0);
+    put("a.bin", FILE_LEN);
+    put("small.txt", 13);
+    for (int i = 0; i < 40; i++) {
+        char n[32];
+        snprintf(n, sizeof n, "f%02d.txt", i);
+        put(n, 1000 + (size_t)i * 37);
+    }
+}
+
+static void teardown(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(get, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Run cio-get with `args` (after a tiny --retry-wait), stdout into `out` (may be NULL). Returns its exit status. */
+static int get(char *const args[], cio_buf *out)
+{
+    char *argv[64] = {GET, "--retry-wait", "0.01"};
+    int n = 3;
+    for (int i = 0; args[i] && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    cio_buf tmp = {0};
+    int rc = wk_run(argv, NULL, 0, out ? out : &tmp);
+    cio_buf_free(&tmp);
+    return rc;
+}
+
+static char *path(char *buf, size_t cap, const char *rel)
+{
+    snprintf(buf, cap, "%s/%s", root, rel);
+    return buf;
+}
+
+/* Whether the file at root/`rel` holds the first `len` bytes of the pattern, and no more. */
+static bool holds(const char *rel, size_t len)
+{
+    char p[512];
+    FILE *f = fopen(path(p, sizeof p, rel), "rb");
+    if (!f)
+        return false;
+    size_t i = 0;
+    int c;
+    bool same = true;
+    while ((c = fgetc(f)) != EOF) {
+        if (i >= len || c != (unsigned char)pattern_at(i))
+            same = false;
+        i++;
+    }
+    fclose(f);
+    return same && i == len;
+}
+
+static bool there(const char *rel)
+{
+    char p[512];
+    struct stat st;
+    return lstat(path(p, sizeof p, rel), &st) == 0;
+}
+
+/* Write the first `len` bytes of the pattern to root/`rel` (a .part of an earlier run), then `junk` after them. */
+static void make_part(const char *rel, size_t len, const char *junk)
+{
+    char p[512];
+    FILE *f = fopen(path(p, sizeof p, rel), "wb");
+    cr_assert_not_null(f);
+    for (size_t i = 0; i < len; i++)
+        fputc(pattern_at(i), f);
+    if (junk)
+        fputs(junk, f);
+    fclose(f);
+}
+
+static void clean_out(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/out' && mkdir '%s/out'", root, root);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* ------------------------------------------------------------------------------------------------ cio's server */
+
+static int flaky_left, busy_left, norange_calls;
+static char body[FILE_LEN];
+
+static int h_flaky(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)req, (void)arg;
+    if (flaky_left > 0) {
+        flaky_left--;
+        return cio_web_text(res, 503, "try later");
+    }
+    return cio_web_respond(res, 200, "application/octet-stream", body, 1000);
+}
+
+static int h_busy(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)req, (void)arg;
+    if (busy_left > 0) {
+        busy_left--;
+        cio_web_set_header(res, "Retry-After", "0");
+        return cio_web_text(res, 429, "slow down");
+    }
+    return cio_web_respond(res, 200, "application/octet-stream", body, 2000);
+}
+
+/* The whole file whatever the Range, with a strong ETag. */
+static int h_norange(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)req, (void)arg;
+    norange_calls++;
+    cio_web_set_header(res, "ETag", "\"v1\"");
+    return cio_web_respond(res, 200, "application/octet-stream", body, FILE_LEN);
+}
+
+static int h_named(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)req;
+    cio_web_set_header(res, "Content-Disposition", arg);
+    return cio_web_respond(res, 200, "application/octet-stream", body, 100);
+}
+
+static int server_body(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < FILE_LEN; i++)
+        body[i] = pattern_at(i);
+    char src[512], out[512], u[8][256], p[512];
+    path(src, sizeof src, "src");
+    path(out, sizeof out, "out");
+    cio_web_app *app;
+    WK_EQ(cio_web_app_open(&app, NULL), 0);
+    WK_EQ(cio_web_get(app, "/flaky", h_flaky, NULL), 0);
+    WK_EQ(cio_web_get(app, "/busy", h_busy, NULL), 0);
+    WK_EQ(cio_web_get(app, "/norange/a.bin", h_norange, NULL), 0);
+    WK_EQ(cio_web_get(app, "/cd1", h_named, "attachment; filename=\"../x1\""), 0);
+    WK_EQ(cio_web_get(app, "/cd2", h_named, "attachment; filename=\"/etc/x2\""), 0);
+    WK_EQ(cio_web_get(app, "/cd3", h_named, "attachment; filename*=UTF-8''%2e%2e%2fx3"), 0);
+    WK_EQ(cio_web_get(app, "/cd4", h_named, "attachment; filename=\"..\""), 0);
+    WK_EQ(cio_web_get(app, "/cd5", h_named, "attachment; filename=\".hidden\\\\a%00b\""), 0);
+    WK_EQ(cio_web_add_static(app, "/static", src, NULL), 0);
+    cio_web_test *t;
+    WK_EQ(cio_web_test_open(&t, app, NULL), 0);
+    int port = cio_web_test_port(t);
+#define URL(i, pth) (snprintf(u[i], sizeof u[i], "http://127.0.0.1:%d%s", port, pth), u[i])
+
+    /* plain files, a 404 among them: some failed */
+    WK_EQ(get((char *[]){"-d", out, URL(0, "/static/a.bin"), URL(1, "/static/small.txt"), URL(2, "/static/none"), NULL},
+              NULL),
+          1);
+    WK_CHECK(holds("out/a.bin", FILE_LEN), "a.bin");
+    WK_CHECK(holds("out/small.txt", 13), "small.txt");
+    WK_CHECK(!there("out/a.bin.part") && !there("out/none") && !there("out/none.part"), "leftovers");
+
+    /* no clobber: the second run refuses (all failed), the file stays; --clobber replaces it */
+    make_part("out/small.txt", 5, NULL);
+    WK_EQ(get((char *[]){"-d", out, URL(1, "/static/small.txt"), NULL}, NULL), 3);
+    WK_CHECK(holds("out/small.txt", 5), "clobbered");
+    WK_EQ(get((char *[]){"-d", out, "--clobber", URL(1, "/static/small.txt"), NULL}, NULL), 0);
+    WK_CHECK(holds("out/small.txt", 13), "not replaced");
+    /* -o, and -o refusing an existing file */
+    WK_EQ(get((char *[]){"-o", path(p, sizeof p, "out/named"), URL(1, "/static/small.txt"), NULL}, NULL), 0);
+    WK_CHECK(holds("out/named", 13), "-o");
+    WK_EQ(get((char *[]){"-o", p, URL(1, "/static/small.txt"), NULL}, NULL), 3);
+
+    /* retries: two 503s, then the file; with --retries 1 it fails */
+    flaky_left = 2;
+    WK_EQ(get((char *[]){"-d", out, URL(0, "/flaky"), NULL}, NULL), 0);
+    WK_EQ(flaky_left, 0);
+    WK_CHECK(holds("out/flaky", 1000), "flaky");
+    flaky_left = 2;
+    WK_EQ(get((char *[]){"-d", out, "--clobber", "--retries", "1", URL(0, "/flaky"), NULL}, NULL), 3);
+    /* 429 with Retry-After: 0, twice */
+    busy_left = 2;
+    WK_EQ(get((char *[]){"-d", out, URL(0, "/busy"), NULL}, NULL), 0);
+    WK_EQ(busy_left, 0);
+    WK_CHECK(holds("out/busy", 2000), "busy");
+
+    /* resume against the static handler: a .part of the first bytes continues with a 206 */
+    clean_out();
+    make_part("out/a.bin.part", 123456, NULL);
+    cio_buf js = {0};
+    WK_EQ(get((char *[]){"-c", "--json", "-d", out, URL(0, "/static/a.bin"), NULL}, &js), 0);
+    WK_CHECK(holds("out/a.bin", FILE_LEN), "resumed");
+    WK_CHECK(js.data && strstr(js.data, "\"status\":206"), "%s", js.data ? js.data : "");
+    cio_buf_free(&js);
+    /* a complete .part: 416, then done */
+    clean_out();
+    make_part("out/a.bin.part", FILE_LEN, NULL);
+    WK_EQ(get((char *[]){"-c", "--json", "-d", out, URL(0, "/static/a.bin"), NULL}, &js), 0);
+    WK_CHECK(holds("out/a.bin", FILE_LEN), "after 416");
+    WK_CHECK(js.data && strstr(js.data, "\"status\":416"), "%s", js.data ? js.data : "");
+    cio_buf_free(&js);
+    /* a server that ignores Range: the junk-ended .part restarts from zero */
+    clean_out();
+    make_part("out/a.bin.part", 1000, "JUNKJUNK");
+    norange_calls = 0;
+    WK_EQ(get((char *[]){"-c", "-d", out, URL(0, "/norange/a.bin"), NULL}, NULL), 0);
+    WK_CHECK(holds("out/a.bin", FILE_LEN), "restarted");
+    WK_EQ(norange_calls, 1);
+
+    /* names that try to leave the directory */
+    clean_out();
+    WK_EQ(
+        get((char *[]){"-d", out, URL(0, "/cd1"), URL(1, "/cd2"), URL(2, "/cd3"), URL(3, "/cd4"), URL(4, "/cd5"), NULL},
+            NULL),
+        0);
+    WK_CHECK(holds("out/x1", 100) && holds("out/x2", 100) && holds("out/x3", 100), "sanitised names");
+    WK_CHECK(holds("out/index.html", 100), "'..' is index.html");
+    WK_CHECK(holds("out/a%00b", 100), "a backslashed hidden name is its last segment");
+    WK_CHECK(!there("x1") && !there("x3") && !there("out/.hidden"), "a name escaped");
+
+    /* a bad checksum: all failed, the .part kept; the right one: done */
+    clean_out();
+    const char *zero = "0000000000000000000000000000000000000000000000000000000000000000";
+    WK_EQ(get((char *[]){"-d", out, "--sha256", (char *)zero, URL(1, "/static/small.txt"), NULL}, NULL), 3);
+    WK_CHECK(there("out/small.txt.part") && !there("out/small.txt"), "bad checksum");
+    cio_buf sum = {0};
+    WK_EQ(wk_run((char *[]){"sha256sum", path(p, sizeof p, "src/small.txt"), NULL}, NULL, 0, &sum), 0);
+    char hex[65] = "";
+    if (sum.len >= 64)
+        memcpy(hex, sum.data, 64);
+    cio_buf_free(&sum);
+    WK_EQ(get((char *[]){"-c", "-d", out, "--sha256", hex, URL(1, "/static/small.txt"), NULL}, NULL), 0);
+    WK_CHECK(holds("out/small.txt", 13), "good checksum");
+
+    /* --json, read by Python */
+    clean_out();
+    WK_EQ(get((char *[]){"--json", "-q", "-d", out, URL(0, "/static/a.bin"), URL(1, "/static/none"), NULL}, &js), 1);
+    static const char py[] = "import json, sys\n"
+                             "rows = [json.loads(l) for l in sys.stdin]\n"
+                             "by = {r['url'].rsplit('/', 1)[1]: r for r in rows}\n"
+                             "a, n = by['a.bin'], by['none']\n"
+                             "assert a['bytes'] == 300000 and a['status'] == 200 and a['error'] is None, a\n"
+                             "assert a['path'].endswith('/a.bin') and len(a['sha256']) == 64, a\n"
+                             "assert n['status'] == 404 and n['error'] and n['seconds'] >= 0, n\n"
+                             "print('ok')\n";
+    cio_buf pyout = {0};
+    WK_EQ(wk_run((char *[]){"/usr/bin/python3", "-c", (char *)py, NULL}, js.data, js.len, &pyout), 0);
+    WK_STREQ(pyout.data, "ok\n");
+    cio_buf_free(&pyout);
+    cio_buf_free(&js);
+
+    WK_EQ(cio_web_test_close(t, CIO_SEC(5)), 0);
+    cio_web_app_close(app);
+    return 0;
+}
+
+Test(get, against_cio_server)
+{
+    tst_run(server_body, NULL);
+    wk_verdict();
+}
+
+/* ------------------------------------------------------------------------------------------------ nginx */
+
+static const char *nginx_path(void)
+{
+    static const char *const where[] = {"/usr/sbin/nginx", "/sbin/nginx", "/usr/bin/nginx", NULL};
+    return pk_which(where);
+}
+
+static void write_conf(int port)
+{
+    char p[512];
+    FILE *f = fopen(path(p, sizeof p, "nginx.conf"), "w");
+    cr_assert(f);
+    fprintf(f,
+            "%s"
+            "daemon off; master_process off; worker_processes 1;\n"
+            "pid %s/nginx.pid; error_log %s/error.log warn;\n"
+            "events { worker_connections 256; }\n"
+            "http {\n"
+            "  access_log off;\n"
+            "  client_body_temp_path %s/tmp; proxy_temp_path %s/tmp; fastcgi_temp_path %s/tmp;\n"
+            "  uwsgi_temp_path %s/tmp; scgi_temp_path %s/tmp;\n"
+            "  default_type application/octet-stream;\n"
+            "  server { listen 127.0.0.1:%d; root %s/src; }\n"
+            "}\n",
+            getuid() == 0 ? "user root;\n" : "", root, root, root, root, root, root, root, port, root);
+    fclose(f);
+}
+
+static int nginx_body(void *arg)
+{
+    (void)arg;
+    WK_CHECK(nginx_path(), "nginx is not installed (apt-get install nginx)");
+    if (!nginx_path())
+        return 0;
+    char conf[512], out[512], list[512], p[512];
+    path(conf, sizeof conf, "nginx.conf");
+    path(out, sizeof out, "out");
+    cio_process *ng = NULL;
+    int port = 0, rc = -ECONNREFUSED;
+    for (int attempt = 0; attempt < 3 && rc == -ECONNREFUSED; attempt++) {
+        port = pk_free_port();
+        write_conf(port);
+        rc = pk_start(&ng, (char *[]){(char *)nginx_path(), "-p", root, "-c", conf, NULL}, port);
+    }
+    WK_EQ(rc, 0);
+    if (rc < 0)
+        return 0;
+
+    /* 40 files from a list on stdin-like input (-i FILE), 8 at once, 2 per host */
+    FILE *f = fopen(path(list, sizeof list, "list.txt"), "w");
+    cr_assert(f);
+    fprintf(f, "# the files\n\n");
+    for (int i = 0; i < 40; i++)
+        fprintf(f, "http://127.0.0.1:%d/f%02d.txt\n", port, i);
+    fclose(f);
+    WK_EQ(get((char *[]){"-j", "8", "--limit-per-host", "2", "-i", list, "-d", out, NULL}, NULL), 0);
+    for (int i = 0; i < 40; i++) {
+        char n[64];
+        snprintf(n, sizeof n, "out/f%02d.txt", i);
+        WK_CHECK(holds(n, 1000 + (size_t)i * 37), "%s", n);
+    }
+
+    /* resume a truncated .part: the same SHA-256 as the source, by Python's hashlib */
+    clean_out();
+    make_part("out/a.bin.part", 77777, NULL);
+    char u[256];
+    snprintf(u, sizeof u, "http://127.0.0.1:%d/a.bin", port);
+    WK_EQ(get((char *[]){"-c", "-d", out, u, NULL}, NULL), 0);
+    static const char py[] = "import hashlib, sys\n"
+                             "h = [hashlib.sha256(open(p, 'rb').read()).hexdigest() for p in sys.argv[1:]]\n"
+                             "print('same' if h[0] == h[1] else h)\n";
+    char src[512];
+    cio_buf pyout = {0};
+    WK_EQ(wk_run((char *[]){"/usr/bin/python3", "-c", (char *)py, path(src, sizeof src, "src/a.bin"),
+                            path(p, sizeof p, "out/a.bin"), NULL},
+                 NULL, 0, &pyout),
+          0);
+    WK_STREQ(pyout.data, "same\n");
+    cio_buf_free(&pyout);
+    WK_CHECK(!there("out/a.bin.part") && !there("out/a.bin.part.meta"), "leftovers");
+
+    pk_stop(ng);
+    return 0;
+}
+
+Test(get, against_nginx)
+{
+    tst_run(nginx_body, NULL);
+    wk_verdict();
+}
+
+/* ------------------------------------------------------------------------------------------------ the command line */
+
+static int usage_body(void *arg)
+{
+    (void)arg;
+    cio_buf out = {0};
+    WK_EQ(get((char *[]){"--help", NULL}, &out), 0);
+    WK_CHECK(out.data && strstr(out.data, "Usage: cio-get") && strstr(out.data, "Exit status"), "help");
+    cio_buf_free(&out);
+    WK_EQ(get((char *[]){"--version", NULL}, &out), 0);
+    WK_CHECK(out.data && !strncmp(out.data, "cio-get ", 8), "version");
+    cio_buf_free(&out);
+    WK_EQ(get((char *[]){NULL}, NULL), 2);
+    WK_EQ(get((char *[]){"-j", "0", "http://127.0.0.1:1/", NULL}, NULL), 2);
+    WK_EQ(get((char *[]){"--retries", "x", "http://127.0.0.1:1/", NULL}, NULL), 2);
+    WK_EQ(get((char *[]){"--timeout", "-1", "http://127.0.0.1:1/", NULL}, NULL), 2);
+    WK_EQ(get((char *[]){"--sha256", "abc", "http://127.0.0.1:1/", NULL}, NULL), 2);
+    WK_EQ(get((char *[]){"--bogus", "http://127.0.0.1:1/", NULL}, NULL), 2);
+    WK_EQ(get((char *[]){"-d", NULL}, NULL), 2);
+    WK_EQ(get((char *[]){"-o", "x", "http://127.0.0.1:1/a", "http://127.0.0.1:1/b", NULL}, NULL), 2);
+    WK_EQ(get((char *[]){"-d", "/nonexistent-dir-cio", "http://127.0.0.1:1/a", NULL}, NULL), 2);
+    WK_EQ(get((char *[]){"-i", "/nonexistent-list-cio", NULL}, NULL), 2);
+    /* a refused connection, retried once: all failed */
+    char out_dir[512];
+    WK_EQ(get((char *[]){"--retries", "1", "-d", path(out_dir, sizeof out_dir, "out"), "http://127.0.0.1:1/a", NULL},
+              NULL),
+          3);
+    WK_EQ(get((char *[]){"-d", out_dir, "ftp://127.0.0.1:1/a", NULL}, NULL), 3);
+    return 0;
+}
+
+Test(get, command_line)
+{
+    tst_run(usage_body, NULL);
+    wk_verdict();
+}

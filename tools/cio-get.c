@@ -127,6 +127,17 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* snprintf for paths and names: whether it all fit (a path that does not is refused, never cut). */
+static bool pathf(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool pathf(char *dst, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(dst, cap, fmt, ap);
+    va_end(ap);
+    return n >= 0 && (size_t)n < cap;
+}
+
 /* ------------------------------------------------------------------------------------------------ names */
 
 static int hexval(int c)
@@ -218,7 +229,7 @@ static bool name_from_disposition(const char *cd, char *dst, size_t cap)
         if (q) {
             char dec[1024];
             percent_decode(q + 2, strlen(q + 2), dec, sizeof dec);
-            snprintf(raw, sizeof raw, "%s", dec);
+            pathf(raw, sizeof raw, "%s", dec);
             n = 0;
         } else {
             n = -1;
@@ -231,7 +242,7 @@ static bool name_from_disposition(const char *cd, char *dst, size_t cap)
     for (const char *p = raw; *p; p++)
         if (*p == '/' || *p == '\\')
             base = p + 1;
-    snprintf(dst, cap, "%s", base);
+    pathf(dst, cap, "%s", base);
     sanitise(dst, cap);
     return true;
 }
@@ -253,8 +264,8 @@ static int64_t file_size(const char *path)
 /* The validator saved beside a .part, or "" */
 static void meta_read(const char *part, char *dst, size_t cap)
 {
-    char p[PATH_MAX + 8];
-    snprintf(p, sizeof p, "%s.meta", part);
+    char p[PATH_MAX + 16];
+    pathf(p, sizeof p, "%s.meta", part);
     dst[0] = 0;
     FILE *f = fopen(p, "r");
     if (!f)
@@ -269,13 +280,13 @@ static void meta_read(const char *part, char *dst, size_t cap)
 /* Save `validator` beside the .part: a temporary file renamed over the old one, so the sidecar is always whole. */
 static void meta_write(const char *part, const char *validator)
 {
-    char p[PATH_MAX + 8], tmp[PATH_MAX + 16];
-    snprintf(p, sizeof p, "%s.meta", part);
+    char p[PATH_MAX + 16], tmp[PATH_MAX + 24];
+    pathf(p, sizeof p, "%s.meta", part);
     if (!validator) {
         unlink(p);
         return;
     }
-    snprintf(tmp, sizeof tmp, "%s.tmp", p);
+    pathf(tmp, sizeof tmp, "%s.tmp", p);
     FILE *f = fopen(tmp, "w");
     if (!f)
         return;
@@ -288,8 +299,8 @@ static void meta_write(const char *part, const char *validator)
 
 static void meta_remove(const char *part)
 {
-    char p[PATH_MAX + 8];
-    snprintf(p, sizeof p, "%s.meta", part);
+    char p[PATH_MAX + 16];
+    pathf(p, sizeof p, "%s.meta", part);
     unlink(p);
 }
 
@@ -375,7 +386,7 @@ static int finish(struct run *run, struct job *j, struct attempt *a)
         int rc = sha256_file(a->part, hex);
         if (rc < 0)
             return set_error(j, rc, "%s: %s", a->part, strerror(-rc));
-        snprintf(j->sha, sizeof j->sha, "%s", hex);
+        pathf(j->sha, sizeof j->sha, "%s", hex);
         if (strcasecmp(hex, run->cfg->sha256) != 0)
             return set_error(j, -EBADMSG, "SHA-256 mismatch: got %s, kept %s", hex, a->part);
     } else if (run->cfg->json) {
@@ -461,8 +472,11 @@ static int attempt_once(struct run *run, struct job *j, struct attempt *a)
         char name[512];
         if (!name_from_disposition(cio_client_response_header(r, "Content-Disposition"), name, sizeof name))
             name_from_url(cio_client_response_url(r), name, sizeof name);
-        snprintf(j->path, sizeof j->path, "%s/%s", cfg->dir, name);
-        snprintf(a->part, sizeof a->part, "%s.part", j->path);
+        if (!pathf(j->path, sizeof j->path, "%s/%s", cfg->dir, name) ||
+            !pathf(a->part, sizeof a->part, "%s.part", j->path)) {
+            result = set_error(j, -ENAMETOOLONG, "%s/%s: %s", cfg->dir, name, strerror(ENAMETOOLONG));
+            goto out;
+        }
         a->have_part = true;
         if (!cfg->clobber && exists(j->path)) {
             result = set_error(j, -EEXIST, "%s: %s (use --clobber to replace it)", j->path, strerror(EEXIST));
@@ -524,15 +538,20 @@ static void download(struct run *run, struct job *j)
     struct attempt a = {0};
     double t0 = now_s();
     if (cfg->output) {
-        snprintf(j->path, sizeof j->path, "%s", cfg->output);
-        snprintf(a.part, sizeof a.part, "%s.part", j->path);
         a.have_part = true;
+        if (!pathf(j->path, sizeof j->path, "%s", cfg->output) || !pathf(a.part, sizeof a.part, "%s.part", j->path)) {
+            set_error(j, -ENAMETOOLONG, "%s: %s", cfg->output, strerror(ENAMETOOLONG));
+            goto out;
+        }
     } else if (cfg->resume) {
         /* a .part of the URL's name is what an earlier run would have left */
         char name[512];
         name_from_url(j->url, name, sizeof name);
-        snprintf(j->path, sizeof j->path, "%s/%s", cfg->dir, name);
-        snprintf(a.part, sizeof a.part, "%s.part", j->path);
+        if (!pathf(j->path, sizeof j->path, "%s/%s", cfg->dir, name) ||
+            !pathf(a.part, sizeof a.part, "%s.part", j->path)) {
+            set_error(j, -ENAMETOOLONG, "%s/%s: %s", cfg->dir, name, strerror(ENAMETOOLONG));
+            goto out;
+        }
         a.have_part = exists(a.part);
     }
     if (a.have_part && !cfg->clobber && exists(j->path)) {

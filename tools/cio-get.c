@@ -79,6 +79,10 @@ struct job {
     char errmsg[256];
     char sha[65];
     double seconds;
+    /* for the progress display */
+    bool active;
+    int64_t total; /* the file's whole size once known, else -1 */
+    double started;
 };
 
 struct run {
@@ -87,6 +91,12 @@ struct run {
     struct job *jobs;
     size_t njobs, next;
     size_t ok, failed;
+    /* the progress display, on a TTY */
+    bool tty;
+    size_t workers; /* still running */
+    int drawn;      /* lines of progress on the screen now */
+    uint64_t done_bytes;
+    double t0;
 };
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -495,6 +505,8 @@ static int attempt_once(struct run *run, struct job *j, struct attempt *a)
         goto out;
     }
     j->bytes = append ? (uint64_t)have : 0;
+    int64_t cl = cio_client_response_content_length(r);
+    j->total = cl < 0 ? -1 : cl + (append ? have : 0);
     const void *data;
     size_t len;
     while ((rc = cio_client_response_next(r, &data, &len)) > 0) {
@@ -602,6 +614,8 @@ static void json_string(const char *s)
     putchar('"');
 }
 
+static void progress_erase(struct run *run);
+
 static void report(struct run *run, struct job *j)
 {
     if (j->error)
@@ -627,6 +641,8 @@ static void report(struct run *run, struct job *j)
         printf("}\n");
         fflush(stdout);
     }
+    if (run->tty)
+        progress_erase(run);
     if (j->error)
         fprintf(stderr, "cio-get: %s: %s\n", j->url, j->errmsg);
     else if (!run->cfg->quiet)
@@ -639,9 +655,88 @@ static int worker(void *arg)
     struct run *run = arg;
     while (run->next < run->njobs) {
         struct job *j = &run->jobs[run->next++];
+        j->active = true;
+        j->total = -1;
+        j->started = now_s();
         download(run, j);
+        j->active = false;
+        run->done_bytes += j->bytes;
         report(run, j);
     }
+    run->workers--;
+    return 0;
+}
+
+/* "12.3 MiB" */
+static const char *human(double v, char *buf, size_t cap)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+    return buf;
+}
+
+/* Take the progress lines off the screen: up to the first one, then clear to the end of the screen. */
+static void progress_erase(struct run *run)
+{
+    if (run->drawn > 0)
+        fprintf(stderr, "\033[%dA\r\033[J", run->drawn);
+    else if (run->drawn == 0)
+        fprintf(stderr, "\r\033[J");
+    run->drawn = 0;
+}
+
+/* One line per active download (name, percent, bytes, rate, ETA), then the total. */
+static void progress_draw(struct run *run, bool final)
+{
+    progress_erase(run);
+    double now = now_s();
+    uint64_t active_bytes = 0;
+    char b1[32], b2[32], b3[32];
+    int lines = 0;
+    for (size_t i = 0; i < run->njobs && !final; i++) {
+        struct job *j = &run->jobs[i];
+        if (!j->active)
+            continue;
+        active_bytes += j->bytes;
+        if (lines >= 20)
+            continue; /* the total line still counts them */
+        const char *name = j->path[0] ? strrchr(j->path, '/') : NULL;
+        name = name ? name + 1 : j->path[0] ? j->path : j->url;
+        double dt = now - j->started, rate = dt > 0 ? (double)j->bytes / dt : 0;
+        if (j->total > 0) {
+            double left = rate > 0 ? (double)((uint64_t)j->total - j->bytes) / rate : 0;
+            fprintf(stderr, "%-40.40s %3d%% %10s/%-10s %10s/s ETA %4.0fs\033[K\n", name,
+                    (int)((double)j->bytes * 100 / (double)j->total), human((double)j->bytes, b1, sizeof b1),
+                    human((double)j->total, b2, sizeof b2), human(rate, b3, sizeof b3), left);
+        } else {
+            fprintf(stderr, "%-40.40s   ?%% %10s            %10s/s\033[K\n", name,
+                    human((double)j->bytes, b1, sizeof b1), human(rate, b3, sizeof b3));
+        }
+        lines++;
+    }
+    double dt = now - run->t0, all = (double)(run->done_bytes + active_bytes);
+    fprintf(stderr, "%s%zu/%zu files, %zu failed, %s, %s/s, %.1f s\033[K\n",
+            final ? "done: " : "total: ", run->ok + run->failed, run->njobs, run->failed, human(all, b1, sizeof b1),
+            human(dt > 0 ? all / dt : 0, b2, sizeof b2), dt);
+    run->drawn = final ? -1 : lines + 1;
+    fflush(stderr);
+}
+
+/* Redraw at most 10 times a second while downloads run, then leave the final total. */
+static int progress(void *arg)
+{
+    struct run *run = arg;
+    while (run->workers > 0) {
+        progress_draw(run, false);
+        if (cio_sleep(CIO_SEC(1) / 10) < 0)
+            break;
+    }
+    progress_draw(run, true);
     return 0;
 }
 
@@ -667,9 +762,14 @@ static int get_all(void *arg)
     cio_group *g;
     if ((rc = cio_group_open(&g)) == 0) {
         size_t n = (size_t)cfg->jobs < run->njobs ? (size_t)cfg->jobs : run->njobs;
-        for (size_t i = 0; i < n; i++)
+        run->t0 = now_s();
+        for (size_t i = 0; i < n; i++) {
             if ((rc = cio_group_spawn(g, NULL, worker, run, NULL)) < 0)
                 break;
+            run->workers++;
+        }
+        if (rc == 0 && run->tty)
+            rc = cio_group_spawn(g, NULL, progress, run, NULL);
         int crc = cio_group_close(g);
         if (rc == 0)
             rc = crc;
@@ -718,7 +818,7 @@ static int read_input(const char *path, char ***urls, size_t *n, size_t *cap)
 static int get_urls(struct config *cfg, char **urls, size_t nurls)
 {
     srand((unsigned)(time(NULL) ^ getpid()));
-    struct run run = {.cfg = cfg, .njobs = nurls};
+    struct run run = {.cfg = cfg, .njobs = nurls, .tty = isatty(2) && !cfg->quiet};
     run.jobs = calloc(nurls, sizeof *run.jobs);
     if (!run.jobs)
         abort();

@@ -295,6 +295,37 @@ static int server_body(void *arg)
     cio_buf_free(&pyout);
     cio_buf_free(&js);
 
+    /* under a pseudo-terminal: progress lines redrawn with ANSI codes and a final total; off one: plain lines */
+    clean_out();
+    static const char pty_py[] =
+        "import os, pty, subprocess, sys\n"
+        "pid, fd = pty.fork()\n"
+        "if pid == 0:\n"
+        "    os.execv(sys.argv[1], sys.argv[1:])\n"
+        "out = b''\n"
+        "while True:\n"
+        "    try:\n"
+        "        d = os.read(fd, 65536)\n"
+        "    except OSError:\n"
+        "        break\n"
+        "    if not d:\n"
+        "        break\n"
+        "    out += d\n"
+        "_, st = os.waitpid(pid, 0)\n"
+        "assert os.waitstatus_to_exitcode(st) == 0, out\n"
+        "assert b'\\x1b[' in out and b'total: ' in out and b'done: 1/1 files, 0 failed' in out, out\n"
+        "assert b' -> ' in out, out\n"
+        "os.unlink(sys.argv[-2] + '/a.bin')\n"
+        "r = subprocess.run(sys.argv[1:], stderr=subprocess.PIPE)\n"
+        "assert r.returncode == 0 and b'\\x1b' not in r.stderr, r\n"
+        "assert r.stderr.count(b'\\n') == 1 and b' -> ' in r.stderr and b'300000 bytes' in r.stderr, r\n"
+        "print('ok')\n";
+    WK_EQ(wk_run((char *[]){"/usr/bin/python3", "-c", (char *)pty_py, GET, "-d", out, URL(0, "/static/a.bin"), NULL},
+                 NULL, 0, &pyout),
+          0);
+    WK_STREQ(pyout.data, "ok\n");
+    cio_buf_free(&pyout);
+
     WK_EQ(cio_web_test_close(t, CIO_SEC(5)), 0);
     cio_web_app_close(app);
     return 0;

@@ -174,6 +174,40 @@ static int h_named(cio_web_request *req, cio_web_response *res, void *arg)
     return cio_web_respond(res, 200, "application/octet-stream", body, 100);
 }
 
+/* A file that, while `stall` is set, sends its first STALL_AT bytes and then nothing; otherwise honours
+   "Range: bytes=N-" with the If-Range of its ETag. */
+#define STALL_AT 100000
+static bool stall;
+static long long stall_from = -1;
+static bool stall_if_range;
+
+static int h_stall(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)arg;
+    cio_web_set_header(res, "ETag", "\"s1\"");
+    if (stall) {
+        int rc = cio_web_prepare(res, (int64_t)FILE_LEN);
+        if (rc == 0)
+            rc = cio_web_write(res, body, STALL_AT);
+        if (rc == 0)
+            rc = cio_web_drain(res);
+        while (rc == 0 && stall)
+            rc = cio_sleep(CIO_SEC(1) / 100);
+        return rc < 0 ? rc : -ECONNRESET;
+    }
+    const char *range = cio_web_header(req, "Range"), *ir = cio_web_header(req, "If-Range");
+    long long from = 0;
+    if (range && sscanf(range, "bytes=%lld-", &from) == 1 && from > 0 && from < (long long)FILE_LEN) {
+        stall_from = from;
+        stall_if_range = ir && !strcmp(ir, "\"s1\"");
+        char cr[96];
+        snprintf(cr, sizeof cr, "bytes %lld-%zu/%zu", from, FILE_LEN - 1, FILE_LEN);
+        cio_web_set_header(res, "Content-Range", cr);
+        return cio_web_respond(res, 206, "application/octet-stream", body + from, FILE_LEN - (size_t)from);
+    }
+    return cio_web_respond(res, 200, "application/octet-stream", body, FILE_LEN);
+}
+
 static int server_body(void *arg)
 {
     (void)arg;
@@ -192,6 +226,7 @@ static int server_body(void *arg)
     WK_EQ(cio_web_get(app, "/cd3", h_named, "attachment; filename*=UTF-8''%2e%2e%2fx3"), 0);
     WK_EQ(cio_web_get(app, "/cd4", h_named, "attachment; filename=\"..\""), 0);
     WK_EQ(cio_web_get(app, "/cd5", h_named, "attachment; filename=\".hidden\\\\a%00b\""), 0);
+    WK_EQ(cio_web_get(app, "/stall/a.bin", h_stall, NULL), 0);
     WK_EQ(cio_web_add_static(app, "/static", src, NULL), 0);
     cio_web_test *t;
     WK_EQ(cio_web_test_open(&t, app, NULL), 0);
@@ -252,6 +287,26 @@ static int server_body(void *arg)
     WK_EQ(get((char *[]){"-c", "-d", out, URL(0, "/norange/a.bin"), NULL}, NULL), 0);
     WK_CHECK(holds("out/a.bin", FILE_LEN), "restarted");
     WK_EQ(norange_calls, 1);
+
+    /* kill -9 in the middle of a download, then -c with the same arguments: only the rest is fetched */
+    clean_out();
+    stall = true;
+    cio_process *pr;
+    cio_process_opts po = {.stdin_mode = CIO_DEVNULL, .stdout_mode = CIO_DEVNULL, .stderr_mode = CIO_DEVNULL};
+    WK_EQ(cio_process_exec(&pr, (char *[]){GET, "-d", out, URL(0, "/stall/a.bin"), NULL}, &po), 0);
+    struct stat st = {0};
+    for (int i = 0; i < 6000 && (stat(path(p, sizeof p, "out/a.bin.part"), &st) < 0 || st.st_size < STALL_AT); i++)
+        cio_sleep(CIO_SEC(1) / 100);
+    WK_EQ((long long)st.st_size, STALL_AT);
+    WK_EQ(cio_process_kill(pr), 0);
+    int status = 0;
+    WK_EQ(cio_process_wait(pr, &status), 0);
+    cio_process_close(pr);
+    stall = false;
+    WK_EQ(get((char *[]){"-c", "-d", out, URL(0, "/stall/a.bin"), NULL}, NULL), 0);
+    WK_CHECK(holds("out/a.bin", FILE_LEN), "after kill -9");
+    WK_EQ(stall_from, STALL_AT);
+    WK_CHECK(stall_if_range, "If-Range with the saved ETag");
 
     /* names that try to leave the directory */
     clean_out();

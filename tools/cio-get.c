@@ -161,7 +161,8 @@ static int hexval(int c)
     return -1;
 }
 
-/* Percent-decode `src` (`len` bytes) into `dst`, NUL-terminated; a bad escape is kept as it is. */
+/* Percent-decode `src` (`len` bytes) into `dst`, NUL-terminated, control bytes (NUL among them) as "_"; a bad
+   escape is kept as it is. */
 static void percent_decode(const char *src, size_t len, char *dst, size_t cap)
 {
     size_t o = 0;
@@ -169,7 +170,8 @@ static void percent_decode(const char *src, size_t len, char *dst, size_t cap)
         int h, l;
         if (src[i] == '%' && i + 2 < len && (h = hexval((unsigned char)src[i + 1])) >= 0 &&
             (l = hexval((unsigned char)src[i + 2])) >= 0) {
-            dst[o++] = (char)(h * 16 + l);
+            int c = h * 16 + l;
+            dst[o++] = c < 0x20 || c == 0x7f ? '_' : (char)c; /* a NUL or a control byte never reaches a name */
             i += 2;
         } else {
             dst[o++] = src[i];

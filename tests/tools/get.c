@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../client/peerkit.h"
+#include "tlskit.h"
 #include "../web/webkit.h"
 
 #define GET CIO_TOOLS_DIR "/cio-get"
@@ -167,6 +168,23 @@ static int h_norange(cio_web_request *req, cio_web_response *res, void *arg)
     return cio_web_respond(res, 200, "application/octet-stream", body, FILE_LEN);
 }
 
+static int h_busy_date(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)req, (void)arg;
+    if (busy_left > 0) {
+        busy_left--;
+        cio_web_set_header(res, "Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT"); /* past: at once */
+        return cio_web_text(res, 503, "maintenance");
+    }
+    return cio_web_respond(res, 200, "application/octet-stream", body, 2000);
+}
+
+static int h_redir(cio_web_request *req, cio_web_response *res, void *arg)
+{
+    (void)req, (void)arg;
+    return cio_web_redirect(res, 302, "/static/small.txt");
+}
+
 static int h_named(cio_web_request *req, cio_web_response *res, void *arg)
 {
     (void)req;
@@ -226,7 +244,10 @@ static int server_body(void *arg)
     WK_EQ(cio_web_get(app, "/cd3", h_named, "attachment; filename*=UTF-8''%2e%2e%2fx3"), 0);
     WK_EQ(cio_web_get(app, "/cd4", h_named, "attachment; filename=\"..\""), 0);
     WK_EQ(cio_web_get(app, "/cd5", h_named, "attachment; filename=\".hidden\\\\a%00b\""), 0);
+    WK_EQ(cio_web_get(app, "/cd6", h_named, "attachment; filename*=UTF-8''..%2fn%00u%0al"), 0);
     WK_EQ(cio_web_get(app, "/stall/a.bin", h_stall, NULL), 0);
+    WK_EQ(cio_web_get(app, "/busydate", h_busy_date, NULL), 0);
+    WK_EQ(cio_web_get(app, "/redir", h_redir, NULL), 0);
     WK_EQ(cio_web_add_static(app, "/static", src, NULL), 0);
     cio_web_test *t;
     WK_EQ(cio_web_test_open(&t, app, NULL), 0);
@@ -264,6 +285,22 @@ static int server_body(void *arg)
     WK_EQ(get((char *[]){"-d", out, URL(0, "/busy"), NULL}, NULL), 0);
     WK_EQ(busy_left, 0);
     WK_CHECK(holds("out/busy", 2000), "busy");
+
+    /* 503 with Retry-After as an HTTP date */
+    busy_left = 1;
+    WK_EQ(get((char *[]){"-d", out, URL(0, "/busydate"), NULL}, NULL), 0);
+    WK_EQ(busy_left, 0);
+    WK_CHECK(holds("out/busydate", 2000), "busydate");
+    /* a redirect followed, named after where it led; with --max-redirects 0 the 302 is an error */
+    clean_out();
+    WK_EQ(get((char *[]){"-d", out, URL(0, "/redir"), NULL}, NULL), 0);
+    WK_CHECK(holds("out/small.txt", 13), "redirected");
+    WK_EQ(get((char *[]){"-d", out, "--max-redirects", "0", URL(0, "/redir"), NULL}, NULL), 3);
+    /* --timeout: a server that stops sending, no retry: failed */
+    stall = true;
+    WK_EQ(get((char *[]){"-d", out, "--timeout", "0.3", "--retries", "0", URL(0, "/stall/a.bin"), NULL}, NULL), 3);
+    stall = false;
+    WK_CHECK(!there("out/a.bin"), "a timed-out download completed");
 
     /* resume against the static handler: a .part of the first bytes continues with a 206 */
     clean_out();
@@ -310,13 +347,14 @@ static int server_body(void *arg)
 
     /* names that try to leave the directory */
     clean_out();
-    WK_EQ(
-        get((char *[]){"-d", out, URL(0, "/cd1"), URL(1, "/cd2"), URL(2, "/cd3"), URL(3, "/cd4"), URL(4, "/cd5"), NULL},
-            NULL),
-        0);
+    WK_EQ(get((char *[]){"-d", out, URL(0, "/cd1"), URL(1, "/cd2"), URL(2, "/cd3"), URL(3, "/cd4"), URL(4, "/cd5"),
+                         URL(5, "/cd6"), NULL},
+              NULL),
+          0);
     WK_CHECK(holds("out/x1", 100) && holds("out/x2", 100) && holds("out/x3", 100), "sanitised names");
     WK_CHECK(holds("out/index.html", 100), "'..' is index.html");
     WK_CHECK(holds("out/a%00b", 100), "a backslashed hidden name is its last segment");
+    WK_CHECK(holds("out/n_u_l", 100), "a NUL and a newline in filename*");
     WK_CHECK(!there("x1") && !there("x3") && !there("out/.hidden"), "a name escaped");
 
     /* a bad checksum: all failed, the .part kept; the right one: done */
@@ -518,5 +556,47 @@ static int usage_body(void *arg)
 Test(get, command_line)
 {
     tst_run(usage_body, NULL);
+    wk_verdict();
+}
+
+/* ------------------------------------------------------------------------------------------------ TLS */
+
+static int https_body(void *arg)
+{
+    const char *dir = arg;
+    for (size_t i = 0; i < FILE_LEN; i++)
+        body[i] = pattern_at(i);
+    char cert[300], key[300], ca[300], out[512], u[256];
+    tlskit_path(dir, "server.pem", cert, sizeof cert);
+    tlskit_path(dir, "server.key", key, sizeof key);
+    tlskit_path(dir, "ca.pem", ca, sizeof ca);
+    path(out, sizeof out, "out");
+    cio_tls_ctx *tls;
+    WK_EQ(cio_tls_ctx_new(&tls, CIO_TLS_SERVER, &(cio_tls_opts){.cert_file = cert, .key_file = key}), 0);
+    cio_web_app *app;
+    WK_EQ(cio_web_app_open(&app, NULL), 0);
+    WK_EQ(cio_web_get(app, "/busy", h_busy, NULL), 0);
+    cio_web_test *t;
+    WK_EQ(cio_web_test_open(&t, app, &(cio_web_server_opts){.tls = tls}), 0);
+    snprintf(u, sizeof u, "https://127.0.0.1:%d/busy", cio_web_test_port(t));
+    busy_left = 0;
+    WK_EQ(get((char *[]){"-d", out, "--cafile", ca, u, NULL}, NULL), 0);
+    WK_CHECK(holds("out/busy", 2000), "over TLS");
+    /* the test CA is not the system's: refused, and not retried */
+    WK_EQ(get((char *[]){"-d", out, "--clobber", u, NULL}, NULL), 3);
+    WK_EQ(get((char *[]){"-d", out, "--clobber", "--insecure", u, NULL}, NULL), 0);
+    WK_EQ(get((char *[]){"-d", out, "--cafile", "/nonexistent-ca-cio", u, NULL}, NULL), 3);
+    WK_EQ(cio_web_test_close(t, CIO_SEC(5)), 0);
+    cio_web_app_close(app);
+    cio_tls_ctx_free(tls);
+    return 0;
+}
+
+Test(get, https)
+{
+    char dir[256];
+    cr_assert_eq(tlskit_make(dir, sizeof dir), 0);
+    tst_run(https_body, dir);
+    tlskit_remove(dir);
     wk_verdict();
 }

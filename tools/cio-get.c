@@ -81,6 +81,7 @@ struct job {
     double seconds;
     /* for the progress display */
     bool active;
+    bool named;    /* `path` is this job's: no other download of the run may take it */
     int64_t total; /* the file's whole size once known, else -1 */
     double started;
 };
@@ -417,6 +418,17 @@ static int finish(struct run *run, struct job *j, struct attempt *a)
     return ATTEMPT_DONE;
 }
 
+/* Whether another download of this run has the path `j` just took (two URLs with one name). */
+static bool name_taken(const struct run *run, const struct job *j)
+{
+    for (size_t i = 0; i < run->njobs; i++) {
+        const struct job *o = &run->jobs[i];
+        if (o != j && o->named && !strcmp(o->path, j->path))
+            return true;
+    }
+    return false;
+}
+
 static int attempt_once(struct run *run, struct job *j, struct attempt *a)
 {
     struct config *cfg = run->cfg;
@@ -452,7 +464,17 @@ static int attempt_once(struct run *run, struct job *j, struct attempt *a)
     status = cio_client_response_status(r);
     j->status = status;
     if (status == 416 && have > 0) {
-        /* the .part is complete already */
+        /* the .part is complete already, unless the 416 names another size: then it starts again */
+        const char *cr = cio_client_response_header(r, "Content-Range");
+        long long size = -1;
+        if (cr && sscanf(cr, "bytes */%lld", &size) == 1 && size != have) {
+            unlink(a->part);
+            meta_remove(a->part);
+            result = ATTEMPT_RETRY;
+            set_error(j, CIO_ECLIENT_STATUS, "HTTP 416: the .part is longer than the file (%lld bytes)", size);
+            a->wait = 0;
+            goto out;
+        }
         cio_client_response_release(r);
         r = NULL;
         j->bytes = (uint64_t)have;
@@ -490,6 +512,11 @@ static int attempt_once(struct run *run, struct job *j, struct attempt *a)
             goto out;
         }
         a->have_part = true;
+        if (name_taken(run, j)) {
+            result = set_error(j, -EEXIST, "%s: another download of this run writes it", j->path);
+            goto out;
+        }
+        j->named = true;
         if (!cfg->clobber && exists(j->path)) {
             result = set_error(j, -EEXIST, "%s: %s (use --clobber to replace it)", j->path, strerror(EEXIST));
             goto out;
@@ -566,6 +593,11 @@ static void download(struct run *run, struct job *j)
             set_error(j, -ENAMETOOLONG, "%s/%s: %s", cfg->dir, name, strerror(ENAMETOOLONG));
             goto out;
         }
+        if (name_taken(run, j)) {
+            set_error(j, -EEXIST, "%s: another download of this run writes it", j->path);
+            goto out;
+        }
+        j->named = true;
         a.have_part = exists(a.part);
     }
     if (a.have_part && !cfg->clobber && exists(j->path)) {

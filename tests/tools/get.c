@@ -317,6 +317,15 @@ static int server_body(void *arg)
     WK_CHECK(holds("out/a.bin", FILE_LEN), "after 416");
     WK_CHECK(js.data && strstr(js.data, "\"status\":416"), "%s", js.data ? js.data : "");
     cio_buf_free(&js);
+    /* a .part longer than the file: the 416 names the size, the file starts again */
+    clean_out();
+    make_part("out/a.bin.part", FILE_LEN, "EXTRA");
+    WK_EQ(get((char *[]){"-c", "-d", out, URL(0, "/static/a.bin"), NULL}, NULL), 0);
+    WK_CHECK(holds("out/a.bin", FILE_LEN), "after a long .part");
+    /* one name for two downloads of a run: the second is refused, the first is whole */
+    clean_out();
+    WK_EQ(get((char *[]){"-j", "2", "-d", out, URL(0, "/static/a.bin"), URL(1, "/static/a.bin"), NULL}, NULL), 1);
+    WK_CHECK(holds("out/a.bin", FILE_LEN), "one of two");
     /* a server that ignores Range: the junk-ended .part restarts from zero */
     clean_out();
     make_part("out/a.bin.part", 1000, "JUNKJUNK");

@@ -505,7 +505,7 @@ static int attempt_once(struct run *run, struct job *j, struct attempt *a)
         /* the name: -o's, else Content-Disposition's, else the URL's */
         char name[512];
         if (!name_from_disposition(cio_client_response_header(r, "Content-Disposition"), name, sizeof name))
-            name_from_url(cio_client_response_url(r), name, sizeof name);
+            name_from_url(j->url, name, sizeof name); /* the URL asked for, as -c finds it */
         if (!pathf(j->path, sizeof j->path, "%s/%s", cfg->dir, name) ||
             !pathf(a->part, sizeof a->part, "%s.part", j->path)) {
             result = set_error(j, -ENAMETOOLONG, "%s/%s: %s", cfg->dir, name, strerror(ENAMETOOLONG));

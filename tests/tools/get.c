@@ -273,6 +273,16 @@ static int server_body(void *arg)
     WK_CHECK(holds("out/named", 13), "-o");
     WK_EQ(get((char *[]){"-o", p, URL(1, "/static/small.txt"), NULL}, NULL), 3);
 
+    /* URLs on stdin with -i - */
+    clean_out();
+    char list[600];
+    int ll = snprintf(list, sizeof list, "# two\n%s\n\n  %s  \n", URL(0, "/static/a.bin"), URL(1, "/static/small.txt"));
+    char *argv_in[] = {GET, "-i", "-", "-d", out, NULL};
+    cio_buf none = {0};
+    WK_EQ(wk_run(argv_in, list, (size_t)ll, &none), 0);
+    cio_buf_free(&none);
+    WK_CHECK(holds("out/a.bin", FILE_LEN) && holds("out/small.txt", 13), "-i -");
+
     /* retries: two 503s, then the file; with --retries 1 it fails */
     flaky_left = 2;
     WK_EQ(get((char *[]){"-d", out, URL(0, "/flaky"), NULL}, NULL), 0);
@@ -291,10 +301,10 @@ static int server_body(void *arg)
     WK_EQ(get((char *[]){"-d", out, URL(0, "/busydate"), NULL}, NULL), 0);
     WK_EQ(busy_left, 0);
     WK_CHECK(holds("out/busydate", 2000), "busydate");
-    /* a redirect followed, named after where it led; with --max-redirects 0 the 302 is an error */
+    /* a redirect followed, named after the URL asked for; with --max-redirects 0 the 302 is an error */
     clean_out();
     WK_EQ(get((char *[]){"-d", out, URL(0, "/redir"), NULL}, NULL), 0);
-    WK_CHECK(holds("out/small.txt", 13), "redirected");
+    WK_CHECK(holds("out/redir", 13), "redirected");
     WK_EQ(get((char *[]){"-d", out, "--max-redirects", "0", URL(0, "/redir"), NULL}, NULL), 3);
     /* --timeout: a server that stops sending, no retry: failed */
     stall = true;

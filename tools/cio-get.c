@@ -42,6 +42,8 @@ static const char usage_text[] =
     "                          NAME.part.meta); a server that ignores the range restarts the file\n"
     "  -j, --jobs N            N downloads at once (default 16)\n"
     "      --limit-per-host N  at most N connections to one host (default: no limit but -j)\n"
+    "      --limit-rate RATE   at most RATE bytes a second for all downloads together (suffixes k, M, G:\n"
+    "                          1024, 1024^2, 1024^3)\n"
     "      --retries N         retry a download N times (default 5) after a connection error, a timeout,\n"
     "                          a 5xx or a 429, waiting as Retry-After says or with exponential backoff\n"
     "      --retry-wait SEC    the first backoff, doubled each time, with jitter (default 1; may be 0.01)\n"
@@ -68,6 +70,7 @@ struct config {
     bool clobber, resume, insecure, json, quiet;
     long jobs, per_host, retries, max_redirects;
     double retry_wait, timeout, connect_timeout;
+    double limit_rate; /* bytes a second for all downloads together; 0: none */
 };
 
 struct job {
@@ -98,6 +101,7 @@ struct run {
     int drawn;      /* lines of progress on the screen now */
     uint64_t done_bytes;
     double t0;
+    uint64_t rate_bytes; /* every body byte of the run, for --limit-rate */
 };
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -129,6 +133,23 @@ static double parse_seconds(const char *s)
     if (errno || end == s || *end || !(v >= 0) || v > 1e6)
         return -1;
     return v;
+}
+
+/* "100k", "2M", "512": bytes a second, or -1. */
+static double parse_rate(const char *s)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !(v > 0))
+        return -1;
+    if (*end == 'k' || *end == 'K')
+        v *= 1024, end++;
+    else if (*end == 'M')
+        v *= 1024 * 1024, end++;
+    else if (*end == 'G')
+        v *= 1024.0 * 1024 * 1024, end++;
+    return *end ? -1 : v;
 }
 
 static double now_s(void)
@@ -549,6 +570,15 @@ static int attempt_once(struct run *run, struct job *j, struct attempt *a)
             p += w;
             len -= (size_t)w;
             j->bytes += (uint64_t)w;
+            run->rate_bytes += (uint64_t)w;
+        }
+        if (cfg->limit_rate > 0) {
+            /* all downloads share one schedule: byte n is due n / rate seconds after the start */
+            double late = run->t0 + (double)run->rate_bytes / cfg->limit_rate - now_s();
+            if (late > 0 && (rc = cio_sleep((int64_t)(late * 1e9))) < 0) {
+                result = set_error(j, rc, "%s", cio_strerror(rc));
+                goto out;
+            }
         }
     }
     if (rc < 0) {
@@ -879,7 +909,8 @@ int main(int argc, char **argv)
         O_MAX_REDIRECTS,
         O_CAFILE,
         O_SHA256,
-        O_JSON
+        O_JSON,
+        O_LIMIT_RATE
     };
     static const struct option longopts[] = {
         {"input", required_argument, NULL, 'i'},
@@ -898,6 +929,7 @@ int main(int argc, char **argv)
         {"insecure", no_argument, NULL, 'k'},
         {"sha256", required_argument, NULL, O_SHA256},
         {"json", no_argument, NULL, O_JSON},
+        {"limit-rate", required_argument, NULL, O_LIMIT_RATE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -971,6 +1003,10 @@ int main(int argc, char **argv)
             if (strlen(optarg) != 64 || strspn(optarg, "0123456789abcdefABCDEF") != 64)
                 return usage_error("bad SHA-256 '%s' (64 hex digits)", optarg);
             cfg.sha256 = optarg;
+            break;
+        case O_LIMIT_RATE:
+            if ((cfg.limit_rate = parse_rate(optarg)) <= 0)
+                return usage_error("bad rate '%s' (bytes a second, with k, M or G)", optarg);
             break;
         case O_JSON:
             cfg.json = true;

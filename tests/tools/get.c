@@ -283,6 +283,13 @@ static int server_body(void *arg)
     cio_buf_free(&none);
     WK_CHECK(holds("out/a.bin", FILE_LEN) && holds("out/small.txt", 13), "-i -");
 
+    /* --limit-rate: 300000 bytes at 1 MiB/s take at least a quarter of a second (a lower bound only) */
+    clean_out();
+    int64_t t0 = cio_now();
+    WK_EQ(get((char *[]){"--limit-rate", "1M", "-d", out, URL(0, "/static/a.bin"), NULL}, NULL), 0);
+    WK_CHECK(cio_now() - t0 >= CIO_SEC(1) / 4, "%lld ns", (long long)(cio_now() - t0));
+    WK_CHECK(holds("out/a.bin", FILE_LEN), "rate-limited");
+
     /* retries: two 503s, then the file; with --retries 1 it fails */
     flaky_left = 2;
     WK_EQ(get((char *[]){"-d", out, URL(0, "/flaky"), NULL}, NULL), 0);
@@ -558,6 +565,8 @@ static int usage_body(void *arg)
     WK_EQ(get((char *[]){"--retries", "x", "http://127.0.0.1:1/", NULL}, NULL), 2);
     WK_EQ(get((char *[]){"--timeout", "-1", "http://127.0.0.1:1/", NULL}, NULL), 2);
     WK_EQ(get((char *[]){"--sha256", "abc", "http://127.0.0.1:1/", NULL}, NULL), 2);
+    WK_EQ(get((char *[]){"--limit-rate", "0", "http://127.0.0.1:1/", NULL}, NULL), 2);
+    WK_EQ(get((char *[]){"--limit-rate", "5X", "http://127.0.0.1:1/", NULL}, NULL), 2);
     WK_EQ(get((char *[]){"--bogus", "http://127.0.0.1:1/", NULL}, NULL), 2);
     WK_EQ(get((char *[]){"-d", NULL}, NULL), 2);
     WK_EQ(get((char *[]){"-o", "x", "http://127.0.0.1:1/a", "http://127.0.0.1:1/b", NULL}, NULL), 2);

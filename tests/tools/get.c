@@ -192,38 +192,53 @@ static int h_named(cio_web_request *req, cio_web_response *res, void *arg)
     return cio_web_respond(res, 200, "application/octet-stream", body, 100);
 }
 
-/* A file that, while `stall` is set, sends its first STALL_AT bytes and then nothing; otherwise honours
-   "Range: bytes=N-" with the If-Range of its ETag. */
-#define STALL_AT 100000
+/* A file with a strong ETag that honours "Range: bytes=A-" and "bytes=A-B" (with If-Range) and counts what it
+   sends; while `stall` is set, each answer sends its first STALL_AT bytes (STALL_SEG for a bounded range) and then
+   nothing. */
+#define STALL_AT  100000
+#define STALL_SEG 50000
 static bool stall;
 static long long stall_from = -1;
 static bool stall_if_range;
+static size_t served;
 
 static int h_stall(cio_web_request *req, cio_web_response *res, void *arg)
 {
     (void)arg;
     cio_web_set_header(res, "ETag", "\"s1\"");
+    const char *range = cio_web_header(req, "Range"), *ir = cio_web_header(req, "If-Range");
+    long long from = 0, to = (long long)FILE_LEN - 1;
+    int got = range ? sscanf(range, "bytes=%lld-%lld", &from, &to) : 0;
+    bool ranged = got >= 1 && from >= 0 && from < (long long)FILE_LEN && to >= from;
+    if (!ranged)
+        from = 0, to = (long long)FILE_LEN - 1;
+    if (to >= (long long)FILE_LEN)
+        to = (long long)FILE_LEN - 1;
+    size_t len = (size_t)(to - from + 1);
+    if (ranged) {
+        if (from > 0) {
+            stall_from = from;
+            stall_if_range = ir && !strcmp(ir, "\"s1\"");
+        }
+        char cr[96];
+        snprintf(cr, sizeof cr, "bytes %lld-%lld/%zu", from, to, FILE_LEN);
+        cio_web_set_header(res, "Content-Range", cr);
+    }
     if (stall) {
-        int rc = cio_web_prepare(res, (int64_t)FILE_LEN);
+        size_t part = got == 2 ? STALL_SEG : STALL_AT;
+        int rc = ranged ? cio_web_status(res, 206, NULL) : 0;
         if (rc == 0)
-            rc = cio_web_write(res, body, STALL_AT);
+            rc = cio_web_prepare(res, (int64_t)len);
+        if (rc == 0)
+            rc = cio_web_write(res, body + from, part < len ? part : len);
         if (rc == 0)
             rc = cio_web_drain(res);
         while (rc == 0 && stall)
             rc = cio_sleep(CIO_SEC(1) / 100);
         return rc < 0 ? rc : -ECONNRESET;
     }
-    const char *range = cio_web_header(req, "Range"), *ir = cio_web_header(req, "If-Range");
-    long long from = 0;
-    if (range && sscanf(range, "bytes=%lld-", &from) == 1 && from > 0 && from < (long long)FILE_LEN) {
-        stall_from = from;
-        stall_if_range = ir && !strcmp(ir, "\"s1\"");
-        char cr[96];
-        snprintf(cr, sizeof cr, "bytes %lld-%zu/%zu", from, FILE_LEN - 1, FILE_LEN);
-        cio_web_set_header(res, "Content-Range", cr);
-        return cio_web_respond(res, 206, "application/octet-stream", body + from, FILE_LEN - (size_t)from);
-    }
-    return cio_web_respond(res, 200, "application/octet-stream", body, FILE_LEN);
+    served += len;
+    return cio_web_respond(res, ranged ? 206 : 200, "application/octet-stream", body + from, len);
 }
 
 static int server_body(void *arg)
@@ -370,6 +385,48 @@ static int server_body(void *arg)
     WK_CHECK(holds("out/a.bin", FILE_LEN), "after kill -9");
     WK_EQ(stall_from, STALL_AT);
     WK_CHECK(stall_if_range, "If-Range with the saved ETag");
+
+    /* -x 4: the same bytes as one stream, from cio's static handler and from a server that ignores Range */
+    clean_out();
+    WK_EQ(get((char *[]){"-x", "4", "--json", "-d", out, URL(0, "/static/a.bin"), NULL}, &js), 0);
+    WK_CHECK(holds("out/a.bin", FILE_LEN), "segmented");
+    WK_CHECK(js.data && strstr(js.data, "\"status\":206"), "%s", js.data ? js.data : "");
+    WK_CHECK(!there("out/a.bin.part.ctl") && !there("out/a.bin.part"), "leftovers");
+    cio_buf_free(&js);
+    clean_out();
+    norange_calls = 0;
+    WK_EQ(get((char *[]){"-x", "4", "-d", out, URL(0, "/norange/a.bin"), NULL}, NULL), 0);
+    WK_CHECK(holds("out/a.bin", FILE_LEN), "one stream after a 200");
+    WK_EQ(norange_calls, 1);
+
+    /* kill -9 in the middle of a segmented download, then -c: only what the control file lacks is fetched */
+    clean_out();
+    stall = true;
+    WK_EQ(cio_process_exec(&pr, (char *[]){GET, "-x", "4", "-d", out, URL(0, "/stall/a.bin"), NULL}, &po), 0);
+    long long dones[4] = {0};
+    bool saved = false;
+    for (int i = 0; i < 6000 && !saved; i++) {
+        cio_sleep(CIO_SEC(1) / 100);
+        FILE *cf = fopen(path(p, sizeof p, "out/a.bin.part.ctl"), "r");
+        if (!cf)
+            continue;
+        long long size, a, b;
+        int n;
+        saved = fscanf(cf, "cio-get segments %lld %d", &size, &n) == 2 && n == 4;
+        for (int k = 0; saved && k < 4; k++)
+            saved = fscanf(cf, "%lld %lld %lld", &a, &b, &dones[k]) == 3 && dones[k] >= 40000;
+        fclose(cf);
+    }
+    WK_CHECK(saved, "the control file never showed every segment under way");
+    WK_EQ(cio_process_kill(pr), 0);
+    WK_EQ(cio_process_wait(pr, &status), 0);
+    cio_process_close(pr);
+    stall = false;
+    served = 0;
+    WK_EQ(get((char *[]){"-c", "-x", "4", "-d", out, URL(0, "/stall/a.bin"), NULL}, NULL), 0);
+    WK_CHECK(holds("out/a.bin", FILE_LEN), "segmented after kill -9");
+    WK_CHECK(served <= FILE_LEN - 4 * 40000, "%zu bytes fetched again", served);
+    WK_CHECK(!there("out/a.bin.part.ctl") && !there("out/a.bin.part.meta"), "leftovers");
 
     /* names that try to leave the directory */
     clean_out();
@@ -537,6 +594,11 @@ static int nginx_body(void *arg)
     WK_STREQ(pyout.data, "same\n");
     cio_buf_free(&pyout);
     WK_CHECK(!there("out/a.bin.part") && !there("out/a.bin.part.meta"), "leftovers");
+    /* in 8 segments: the same file */
+    clean_out();
+    WK_EQ(get((char *[]){"-x", "8", "-d", out, u, NULL}, NULL), 0);
+    WK_CHECK(holds("out/a.bin", FILE_LEN), "segmented from nginx");
+    WK_CHECK(!there("out/a.bin.part.ctl"), "leftovers");
 
     pk_stop(ng);
     return 0;
@@ -566,6 +628,7 @@ static int usage_body(void *arg)
     WK_EQ(get((char *[]){"--timeout", "-1", "http://127.0.0.1:1/", NULL}, NULL), 2);
     WK_EQ(get((char *[]){"--sha256", "abc", "http://127.0.0.1:1/", NULL}, NULL), 2);
     WK_EQ(get((char *[]){"--limit-rate", "0", "http://127.0.0.1:1/", NULL}, NULL), 2);
+    WK_EQ(get((char *[]){"-x", "17", "http://127.0.0.1:1/", NULL}, NULL), 2);
     WK_EQ(get((char *[]){"--limit-rate", "5X", "http://127.0.0.1:1/", NULL}, NULL), 2);
     WK_EQ(get((char *[]){"--bogus", "http://127.0.0.1:1/", NULL}, NULL), 2);
     WK_EQ(get((char *[]){"-d", NULL}, NULL), 2);

@@ -490,6 +490,7 @@ struct seg_task {
     cio_client_response *first; /* the response that sized the file, for segment 0 */
     int err;
     char errmsg[256];
+    bool changed; /* a 200 to the range request: the file is not the one the .part holds */
 };
 
 static void ctl_path(const char *part, char *dst, size_t cap)
@@ -584,6 +585,7 @@ static int seg_attempt(struct seg_task *t, double *wait)
         const char *cr = cio_client_response_header(r, "Content-Range");
         long long first = -1;
         if (status != 206 || !cr || sscanf(cr, "bytes %lld-", &first) != 1 || first != g->start + g->done) {
+            t->changed = status == 200;
             bool again = status >= 500 || status == 429;
             if (again)
                 *wait = retry_after(r);
@@ -693,6 +695,15 @@ static int seg_download(struct segs *ss, cio_client_response *first)
     ss->fd = -1;
     if (rc < 0)
         return set_error(j, rc, "%s", cio_strerror(rc));
+    for (int k = 0; k < ss->n; k++)
+        if (t[k].changed) {
+            /* the server has another file now (If-Range did not match): start again from nothing */
+            unlink(ss->a->part);
+            ctl_remove(ss->a->part);
+            meta_remove(ss->a->part);
+            set_error(j, CIO_ECLIENT_STATUS, "the file changed on the server; starting again");
+            return ATTEMPT_RETRY;
+        }
     for (int k = 0; k < ss->n; k++)
         if (t[k].err)
             return set_error(j, t[k].err, "%s (kept %s; -c continues it)", t[k].errmsg, ss->a->part);

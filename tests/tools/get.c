@@ -209,7 +209,7 @@ static int h_stall(cio_web_request *req, cio_web_response *res, void *arg)
     const char *range = cio_web_header(req, "Range"), *ir = cio_web_header(req, "If-Range");
     long long from = 0, to = (long long)FILE_LEN - 1;
     int got = range ? sscanf(range, "bytes=%lld-%lld", &from, &to) : 0;
-    bool ranged = got >= 1 && from >= 0 && from < (long long)FILE_LEN && to >= from;
+    bool ranged = got >= 1 && from >= 0 && from < (long long)FILE_LEN && to >= from && (!ir || !strcmp(ir, "\"s1\""));
     if (!ranged)
         from = 0, to = (long long)FILE_LEN - 1;
     if (to >= (long long)FILE_LEN)
@@ -427,6 +427,25 @@ static int server_body(void *arg)
     WK_CHECK(holds("out/a.bin", FILE_LEN), "segmented after kill -9");
     WK_CHECK(served <= FILE_LEN - 4 * 40000, "%zu bytes fetched again", served);
     WK_CHECK(!there("out/a.bin.part.ctl") && !there("out/a.bin.part.meta"), "leftovers");
+
+    /* a segmented .part of a file that changed since (If-Range does not match): started again, whole */
+    clean_out();
+    FILE *cf = fopen(path(p, sizeof p, "out/a.bin.part"), "w");
+    cr_assert(cf);
+    for (size_t i = 0; i < FILE_LEN; i++)
+        fputc('Z', cf); /* the old file's bytes */
+    fclose(cf);
+    cf = fopen(path(p, sizeof p, "out/a.bin.part.ctl"), "w");
+    cr_assert(cf);
+    fprintf(cf, "cio-get segments %zu 2\n0 150000 1000\n150000 %zu 0\n", FILE_LEN, FILE_LEN);
+    fclose(cf);
+    cf = fopen(path(p, sizeof p, "out/a.bin.part.meta"), "w");
+    cr_assert(cf);
+    fprintf(cf, "\"old\"\n");
+    fclose(cf);
+    WK_EQ(get((char *[]){"-c", "-x", "2", "-d", out, URL(0, "/stall/a.bin"), NULL}, NULL), 0);
+    WK_CHECK(holds("out/a.bin", FILE_LEN), "after a change on the server");
+    WK_CHECK(!there("out/a.bin.part.ctl"), "leftovers");
 
     /* names that try to leave the directory */
     clean_out();

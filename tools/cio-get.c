@@ -19,9 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "cio.h"
+#include "get.h"
+#include "toolkit.h"
 
 #ifndef CIO_TOOLS_VERSION
 #define CIO_TOOLS_VERSION "0"
@@ -68,66 +69,8 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 every download done, 1 some failed, 2 a usage error, 3 every download failed.\n";
 
-struct config {
-    const char *dir, *output, *cafile, *sha256;
-    bool clobber, resume, insecure, json, quiet;
-    long jobs, per_host, retries, max_redirects;
-    double retry_wait, timeout, connect_timeout;
-    double limit_rate; /* bytes a second for all downloads together; 0: none */
-    long segments;     /* -x: connections for one file */
-};
-
-struct job {
-    const char *url;
-    char path[PATH_MAX];
-    uint64_t bytes;
-    int status;
-    int error;
-    char errmsg[256];
-    char sha[65];
-    double seconds;
-    /* for the progress display */
-    bool active;
-    bool named;    /* `path` is this job's: no other download of the run may take it */
-    int64_t total; /* the file's whole size once known, else -1 */
-    double started;
-};
-
-struct run {
-    struct config *cfg;
-    cio_client_session *s;
-    struct job *jobs;
-    size_t njobs, next;
-    size_t ok, failed;
-    /* the progress display, on a TTY */
-    bool tty;
-    size_t workers; /* still running */
-    int drawn;      /* lines of progress on the screen now */
-    uint64_t done_bytes;
-    double t0;
-    uint64_t rate_bytes; /* every body byte of the run, for --limit-rate */
-};
-
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "cio-get: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'cio-get --help' for more information.\n");
-    va_end(ap);
-    return EXIT_GET_USAGE;
-}
-
-static long long parse_number(const char *s, long long min, long long max)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    return v;
-}
+/* The usage error's message, and its exit code. */
+#define usage_error(...) tool_usage_error("cio-get", EXIT_GET_USAGE, __VA_ARGS__)
 
 static double parse_seconds(const char *s)
 {
@@ -156,226 +99,9 @@ static double parse_rate(const char *s)
     return *end ? -1 : v;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* snprintf for paths and names: whether it all fit (a path that does not is refused, never cut). */
-static bool pathf(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static bool pathf(char *dst, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(dst, cap, fmt, ap);
-    va_end(ap);
-    return n >= 0 && (size_t)n < cap;
-}
-
-/* ------------------------------------------------------------------------------------------------ names */
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decode `src` (`len` bytes) into `dst`, NUL-terminated, control bytes (NUL among them) as "_"; a bad
-   escape is kept as it is. */
-static void percent_decode(const char *src, size_t len, char *dst, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len && o + 1 < cap; i++) {
-        int h, l;
-        if (src[i] == '%' && i + 2 < len && (h = hexval((unsigned char)src[i + 1])) >= 0 &&
-            (l = hexval((unsigned char)src[i + 2])) >= 0) {
-            int c = h * 16 + l;
-            dst[o++] = c < 0x20 || c == 0x7f ? '_' : (char)c; /* a NUL or a control byte never reaches a name */
-            i += 2;
-        } else {
-            dst[o++] = src[i];
-        }
-    }
-    dst[o] = 0;
-}
-
-/*
- * Make `name` safe as one file name inside the directory, in place: "/", "\\" and control bytes (NUL cut the
- * string already, decoded ones among them) become "_", leading dots go, so "." and ".." and hidden names cannot
- * come out; an empty result is "index.html".
- */
-static void sanitise(char *name, size_t cap)
-{
-    size_t o = 0;
-    bool lead = true;
-    for (size_t i = 0; name[i]; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (lead && (c == '.' || c == ' '))
-            continue;
-        lead = false;
-        if (c == '/' || c == '\\' || c < 0x20 || c == 0x7f)
-            c = '_';
-        name[o++] = (char)c;
-    }
-    name[o] = 0;
-    if (o > 200)
-        name[200] = 0;
-    if (!*name)
-        snprintf(name, cap, "index.html");
-}
-
-/* The URL's last path segment, percent-decoded and sanitised. */
-static void name_from_url(const char *url, char *dst, size_t cap)
-{
-    const char *p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    const char *path = strchr(p, '/');
-    if (!path) {
-        snprintf(dst, cap, "index.html");
-        return;
-    }
-    size_t end = strcspn(path, "?#");
-    const char *seg = path;
-    for (size_t i = 0; i < end; i++)
-        if (path[i] == '/')
-            seg = path + i + 1;
-    percent_decode(seg, (size_t)(path + end - seg), dst, cap);
-    sanitise(dst, cap);
-}
-
-/* The name in a Content-Disposition value: filename* (RFC 8187, charset''pct-encoded) first, then filename;
-   sanitised. Returns false when there is none. */
-static bool name_from_disposition(const char *cd, char *dst, size_t cap)
-{
-    if (!cd)
-        return false;
-    const char *semi = strchr(cd, ';');
-    if (!semi)
-        return false;
-    cio_http_str params = {semi, strlen(semi)};
-    char raw[1024];
-    ssize_t n = cio_http_param_get(params, "filename*", raw, sizeof raw);
-    if (n > 0) {
-        const char *q = strstr(raw, "''");
-        if (q) {
-            char dec[1024];
-            percent_decode(q + 2, strlen(q + 2), dec, sizeof dec);
-            pathf(raw, sizeof raw, "%s", dec);
-            n = 0;
-        } else {
-            n = -1;
-        }
-    }
-    if (n < 0 && cio_http_param_get(params, "filename", raw, sizeof raw) < 0)
-        return false;
-    /* a path in the name (absolute or not): its last segment only */
-    const char *base = raw;
-    for (const char *p = raw; *p; p++)
-        if (*p == '/' || *p == '\\')
-            base = p + 1;
-    pathf(dst, cap, "%s", base);
-    sanitise(dst, cap);
-    return true;
-}
-
-/* ------------------------------------------------------------------------------------------------ files */
-
-static bool exists(const char *path)
-{
-    struct stat st;
-    return lstat(path, &st) == 0;
-}
-
-static int64_t file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
-}
-
-/* The validator saved beside a .part, or "" */
-static void meta_read(const char *part, char *dst, size_t cap)
-{
-    char p[PATH_MAX + 16];
-    pathf(p, sizeof p, "%s.meta", part);
-    dst[0] = 0;
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return;
-    if (fgets(dst, (int)cap, f))
-        dst[strcspn(dst, "\r\n")] = 0;
-    else
-        dst[0] = 0;
-    fclose(f);
-}
-
-/* Save `validator` beside the .part: a temporary file renamed over the old one, so the sidecar is always whole. */
-static void meta_write(const char *part, const char *validator)
-{
-    char p[PATH_MAX + 16], tmp[PATH_MAX + 24];
-    pathf(p, sizeof p, "%s.meta", part);
-    if (!validator) {
-        unlink(p);
-        return;
-    }
-    pathf(tmp, sizeof tmp, "%s.tmp", p);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return;
-    fprintf(f, "%s\n", validator);
-    if (fclose(f) == 0)
-        rename(tmp, p);
-    else
-        unlink(tmp);
-}
-
-static void meta_remove(const char *part)
-{
-    char p[PATH_MAX + 16];
-    pathf(p, sizeof p, "%s.meta", part);
-    unlink(p);
-}
-
-/* SHA-256 of the file at `path` as 64 hex digits. Returns 0 or -errno. */
-static int sha256_file(const char *path, char hex[65])
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx) {
-        close(fd);
-        return -ENOMEM;
-    }
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    static _Thread_local unsigned char buf[1 << 16];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-        EVP_DigestUpdate(ctx, buf, (size_t)n);
-    int err = n < 0 ? -errno : 0;
-    close(fd);
-    unsigned char md[32];
-    unsigned mdlen = 0;
-    EVP_DigestFinal_ex(ctx, md, &mdlen);
-    EVP_MD_CTX_free(ctx);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    return err;
-}
-
 /* ------------------------------------------------------------------------------------------------ downloads */
 
-/* What an attempt tells the retry loop. */
-enum { ATTEMPT_DONE, ATTEMPT_RETRY, ATTEMPT_FAIL };
-
-static int set_error(struct job *j, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int set_error(struct job *j, int err, const char *fmt, ...)
+int set_error(struct job *j, int err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -386,7 +112,7 @@ static int set_error(struct job *j, int err, const char *fmt, ...)
 }
 
 /* Whether an error is worth another attempt: the connection's, the timeouts, a body cut short. */
-static bool transient(int err)
+bool transient(int err)
 {
     return cio_is_timeout(err) || err == -ECONNREFUSED || err == -ECONNRESET || err == -EPIPE ||
            err == CIO_ECLIENT_DISCONNECTED || err == CIO_EHTTP_BODY_TRUNCATED || err == -ETIMEDOUT ||
@@ -394,12 +120,12 @@ static bool transient(int err)
 }
 
 /* The Retry-After of `r` in seconds (delta-seconds or an HTTP date), or -1. */
-static double retry_after(cio_client_response *r)
+double retry_after(cio_client_response *r)
 {
     const char *v = cio_client_response_header(r, "Retry-After");
     if (!v)
         return -1;
-    long long n = parse_number(v, 0, 86400);
+    long long n = tool_parse_number(v, 0, 86400);
     if (n >= 0)
         return (double)n;
     int64_t t;
@@ -410,16 +136,8 @@ static double retry_after(cio_client_response *r)
     return -1;
 }
 
-struct attempt {
-    char part[PATH_MAX + 8];
-    bool have_part; /* the part path is settled (resuming, or -o) */
-    double wait;    /* set by a 429/503 with Retry-After */
-};
-
-static void ctl_remove(const char *part);
-
 /* Move the finished .part to its name: without --clobber through link(2), which never replaces a file. */
-static int finish(struct run *run, struct job *j, struct attempt *a)
+int finish(struct run *run, struct job *j, struct attempt *a)
 {
     if (run->cfg->sha256) {
         char hex[65];
@@ -455,296 +173,6 @@ static bool name_taken(const struct run *run, const struct job *j)
             return true;
     }
     return false;
-}
-
-/* ------------------------------------------------------------------------------------------------ segments */
-
-/*
- * A segmented download (-x N): the file is cut into N ranges, each fetched by a task of its own over its own
- * connection and written with pwrite(2) at its place in NAME.part (made the file's size at once). Which bytes of
- * each range are in is kept in NAME.part.ctl, rewritten (a temporary file renamed over it) only after the bytes it
- * counts were written: a crash at any moment leaves a control file that claims nothing missing, so -c fetches
- * what is missing only.
- */
-#define MAX_SEGMENTS 16
-
-struct seg {
-    int64_t start, end, done; /* bytes [start, end), of which the first `done` are in */
-};
-
-struct segs {
-    struct run *run;
-    struct job *j;
-    struct attempt *a;
-    int fd;
-    int n;
-    int64_t size;
-    struct seg seg[MAX_SEGMENTS];
-    char validator[512];
-    int64_t unsaved, save_every;
-};
-
-struct seg_task {
-    struct segs *ss;
-    int k;
-    cio_client_response *first; /* the response that sized the file, for segment 0 */
-    int err;
-    char errmsg[256];
-    bool changed; /* a 200 to the range request: the file is not the one the .part holds */
-};
-
-static void ctl_path(const char *part, char *dst, size_t cap)
-{
-    pathf(dst, cap, "%s.ctl", part);
-}
-
-static void ctl_remove(const char *part)
-{
-    char p[PATH_MAX + 16];
-    ctl_path(part, p, sizeof p);
-    unlink(p);
-}
-
-static bool ctl_exists(const char *part)
-{
-    char p[PATH_MAX + 16];
-    ctl_path(part, p, sizeof p);
-    return exists(p);
-}
-
-static void ctl_save(struct segs *ss)
-{
-    char p[PATH_MAX + 16], tmp[PATH_MAX + 24];
-    ctl_path(ss->a->part, p, sizeof p);
-    pathf(tmp, sizeof tmp, "%s.tmp", p);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return;
-    fprintf(f, "cio-get segments %lld %d\n", (long long)ss->size, ss->n);
-    for (int k = 0; k < ss->n; k++)
-        fprintf(f, "%lld %lld %lld\n", (long long)ss->seg[k].start, (long long)ss->seg[k].end,
-                (long long)ss->seg[k].done);
-    if (fclose(f) == 0)
-        rename(tmp, p);
-    else
-        unlink(tmp);
-    ss->unsaved = 0;
-}
-
-/* Read the control file beside the .part; false when there is none or it does not make sense. */
-static bool ctl_load(struct segs *ss)
-{
-    char p[PATH_MAX + 16];
-    ctl_path(ss->a->part, p, sizeof p);
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return false;
-    long long size;
-    int n;
-    bool ok = fscanf(f, "cio-get segments %lld %d", &size, &n) == 2 && size > 0 && n > 0 && n <= MAX_SEGMENTS;
-    int64_t at = 0;
-    for (int k = 0; ok && k < n; k++) {
-        long long a, b, d;
-        ok = fscanf(f, "%lld %lld %lld", &a, &b, &d) == 3 && a == at && b > a && b <= size && d >= 0 && d <= b - a;
-        ss->seg[k] = (struct seg){a, b, d};
-        at = b;
-    }
-    fclose(f);
-    if (!ok || at != size)
-        return false;
-    ss->size = size;
-    ss->n = n;
-    return true;
-}
-
-static void seg_fail(struct seg_task *t, int err, const char *msg)
-{
-    t->err = err ? err : -EIO;
-    pathf(t->errmsg, sizeof t->errmsg, "segment %d: %s", t->k, msg);
-}
-
-/* One attempt at the rest of segment `t->k`: 0 when it is whole, else an error (with t->err set). */
-static int seg_attempt(struct seg_task *t, double *wait)
-{
-    struct segs *ss = t->ss;
-    struct config *cfg = ss->run->cfg;
-    struct seg *g = &ss->seg[t->k];
-    cio_client_response *r = t->first;
-    t->first = NULL;
-    int rc;
-    if (!r) {
-        char range[96];
-        snprintf(range, sizeof range, "bytes=%lld-%lld", (long long)(g->start + g->done), (long long)(g->end - 1));
-        const char *hdrs[] = {"Range", range, ss->validator[0] ? "If-Range" : NULL, ss->validator, NULL};
-        if ((rc = cio_client_request(ss->run->s, "GET", ss->j->url, &(cio_client_request_opts){.headers = hdrs}, &r)) <
-            0) {
-            seg_fail(t, rc, cio_strerror(rc));
-            return rc;
-        }
-        int status = cio_client_response_status(r);
-        const char *cr = cio_client_response_header(r, "Content-Range");
-        long long first = -1;
-        if (status != 206 || !cr || sscanf(cr, "bytes %lld-", &first) != 1 || first != g->start + g->done) {
-            t->changed = status == 200;
-            bool again = status >= 500 || status == 429;
-            if (again)
-                *wait = retry_after(r);
-            char msg[128];
-            snprintf(msg, sizeof msg, "HTTP %d to a range request (the file changed?)", status);
-            seg_fail(t, again ? -EAGAIN : CIO_ECLIENT_STATUS, msg);
-            cio_client_response_release(r);
-            return t->err;
-        }
-    }
-    const void *data;
-    size_t len;
-    rc = 0;
-    while (g->done < g->end - g->start && (rc = cio_client_response_next(r, &data, &len)) > 0) {
-        const char *p = data;
-        size_t want = (size_t)(g->end - g->start - g->done);
-        if (len > want)
-            len = want;
-        while (len) {
-            ssize_t w = pwrite(ss->fd, p, len, (off_t)(g->start + g->done));
-            if (w < 0) {
-                rc = -errno;
-                break;
-            }
-            p += w;
-            len -= (size_t)w;
-            g->done += w;
-            ss->j->bytes += (uint64_t)w;
-            ss->run->rate_bytes += (uint64_t)w;
-            ss->unsaved += w;
-        }
-        if (rc < 0)
-            break;
-        if (ss->unsaved >= ss->save_every)
-            ctl_save(ss);
-        if (cfg->limit_rate > 0) {
-            double late = ss->run->t0 + (double)ss->run->rate_bytes / cfg->limit_rate - now_s();
-            if (late > 0 && (rc = cio_sleep((int64_t)(late * 1e9))) < 0)
-                break;
-        }
-    }
-    cio_client_response_release(r);
-    if (g->done == g->end - g->start)
-        return 0;
-    if (rc == 0)
-        rc = CIO_EHTTP_BODY_TRUNCATED;
-    seg_fail(t, rc, cio_strerror(rc));
-    return rc;
-}
-
-/* A segment's task: its attempts, with the download's retry rule. */
-static int seg_run(void *arg)
-{
-    struct seg_task *t = arg;
-    struct config *cfg = t->ss->run->cfg;
-    for (long i = 0;; i++) {
-        double w = -1;
-        int rc = seg_attempt(t, &w);
-        if (rc == 0) {
-            t->err = 0;
-            return 0;
-        }
-        if ((!transient(rc) && rc != -EAGAIN) || i >= cfg->retries)
-            return 0;
-        if (w < 0) {
-            double cap = cfg->retry_wait * ldexp(1.0, (int)(i < 16 ? i : 16));
-            w = (cap > 60 ? 60 : cap) * (0.5 + 0.5 * ((double)rand() / RAND_MAX));
-        }
-        if (cio_sleep((int64_t)(w * 1e9)) < 0)
-            return 0;
-    }
-}
-
-/*
- * Fetch the segments of `ss` still missing, segment 0 over `first` when given (the response that sized the file),
- * the others in tasks of their own; then finish the file. Returns an ATTEMPT_ result.
- */
-static int seg_download(struct segs *ss, cio_client_response *first)
-{
-    struct job *j = ss->j;
-    struct seg_task t[MAX_SEGMENTS] = {0};
-    cio_task *tasks[MAX_SEGMENTS] = {0};
-    int64_t smallest = INT64_MAX;
-    j->bytes = 0;
-    for (int k = 0; k < ss->n; k++) {
-        t[k] = (struct seg_task){.ss = ss, .k = k};
-        j->bytes += (uint64_t)ss->seg[k].done;
-        if (ss->seg[k].end - ss->seg[k].start < smallest)
-            smallest = ss->seg[k].end - ss->seg[k].start;
-    }
-    ss->save_every = smallest / 8 < (1 << 20) ? (smallest / 8 > 0 ? smallest / 8 : 1) : (1 << 20);
-    j->total = ss->size;
-    t[0].first = first;
-    int rc = 0;
-    for (int k = 1; k < ss->n && rc == 0; k++)
-        if (ss->seg[k].done < ss->seg[k].end - ss->seg[k].start)
-            rc = cio_spawn(&tasks[k], seg_run, &t[k], NULL);
-    if (ss->seg[0].done < ss->seg[0].end - ss->seg[0].start || t[0].first)
-        seg_run(&t[0]);
-    for (int k = 1; k < ss->n; k++)
-        if (tasks[k])
-            cio_join(tasks[k]);
-    if (t[0].first)
-        cio_client_response_release(t[0].first);
-    ctl_save(ss);
-    close(ss->fd);
-    ss->fd = -1;
-    if (rc < 0)
-        return set_error(j, rc, "%s", cio_strerror(rc));
-    for (int k = 0; k < ss->n; k++)
-        if (t[k].changed) {
-            /* the server has another file now (If-Range did not match): start again from nothing */
-            unlink(ss->a->part);
-            ctl_remove(ss->a->part);
-            meta_remove(ss->a->part);
-            set_error(j, CIO_ECLIENT_STATUS, "the file changed on the server; starting again");
-            return ATTEMPT_RETRY;
-        }
-    for (int k = 0; k < ss->n; k++)
-        if (t[k].err)
-            return set_error(j, t[k].err, "%s (kept %s; -c continues it)", t[k].errmsg, ss->a->part);
-    return finish(ss->run, j, ss->a);
-}
-
-/* -c on a .part with a control file: the missing ranges. */
-static int seg_resume(struct run *run, struct job *j, struct attempt *a)
-{
-    struct segs ss = {.run = run, .j = j, .a = a, .fd = -1};
-    if (!ctl_load(&ss) || file_size(a->part) != ss.size) {
-        /* nothing to trust: start again */
-        unlink(a->part);
-        ctl_remove(a->part);
-        meta_remove(a->part);
-        return ATTEMPT_RETRY;
-    }
-    meta_read(a->part, ss.validator, sizeof ss.validator);
-    j->status = 206;
-    if ((ss.fd = open(a->part, O_WRONLY | O_CLOEXEC)) < 0)
-        return set_error(j, -errno, "%s: %s", a->part, strerror(errno));
-    return seg_download(&ss, NULL);
-}
-
-/* A 206 to "Range: bytes=0-" of `size` bytes: cut it into segments, segment 0 on `r` (taken). */
-static int seg_start(struct run *run, struct job *j, struct attempt *a, cio_client_response *r, int64_t size,
-                     const char *validator)
-{
-    struct segs ss = {.run = run, .j = j, .a = a, .fd = -1, .size = size, .n = (int)run->cfg->segments};
-    pathf(ss.validator, sizeof ss.validator, "%s", validator ? validator : "");
-    for (int k = 0; k < ss.n; k++)
-        ss.seg[k] = (struct seg){size * k / ss.n, size * (k + 1) / ss.n, 0};
-    if ((ss.fd = open(a->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 || ftruncate(ss.fd, size) < 0) {
-        int err = errno;
-        if (ss.fd >= 0)
-            close(ss.fd);
-        cio_client_response_release(r);
-        return set_error(j, -err, "%s: %s", a->part, strerror(err));
-    }
-    ctl_save(&ss);
-    return seg_download(&ss, r);
 }
 
 static int attempt_once(struct run *run, struct job *j, struct attempt *a)
@@ -1284,22 +712,22 @@ int main(int argc, char **argv)
             cfg.resume = true;
             break;
         case 'j':
-            if ((v = parse_number(optarg, 1, 10000)) < 0)
+            if ((v = tool_parse_number(optarg, 1, 10000)) < 0)
                 return usage_error("bad job count '%s' (1 to 10000)", optarg);
             cfg.jobs = (long)v;
             break;
         case O_PER_HOST:
-            if ((v = parse_number(optarg, 1, 10000)) < 0)
+            if ((v = tool_parse_number(optarg, 1, 10000)) < 0)
                 return usage_error("bad per-host limit '%s' (1 to 10000)", optarg);
             cfg.per_host = (long)v;
             break;
         case O_RETRIES:
-            if ((v = parse_number(optarg, 0, 1000)) < 0)
+            if ((v = tool_parse_number(optarg, 0, 1000)) < 0)
                 return usage_error("bad retry count '%s' (0 to 1000)", optarg);
             cfg.retries = (long)v;
             break;
         case O_MAX_REDIRECTS:
-            if ((v = parse_number(optarg, 0, 1000)) < 0)
+            if ((v = tool_parse_number(optarg, 0, 1000)) < 0)
                 return usage_error("bad redirect count '%s' (0 to 1000)", optarg);
             cfg.max_redirects = (long)v;
             break;
@@ -1327,7 +755,7 @@ int main(int argc, char **argv)
             cfg.sha256 = optarg;
             break;
         case 'x':
-            if ((v = parse_number(optarg, 1, MAX_SEGMENTS)) < 0)
+            if ((v = tool_parse_number(optarg, 1, MAX_SEGMENTS)) < 0)
                 return usage_error("bad segment count '%s' (1 to 16)", optarg);
             cfg.segments = (long)v;
             break;

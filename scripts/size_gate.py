@@ -17,6 +17,7 @@ EXCEPTIONS = {
     ("examples/fetch.c", "parse"): (145, "the command line: one case per curl option, read top to bottom"),
     ("tools/cio-serve.c", "main"): (115, "the command line: one case per option, then the checks in order"),
     ("tools/cio-bench.c", "main"): (175, "the command line: one case per option (wrk's and oha's), then the run"),
+    ("tools/cio-get.c", "main"): (170, "the command line: one case per option (wget's and curl's), then the checks"),
     ("src/web/conn.c", "serve_one"): (
         125, "one request's life in order (head, checks, route, chain, answer, keep-alive), the server's hot path"),
     ("src/io/tls_ctx.c", "configure"): (120, "one OpenSSL setting after another, in the order the options list them"),

@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "cio.h"
 #include "get.h"
 #include "toolkit.h"
@@ -175,46 +174,15 @@ static bool name_taken(const struct run *run, const struct job *j)
     return false;
 }
 
-static int attempt_once(struct run *run, struct job *j, struct attempt *a)
+/* An attempt goes on: what on_head, take_name and write_body return when they found nothing to stop for. */
+#define ATTEMPT_GO (-1)
+
+/* The status and the range of the head just in: ATTEMPT_GO with `*append` (a 206 continuing the .part), or how
+   the attempt ends. */
+static int on_head(struct run *run, struct job *j, struct attempt *a, cio_client_response *r, int64_t have,
+                   bool *append)
 {
-    struct config *cfg = run->cfg;
-    if (a->have_part && ctl_exists(a->part))
-        return seg_resume(run, j, a);
-    int64_t have = a->have_part ? file_size(a->part) : -1;
-    char range[64], validator[512] = "";
-    const char *hdrs[8];
-    size_t nh = 0;
-    if (have <= 0 && cfg->segments > 1) {
-        /* the answer says whether the server does ranges, and the size */
-        hdrs[nh++] = "Range";
-        hdrs[nh++] = "bytes=0-";
-    }
-    if (have > 0) {
-        snprintf(range, sizeof range, "bytes=%lld-", (long long)have);
-        hdrs[nh++] = "Range";
-        hdrs[nh++] = range;
-        meta_read(a->part, validator, sizeof validator);
-        if (*validator) {
-            hdrs[nh++] = "If-Range";
-            hdrs[nh++] = validator;
-        }
-    }
-    hdrs[nh] = NULL;
-    int status = 0;
-    cio_client_request_opts ro = {.headers = hdrs, .status = &status};
-    cio_client_response *r = NULL;
-    cio_scope sc;
-    if (cfg->timeout > 0)
-        cio_timeout_begin(&sc, (int64_t)(cfg->timeout * 1e9));
-    int rc = cio_client_request(run->s, "GET", j->url, &ro, &r);
-    int result = ATTEMPT_DONE;
-    int fd = -1;
-    if (rc < 0) {
-        result = transient(rc) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
-        set_error(j, rc, "%s", cio_strerror(rc));
-        goto out;
-    }
-    status = cio_client_response_status(r);
+    int status = cio_client_response_status(r);
     j->status = status;
     if (status == 416 && have > 0) {
         /* the .part is complete already, unless the 416 names another size: then it starts again */
@@ -223,92 +191,62 @@ static int attempt_once(struct run *run, struct job *j, struct attempt *a)
         if (cr && sscanf(cr, "bytes */%lld", &size) == 1 && size != have) {
             unlink(a->part);
             meta_remove(a->part);
-            result = ATTEMPT_RETRY;
             set_error(j, CIO_ECLIENT_STATUS, "HTTP 416: the .part is longer than the file (%lld bytes)", size);
             a->wait = 0;
-            goto out;
+            return ATTEMPT_RETRY;
         }
-        cio_client_response_release(r);
-        r = NULL;
         j->bytes = (uint64_t)have;
-        result = finish(run, j, a);
-        goto out;
+        return finish(run, j, a);
     }
     if (status >= 500 || status == 429) {
         a->wait = retry_after(r);
-        result = ATTEMPT_RETRY;
         set_error(j, CIO_ECLIENT_STATUS, "HTTP %d %s", status, cio_client_response_reason(r));
-        goto out;
+        return ATTEMPT_RETRY;
     }
-    if (status != 200 && status != 206) {
-        result = set_error(j, CIO_ECLIENT_STATUS, "HTTP %d %s", status, cio_client_response_reason(r));
-        goto out;
-    }
-    bool append = false;
+    if (status != 200 && status != 206)
+        return set_error(j, CIO_ECLIENT_STATUS, "HTTP %d %s", status, cio_client_response_reason(r));
+    *append = false;
     if (status == 206) {
         const char *cr = cio_client_response_header(r, "Content-Range");
         long long first = -1;
-        if (!cr || sscanf(cr, "bytes %lld-", &first) != 1 || first != (have > 0 ? have : 0)) {
-            result = set_error(j, CIO_EHTTP_BAD_RANGE, "a 206 for another range (%s)", cr ? cr : "none");
-            goto out;
-        }
-        append = have > 0;
+        if (!cr || sscanf(cr, "bytes %lld-", &first) != 1 || first != (have > 0 ? have : 0))
+            return set_error(j, CIO_EHTTP_BAD_RANGE, "a 206 for another range (%s)", cr ? cr : "none");
+        *append = have > 0;
     }
-    if (!a->have_part) {
-        /* the name: -o's, else Content-Disposition's, else the URL's */
-        char name[512];
-        if (!name_from_disposition(cio_client_response_header(r, "Content-Disposition"), name, sizeof name))
-            name_from_url(j->url, name, sizeof name); /* the URL asked for, as -c finds it */
-        if (!pathf(j->path, sizeof j->path, "%s/%s", cfg->dir, name) ||
-            !pathf(a->part, sizeof a->part, "%s.part", j->path)) {
-            result = set_error(j, -ENAMETOOLONG, "%s/%s: %s", cfg->dir, name, strerror(ENAMETOOLONG));
-            goto out;
-        }
-        a->have_part = true;
-        if (name_taken(run, j)) {
-            result = set_error(j, -EEXIST, "%s: another download of this run writes it", j->path);
-            goto out;
-        }
-        j->named = true;
-        if (!cfg->clobber && exists(j->path)) {
-            result = set_error(j, -EEXIST, "%s: %s (use --clobber to replace it)", j->path, strerror(EEXIST));
-            goto out;
-        }
-    }
-    const char *etag = cio_client_response_header(r, "ETag");
-    const char *lm = cio_client_response_header(r, "Last-Modified");
-    /* a weak ETag cannot be used in If-Range */
-    const char *v = etag && strncmp(etag, "W/", 2) ? etag : lm;
-    if (!append)
-        meta_write(a->part, v);
-    long long first_b, last_b, size_b;
-    const char *crange = status == 206 ? cio_client_response_header(r, "Content-Range") : NULL;
-    if (!append && crange && cfg->segments > 1 &&
-        sscanf(crange, "bytes %lld-%lld/%lld", &first_b, &last_b, &size_b) == 3 && first_b == 0 &&
-        last_b == size_b - 1 && size_b >= cfg->segments * 4096) {
-        cio_client_response *seg0 = r;
-        r = NULL;
-        result = seg_start(run, j, a, seg0, size_b, v);
-        goto out;
-    }
-    fd = open(a->part, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
-    if (fd < 0) {
-        result = set_error(j, -errno, "%s: %s", a->part, strerror(errno));
-        goto out;
-    }
-    j->bytes = append ? (uint64_t)have : 0;
-    int64_t cl = cio_client_response_content_length(r);
-    j->total = cl < 0 ? -1 : cl + (append ? have : 0);
+    return ATTEMPT_GO;
+}
+
+/* The file's name, once the head is in: Content-Disposition's, else the URL's. ATTEMPT_GO, or the error. */
+static int take_name(struct run *run, struct job *j, struct attempt *a, cio_client_response *r)
+{
+    struct config *cfg = run->cfg;
+    char name[512];
+    if (!name_from_disposition(cio_client_response_header(r, "Content-Disposition"), name, sizeof name))
+        name_from_url(j->url, name, sizeof name); /* the URL asked for, as -c finds it */
+    if (!pathf(j->path, sizeof j->path, "%s/%s", cfg->dir, name) || !pathf(a->part, sizeof a->part, "%s.part", j->path))
+        return set_error(j, -ENAMETOOLONG, "%s/%s: %s", cfg->dir, name, strerror(ENAMETOOLONG));
+    a->have_part = true;
+    if (name_taken(run, j))
+        return set_error(j, -EEXIST, "%s: another download of this run writes it", j->path);
+    j->named = true;
+    if (!cfg->clobber && exists(j->path))
+        return set_error(j, -EEXIST, "%s: %s (use --clobber to replace it)", j->path, strerror(EEXIST));
+    return ATTEMPT_GO;
+}
+
+/* The body into `fd`, at the --limit-rate schedule. ATTEMPT_GO at its end, or how the attempt ends. */
+static int write_body(struct run *run, struct job *j, struct attempt *a, cio_client_response *r, int fd)
+{
+    struct config *cfg = run->cfg;
     const void *data;
     size_t len;
+    int rc;
     while ((rc = cio_client_response_next(r, &data, &len)) > 0) {
         const char *p = data;
         while (len) {
             ssize_t w = write(fd, p, len);
-            if (w < 0) {
-                result = set_error(j, -errno, "%s: %s", a->part, strerror(errno));
-                goto out;
-            }
+            if (w < 0)
+                return set_error(j, -errno, "%s: %s", a->part, strerror(errno));
             p += w;
             len -= (size_t)w;
             j->bytes += (uint64_t)w;
@@ -317,27 +255,98 @@ static int attempt_once(struct run *run, struct job *j, struct attempt *a)
         if (cfg->limit_rate > 0) {
             /* all downloads share one schedule: byte n is due n / rate seconds after the start */
             double late = run->t0 + (double)run->rate_bytes / cfg->limit_rate - now_s();
-            if (late > 0 && (rc = cio_sleep((int64_t)(late * 1e9))) < 0) {
-                result = set_error(j, rc, "%s", cio_strerror(rc));
-                goto out;
-            }
+            if (late > 0 && (rc = cio_sleep((int64_t)(late * 1e9))) < 0)
+                return set_error(j, rc, "%s", cio_strerror(rc));
         }
     }
     if (rc < 0) {
-        result = transient(rc) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
         set_error(j, rc, "%s", cio_strerror(rc));
-        goto out;
+        return transient(rc) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
     }
-    close(fd);
-    fd = -1;
-    cio_client_response_release(r);
-    r = NULL;
-    result = finish(run, j, a);
-out:
-    if (fd >= 0)
-        close(fd);
-    if (r)
+    return ATTEMPT_GO;
+}
+
+/* The request's Range and If-Range for a .part of `have` bytes (or the probe of -x), into `hdrs`. */
+static void range_headers(const struct config *cfg, const struct attempt *a, int64_t have, const char **hdrs,
+                          char *range, size_t rcap, char *validator, size_t vcap)
+{
+    size_t nh = 0;
+    if (have <= 0 && cfg->segments > 1) {
+        /* the answer says whether the server does ranges, and the size */
+        hdrs[nh++] = "Range";
+        hdrs[nh++] = "bytes=0-";
+    }
+    if (have > 0) {
+        snprintf(range, rcap, "bytes=%lld-", (long long)have);
+        hdrs[nh++] = "Range";
+        hdrs[nh++] = range;
+        meta_read(a->part, validator, vcap);
+        if (*validator) {
+            hdrs[nh++] = "If-Range";
+            hdrs[nh++] = validator;
+        }
+    }
+    hdrs[nh] = NULL;
+}
+
+/* One request and its body. */
+static int attempt_body(struct run *run, struct job *j, struct attempt *a, int64_t have)
+{
+    struct config *cfg = run->cfg;
+    char range[64], validator[512] = "";
+    const char *hdrs[8];
+    range_headers(cfg, a, have, hdrs, range, sizeof range, validator, sizeof validator);
+    cio_client_response *r = NULL;
+    int rc = cio_client_request(run->s, "GET", j->url, &(cio_client_request_opts){.headers = hdrs}, &r);
+    if (rc < 0) {
+        set_error(j, rc, "%s", cio_strerror(rc));
+        return transient(rc) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
+    }
+    bool append = false;
+    int result = on_head(run, j, a, r, have, &append);
+    if (result == ATTEMPT_GO && !a->have_part)
+        result = take_name(run, j, a, r);
+    if (result != ATTEMPT_GO) {
         cio_client_response_release(r);
+        return result;
+    }
+    const char *etag = cio_client_response_header(r, "ETag");
+    const char *lm = cio_client_response_header(r, "Last-Modified");
+    /* a weak ETag cannot be used in If-Range */
+    const char *v = etag && strncmp(etag, "W/", 2) ? etag : lm;
+    if (!append)
+        meta_write(a->part, v);
+    long long first_b, last_b, size_b;
+    const char *crange = j->status == 206 ? cio_client_response_header(r, "Content-Range") : NULL;
+    if (!append && crange && cfg->segments > 1 &&
+        sscanf(crange, "bytes %lld-%lld/%lld", &first_b, &last_b, &size_b) == 3 && first_b == 0 &&
+        last_b == size_b - 1 && size_b >= cfg->segments * 4096)
+        return seg_start(run, j, a, r, size_b, v);
+    int fd = open(a->part, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+    if (fd < 0) {
+        cio_client_response_release(r);
+        return set_error(j, -errno, "%s: %s", a->part, strerror(errno));
+    }
+    j->bytes = append ? (uint64_t)have : 0;
+    int64_t cl = cio_client_response_content_length(r);
+    j->total = cl < 0 ? -1 : cl + (append ? have : 0);
+    result = write_body(run, j, a, r, fd);
+    close(fd);
+    cio_client_response_release(r);
+    return result == ATTEMPT_GO ? finish(run, j, a) : result;
+}
+
+/* One attempt: a segmented resume, or one request within --timeout. */
+static int attempt_once(struct run *run, struct job *j, struct attempt *a)
+{
+    struct config *cfg = run->cfg;
+    if (a->have_part && ctl_exists(a->part))
+        return seg_resume(run, j, a);
+    int64_t have = a->have_part ? file_size(a->part) : -1;
+    cio_scope sc;
+    if (cfg->timeout > 0)
+        cio_timeout_begin(&sc, (int64_t)(cfg->timeout * 1e9));
+    int result = attempt_body(run, j, a, have);
     if (cfg->timeout > 0 && cio_scope_end(&sc) == -ETIMEDOUT && result != ATTEMPT_DONE) {
         result = ATTEMPT_RETRY;
         set_error(j, -ETIMEDOUT, "timed out");

@@ -563,7 +563,7 @@ static int get_all(void *arg)
     struct config *cfg = run->cfg;
     cio_tls_opts to = {.ca_file = cfg->cafile, .insecure_skip_verify = cfg->insecure};
     cio_client_session_opts so = {
-        .limit = (size_t)cfg->jobs,
+        .limit = (size_t)(cfg->jobs * cfg->segments), /* each download may hold -x connections */
         .limit_per_host = (size_t)cfg->per_host,
         .max_redirects = cfg->max_redirects ? (int)cfg->max_redirects : -1,
         .no_decompress = true,

@@ -163,12 +163,12 @@ int finish(struct run *run, struct job *j, struct attempt *a)
     return ATTEMPT_DONE;
 }
 
-/* Whether another download of this run has the path `j` just took (two URLs with one name). */
+/* Whether another download of this run still running has the path `j` just took (two URLs with one name). */
 static bool name_taken(const struct run *run, const struct job *j)
 {
     for (size_t i = 0; i < run->njobs; i++) {
         const struct job *o = &run->jobs[i];
-        if (o != j && o->named && !strcmp(o->path, j->path))
+        if (o != j && o->active && o->named && o->path && !strcmp(o->path, j->path))
             return true;
     }
     return false;
@@ -223,7 +223,7 @@ static int take_name(struct run *run, struct job *j, struct attempt *a, cio_clie
     char name[512];
     if (!name_from_disposition(cio_client_response_header(r, "Content-Disposition"), name, sizeof name))
         name_from_url(j->url, name, sizeof name); /* the URL asked for, as -c finds it */
-    if (!pathf(j->path, sizeof j->path, "%s/%s", cfg->dir, name) || !pathf(a->part, sizeof a->part, "%s.part", j->path))
+    if (!pathf(j->path, PATH_MAX, "%s/%s", cfg->dir, name) || !pathf(a->part, sizeof a->part, "%s.part", j->path))
         return set_error(j, -ENAMETOOLONG, "%s/%s: %s", cfg->dir, name, strerror(ENAMETOOLONG));
     a->have_part = true;
     if (name_taken(run, j))
@@ -361,7 +361,7 @@ static void download(struct run *run, struct job *j)
     double t0 = now_s();
     if (cfg->output) {
         a.have_part = true;
-        if (!pathf(j->path, sizeof j->path, "%s", cfg->output) || !pathf(a.part, sizeof a.part, "%s.part", j->path)) {
+        if (!pathf(j->path, PATH_MAX, "%s", cfg->output) || !pathf(a.part, sizeof a.part, "%s.part", j->path)) {
             set_error(j, -ENAMETOOLONG, "%s: %s", cfg->output, strerror(ENAMETOOLONG));
             goto out;
         }
@@ -369,8 +369,7 @@ static void download(struct run *run, struct job *j)
         /* a .part of the URL's name is what an earlier run would have left */
         char name[512];
         name_from_url(j->url, name, sizeof name);
-        if (!pathf(j->path, sizeof j->path, "%s/%s", cfg->dir, name) ||
-            !pathf(a.part, sizeof a.part, "%s.part", j->path)) {
+        if (!pathf(j->path, PATH_MAX, "%s/%s", cfg->dir, name) || !pathf(a.part, sizeof a.part, "%s.part", j->path)) {
             set_error(j, -ENAMETOOLONG, "%s/%s: %s", cfg->dir, name, strerror(ENAMETOOLONG));
             goto out;
         }
@@ -472,6 +471,9 @@ static int worker(void *arg)
     struct run *run = arg;
     while (run->next < run->njobs) {
         struct job *j = &run->jobs[run->next++];
+        /* the path is held while the download runs (10,000 URLs do not keep 10,000 of them) */
+        if (!(j->path = calloc(1, PATH_MAX)))
+            abort();
         j->active = true;
         j->total = -1;
         j->started = now_s();
@@ -479,6 +481,8 @@ static int worker(void *arg)
         j->active = false;
         run->done_bytes += j->bytes;
         report(run, j);
+        free(j->path);
+        j->path = NULL;
     }
     run->workers--;
     return 0;

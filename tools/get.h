@@ -21,7 +21,7 @@ struct config {
 
 struct job {
     const char *url;
-    char path[PATH_MAX];
+    char *path; /* PATH_MAX bytes while the download runs and is reported, then NULL */
     uint64_t bytes;
     int status;
     int error;

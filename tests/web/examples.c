@@ -172,3 +172,37 @@ Test(examples, http_hello_greets_and_answers_json)
     tst_run(hello_body, NULL);
     wk_verdict();
 }
+
+/* The Quick start demo: its own server, 100 URLs at once, one line saying so; a URL that fails makes it fail. */
+static int fetch_many_body(void *arg)
+{
+    (void)arg;
+    cio_buf out = {0};
+    WK_EQ(wk_run((char *[]){CIO_EXAMPLES_DIR "/fetch_many", NULL}, NULL, 0, &out), 0);
+    WK_CHECK(out.data && !strncmp(out.data, "Fetched 100 URLs concurrently in ", 33) &&
+                 strstr(out.data, " ms (1490 bytes)\n"),
+             "%s", wk_s(out.data));
+    cio_buf_free(&out);
+    /* a refused connection: exit 1, the cause named on stderr */
+    cio_process *p;
+    cio_process_opts po = {.stdin_mode = CIO_PIPE, .stdout_mode = CIO_PIPE, .stderr_mode = CIO_PIPE};
+    WK_EQ(cio_process_exec(&p, (char *[]){CIO_EXAMPLES_DIR "/fetch_many", "http://127.0.0.1:1/x", NULL}, &po), 0);
+    cio_buf err = {0};
+    WK_EQ(cio_process_communicate(p, NULL, 0, &out, &err), 0);
+    int status = -1;
+    WK_EQ(cio_process_wait(p, &status), 0);
+    cio_process_close(p);
+    WK_EQ(status, 1);
+    WK_EQ(out.len, 0);
+    WK_CHECK(err.data && strstr(err.data, "fetch_many: http://127.0.0.1:1/x: connection refused\n"), "%s",
+             wk_s(err.data));
+    cio_buf_free(&out);
+    cio_buf_free(&err);
+    return 0;
+}
+
+Test(examples, fetch_many_fetches_a_hundred_urls_concurrently)
+{
+    tst_run(fetch_many_body, NULL);
+    wk_verdict();
+}
